@@ -1,0 +1,303 @@
+"""config.yaml and watchlists/*.yaml -> frozen, validated objects.
+
+``load_config(path)`` either returns a complete :class:`Config` or raises
+:class:`~bot.errors.ConfigError` listing every problem found, each as
+``FILE: FIELD: what is wrong``. Nothing else in newsbot reads YAML.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+
+from bot.errors import ConfigError, QueryError
+from bot.matching import parse_query
+
+_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb|kib|mib|gib)?\s*$", re.IGNORECASE)
+_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
+_BYTES = {"b": 1, "kb": 1000, "mb": 1000**2, "gb": 1000**3, "kib": 1024, "mib": 1024**2}
+_BYTES["gib"] = 1024**3
+
+
+def parse_duration(value: object) -> float:
+    """``90s``, ``5m``, ``1h``, ``1d`` or plain seconds -> seconds (float)."""
+    if isinstance(value, bool):
+        raise ValueError(f"invalid duration {value!r}")
+    if isinstance(value, int | float):
+        return float(value)
+    found = _DURATION.match(str(value))
+    if not found:
+        raise ValueError(f"invalid duration {value!r} (use 90s, 5m, 1h or plain seconds)")
+    return float(found[1]) * _UNITS[found[2] or "s"]
+
+
+def parse_size(value: object) -> int:
+    """``10MB``, ``512KB``, ``1MiB`` or plain bytes -> bytes."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    found = _SIZE.match(str(value))
+    if not found:
+        raise ValueError(f"invalid size {value!r} (use 10MB, 512KB or plain bytes)")
+    return int(float(found[1]) * _BYTES[(found[2] or "b").lower()])
+
+
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+Size = Annotated[int, BeforeValidator(parse_size)]
+_FEED_ID = r"^[a-z0-9][a-z0-9-]{0,59}$"  # short: it goes into Telegram button data
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class TelegramConfig(_Model):
+    token: str = ""
+    api_url: str = "https://api.telegram.org"
+    admins: frozenset[int] = frozenset()
+
+
+class StorageConfig(_Model):
+    url: str = "sqlite:///newsbot.db"
+
+
+class PollingConfig(_Model):
+    interval: Duration | None = Field(default=None, ge=1)
+    min_interval: Duration = Field(default=120, ge=1)
+    max_interval: Duration = Field(default=6 * 3600, ge=1)
+    timeout: Duration = Field(default=20, gt=0)
+    max_bytes: Size = Field(default=10 * 1000**2, gt=0)
+    concurrency: int = Field(default=16, ge=1)
+    per_host: int = Field(default=2, ge=1)
+
+
+class DeliveryConfig(_Model):
+    max_age: Duration = Field(default=24 * 3600, gt=0)
+
+
+class FeedConfig(_Model):
+    id: str = Field(pattern=_FEED_ID)
+    url: str = Field(pattern=r"^https?://\S+$")
+    title: str | None = None
+    interval: Duration | None = Field(default=None, ge=1)
+
+
+class _ConfigFile(_Model):
+    telegram: TelegramConfig = TelegramConfig()
+    storage: StorageConfig = StorageConfig()
+    polling: PollingConfig = PollingConfig()
+    delivery: DeliveryConfig = DeliveryConfig()
+    watchlists: str = "watchlists"
+    feeds: tuple[FeedConfig, ...] = ()
+
+
+class _WatchlistFile(_Model):
+    name: str | None = Field(default=None, pattern=_FEED_ID)
+    title: str | None = None
+    description: str = ""
+    match: tuple[str, ...] = Field(min_length=1)
+    exclude: tuple[str, ...] = ()
+    feeds: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Watchlist:
+    """One watchlist file: an entry matches when any ``match`` rule does and no ``exclude``."""
+
+    name: str
+    title: str
+    description: str
+    match: tuple[str, ...]
+    exclude: tuple[str, ...]
+    feeds: frozenset[str] | None
+    path: Path
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything newsbot needs to start, validated."""
+
+    path: Path
+    telegram: TelegramConfig
+    storage: StorageConfig
+    polling: PollingConfig
+    delivery: DeliveryConfig
+    feeds: tuple[FeedConfig, ...]
+    watchlists: tuple[Watchlist, ...]
+
+    @property
+    def console_mode(self) -> bool:
+        """No token: alerts are printed instead of sent."""
+        return not self.telegram.token.strip()
+
+    def feed_interval(self, feed: FeedConfig) -> float | None:
+        """The fixed interval for ``feed``, or None when it adapts."""
+        return feed.interval if feed.interval is not None else self.polling.interval
+
+
+def default_config_path(given: str | None) -> Path:
+    """``--config``, else ``$NEWSBOT_CONFIG``, else ``./config.yaml``."""
+    return Path(given or os.environ.get("NEWSBOT_CONFIG") or "config.yaml")
+
+
+def load_config(path: Path, env: dict[str, str] | None = None) -> Config:
+    """Read and validate ``path`` and every watchlist it points to; raise ConfigError."""
+    env = dict(os.environ) if env is None else env
+    raw = _read_yaml(path, path.name)
+    try:
+        parsed = _ConfigFile.model_validate(_expand(raw, env))
+    except ValidationError as exc:
+        raise ConfigError(_describe(path.name, exc)) from exc
+    problems = _check_feeds(path.name, parsed.feeds)
+    folder = path.parent / parsed.watchlists
+    watchlists, wl_problems = load_watchlists(folder, {f.id for f in parsed.feeds})
+    if problems or wl_problems:
+        raise ConfigError(problems + wl_problems)
+    storage = StorageConfig(url=resolve_storage_url(parsed.storage.url, path.parent))
+    return Config(
+        path,
+        parsed.telegram,
+        storage,
+        parsed.polling,
+        parsed.delivery,
+        parsed.feeds,
+        tuple(watchlists),
+    )
+
+
+def resolve_storage_url(url: str, base: Path) -> str:
+    """Make a relative ``sqlite:///file`` path absolute against the config's folder."""
+    prefix = "sqlite:///"
+    if not url.startswith(prefix) or url == "sqlite:///:memory:":
+        return url
+    target = Path(url[len(prefix) :])
+    if not target.is_absolute():
+        target = (base / target).resolve()
+    return prefix + str(target)
+
+
+def load_watchlists(folder: Path, feed_ids: set[str]) -> tuple[list[Watchlist], list[str]]:
+    """Every ``*.yaml`` in ``folder``, validated; returns (watchlists, problems)."""
+    if not folder.is_dir():
+        return [], [f"{folder}: watchlists folder not found"]
+    found: list[Watchlist] = []
+    problems: list[str] = []
+    for file in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]):
+        try:
+            found.append(_load_watchlist(file, feed_ids))
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+    problems.extend(_duplicates("watchlist name", [(w.path.name, w.name) for w in found]))
+    return found, problems
+
+
+def _load_watchlist(file: Path, feed_ids: set[str]) -> Watchlist:
+    label = f"{file.parent.name}/{file.name}"
+    try:
+        parsed = _WatchlistFile.model_validate(_read_yaml(file, label))
+    except ValidationError as exc:
+        raise ConfigError(_describe(label, exc)) from exc
+    problems = _check_rules(label, "match", parsed.match)
+    problems += _check_rules(label, "exclude", parsed.exclude)
+    unknown = sorted(set(parsed.feeds or ()) - feed_ids)
+    if unknown:
+        problems.append(f"{label}: feeds: unknown feed id(s) {', '.join(unknown)}")
+    if problems:
+        raise ConfigError(problems)
+    name = parsed.name or file.stem
+    feeds = frozenset(parsed.feeds) if parsed.feeds is not None else None
+    return Watchlist(
+        name,
+        parsed.title or name,
+        parsed.description.strip(),
+        parsed.match,
+        parsed.exclude,
+        feeds,
+        file,
+    )
+
+
+def _check_rules(label: str, field: str, rules: tuple[str, ...]) -> list[str]:
+    problems = []
+    for index, rule in enumerate(rules):
+        try:
+            parse_query(rule)
+        except QueryError as exc:
+            pointer = f"{rule}\n{' ' * (exc.position + 4)}^"
+            problems.append(f"{label}: {field}[{index}]: {exc}:\n    {pointer}")
+    return problems
+
+
+def _check_feeds(label: str, feeds: tuple[FeedConfig, ...]) -> list[str]:
+    return _duplicates("feed id", [(label, f.id) for f in feeds])
+
+
+def _duplicates(what: str, items: list[tuple[str, str]]) -> list[str]:
+    seen: dict[str, str] = {}
+    problems = []
+    for where, key in items:
+        if key in seen:
+            problems.append(f"{where}: duplicate {what} {key!r} (also in {seen[key]})")
+        seen.setdefault(key, where)
+    return problems
+
+
+def _read_yaml(path: Path, label: str) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError([f"{label}: cannot read: {exc.strerror or exc}"]) from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError([f"{label}: not UTF-8 text: {exc}"]) from exc
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError([f"{label}: not valid YAML: {exc}"]) from exc
+    if not isinstance(data, dict):
+        raise ConfigError([f"{label}: expected a mapping of settings at the top level"])
+    return data
+
+
+def _expand(value: Any, env: dict[str, str]) -> Any:
+    """Replace ``${VAR}`` / ``${VAR:-default}`` in every string with the environment."""
+    if isinstance(value, str):
+        return _ENV.sub(lambda m: env.get(m[1]) or (m[2] or ""), value)
+    if isinstance(value, dict):
+        return {k: _expand(v, env) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_expand(v, env) for v in value]
+    return value
+
+
+def _describe(label: str, exc: ValidationError) -> list[str]:
+    return [f"{label}: {_location(e['loc'])}: {_message(e)}" for e in exc.errors()]
+
+
+def _location(loc: tuple[int | str, ...]) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "(top level)"
+
+
+_MESSAGES: dict[str, Callable[[dict[str, Any]], str]] = {
+    "extra_forbidden": lambda e: "unknown setting (check the spelling)",
+    "missing": lambda e: "required, but missing",
+    "string_pattern_mismatch": lambda e: f"{e['input']!r} does not match {e['ctx']['pattern']}",
+}
+
+
+def _message(error: Any) -> str:
+    custom = _MESSAGES.get(error["type"])
+    if custom:
+        return custom(error)
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return f"{message} (got {error['input']!r})" if "input" in error else message

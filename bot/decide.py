@@ -1,0 +1,79 @@
+"""Turn matches into alerts: pure, no I/O.
+
+An alert is one message per entry per chat, however many watchlists and personal rules
+of that chat matched: their reasons are listed together and their spans merged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from bot.models import Alert, Entry, Hit, Span
+from bot.store.records import Audience
+
+WATCHLIST_PREFIX = "wl:"
+RULE_PREFIX = "rule:"
+
+
+def watchlist_key(name: str) -> str:
+    return WATCHLIST_PREFIX + name
+
+
+def rule_key(rule_id: int) -> str:
+    return f"{RULE_PREFIX}{rule_id}"
+
+
+@dataclass
+class _Pending:
+    reasons: list[str]
+    spans: set[Span]
+
+
+def decide(
+    entry: Entry, hits: Sequence[Hit], audience: Audience, titles: Mapping[str, str]
+) -> list[Alert]:
+    """The alerts for one entry: which chats hear of it, and why.
+
+    ``titles`` maps watchlist names to their display titles.
+    """
+    rule_chats = {rule_key(r.id): (r.chat_id, r.query) for r in audience.rules}
+    by_chat: dict[int, _Pending] = {}
+    for hit in hits:
+        for chat_id, reason in _listeners(hit.key, audience, rule_chats, titles):
+            pending = by_chat.setdefault(chat_id, _Pending([], set()))
+            if reason not in pending.reasons:
+                pending.reasons.append(reason)
+            pending.spans.update(hit.spans)
+    return [
+        Alert(chat_id, entry, tuple(p.reasons), _ordered(p.spans))
+        for chat_id, p in sorted(by_chat.items())
+    ]
+
+
+def _listeners(
+    key: str,
+    audience: Audience,
+    rule_chats: Mapping[str, tuple[int, str]],
+    titles: Mapping[str, str],
+) -> list[tuple[int, str]]:
+    if key.startswith(WATCHLIST_PREFIX):
+        name = key.removeprefix(WATCHLIST_PREFIX)
+        return [(c, titles.get(name, name)) for c in audience.subscribers.get(name, ())]
+    if key in rule_chats:
+        chat_id, query = rule_chats[key]
+        return [(chat_id, f"“{query}”")]
+    return []
+
+
+def _ordered(spans: set[Span]) -> tuple[Span, ...]:
+    """Spans by position, overlapping ones merged."""
+    order = {"title": 0, "summary": 1, "content": 2, "link": 3}
+    merged: list[Span] = []
+    for span in sorted(spans, key=lambda s: (order.get(s.field, 9), s.start, s.end)):
+        last = merged[-1] if merged else None
+        if last and last.field == span.field and span.start <= last.end:
+            merged[-1] = Span(last.field, last.start, max(last.end, span.end))
+        else:
+            merged.append(span)
+    return tuple(merged)

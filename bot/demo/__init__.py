@@ -1,0 +1,1 @@
+"""The offline demo: bundled sample feeds through the real pipeline."""

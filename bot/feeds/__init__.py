@@ -1,0 +1,1 @@
+"""Feeds: fetch (httpx -> FetchResult cases), parse (bytes -> Entry), identity, policy."""

@@ -1,0 +1,172 @@
+"""Fetch a feed over HTTP and sort the response into one of a few cases.
+
+:class:`Fetched` (new content), :class:`NotModified` (304), :class:`Gone` (410),
+:class:`RateLimited` (429/503) and :class:`Failed` (everything else, including network
+errors, the whole-request time bound and the body size cap). A permanent redirect
+(every hop 301/308) is reported as ``moved_to`` on Fetched and NotModified so the caller
+stores the new address. The caller handles each case; the fetcher never raises for a
+feed's misbehaviour.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import httpx
+
+from bot import __version__
+
+USER_AGENT = f"newsbot/{__version__} (RSS/Atom keyword alerts; polite conditional polling)"
+ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, "
+    "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.1"
+)
+MAX_REDIRECTS = 5
+_PERMANENT = {301, 308}
+
+
+@dataclass(frozen=True)
+class Fetched:
+    content: bytes
+    url: str  # where the content came from, after redirects
+    content_type: str
+    etag: str | None
+    last_modified: str | None
+    moved_to: str | None = None
+
+
+@dataclass(frozen=True)
+class NotModified:
+    moved_to: str | None = None
+
+
+@dataclass(frozen=True)
+class Gone:
+    status: int = 410
+
+
+@dataclass(frozen=True)
+class RateLimited:
+    status: int
+    retry_after: float | None  # seconds, when the server said
+
+
+@dataclass(frozen=True)
+class Failed:
+    error: str
+    retry_after: float | None = None
+
+
+FetchResult = Fetched | NotModified | Gone | RateLimited | Failed
+
+
+def make_client(
+    timeout: float, transport: httpx.AsyncBaseTransport | None = None, max_connections: int = 100
+) -> httpx.AsyncClient:
+    """The one shared HTTP client for all feeds."""
+    return httpx.AsyncClient(
+        headers={"User-Agent": USER_AGENT, "Accept": ACCEPT},
+        follow_redirects=True,
+        max_redirects=MAX_REDIRECTS,
+        timeout=httpx.Timeout(timeout),
+        limits=httpx.Limits(max_connections=max_connections),
+        transport=transport,
+    )
+
+
+class Fetcher:
+    """Conditional GET with a bound on the whole request and on the decoded body size."""
+
+    def __init__(self, client: httpx.AsyncClient, timeout: float, max_bytes: int) -> None:
+        self._client = client
+        self._timeout = timeout
+        self._max_bytes = max_bytes
+
+    async def fetch(
+        self, url: str, etag: str | None = None, last_modified: str | None = None
+    ) -> FetchResult:
+        """GET ``url``, sending the stored validators; never raises for the feed's faults."""
+        headers = _conditional_headers(etag, last_modified)
+        try:
+            async with asyncio.timeout(self._timeout):
+                return await self._get(url, headers)
+        except TimeoutError:
+            return Failed(f"timed out after {self._timeout:g}s")
+        except httpx.TooManyRedirects:
+            return Failed(f"more than {MAX_REDIRECTS} redirects")
+        except httpx.InvalidURL as exc:
+            return Failed(f"invalid URL: {exc}")
+        except httpx.HTTPError as exc:
+            return Failed(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
+
+    async def _get(self, url: str, headers: dict[str, str]) -> FetchResult:
+        async with self._client.stream("GET", url, headers=headers) as response:
+            status = response.status_code
+            if status == 200:
+                return await self._read(response)
+            return _classify(response)
+
+    async def _read(self, response: httpx.Response) -> FetchResult:
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > self._max_bytes:
+                return Failed(f"body larger than {self._max_bytes} bytes")
+            chunks.append(chunk)
+        return Fetched(
+            content=b"".join(chunks),
+            url=str(response.url),
+            content_type=response.headers.get("content-type", ""),
+            etag=response.headers.get("etag"),
+            last_modified=response.headers.get("last-modified"),
+            moved_to=_moved_to(response),
+        )
+
+
+def _classify(response: httpx.Response) -> FetchResult:
+    status = response.status_code
+    retry_after = parse_retry_after(response.headers.get("retry-after"))
+    if status == 304:
+        return NotModified(moved_to=_moved_to(response))
+    if status == 410:
+        return Gone(status)
+    if status in (429, 503):
+        return RateLimited(status, retry_after)
+    reason = response.reason_phrase or ""
+    return Failed(f"HTTP {status} {reason}".strip(), retry_after)
+
+
+def _conditional_headers(etag: str | None, last_modified: str | None) -> dict[str, str]:
+    headers = {}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    return headers
+
+
+def _moved_to(response: httpx.Response) -> str | None:
+    hops = response.history
+    if hops and all(hop.status_code in _PERMANENT for hop in hops):
+        return str(response.url)
+    return None
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """``Retry-After`` as seconds from now: delta-seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())

@@ -1,0 +1,72 @@
+"""Entry identity and story links.
+
+A story is identified across feeds by its normalized link: lower-case scheme and host,
+no default port, no fragment, no trailing slash, and no tracking parameters
+(``utm_*``, ``fbclid``, ``gclid`` and the like), the remaining query sorted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+_TRACKING_PREFIXES = ("utm_", "_hs", "pk_", "mtm_")
+_TRACKING = frozenset(
+    {
+        "fbclid",
+        "gclid",
+        "dclid",
+        "msclkid",
+        "yclid",
+        "ysclid",
+        "igshid",
+        "mkt_tok",
+        "mc_cid",
+        "mc_eid",
+        "ref_src",
+        "cmpid",
+        "at_medium",
+        "at_campaign",
+        "ocid",
+        "sr_share",
+        "_ga",
+        "oly_enc_id",
+        "vero_id",
+        "wt_mc",
+    }
+)
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def normalize_link(link: str) -> str:
+    """The canonical form of ``link`` used to recognise the same story twice."""
+    link = link.strip()
+    try:
+        parts = urlsplit(link)
+        port = parts.port
+    except ValueError:
+        return link
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    if port is not None and _DEFAULT_PORTS.get(scheme) != port:
+        host = f"{host}:{port}"
+    path = parts.path.rstrip("/")
+    query = urlencode(
+        sorted(q for q in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(q[0]))
+    )
+    return urlunsplit((scheme, host, path, query, ""))
+
+
+def _is_tracking(name: str) -> bool:
+    lowered = name.lower()
+    return lowered in _TRACKING or lowered.startswith(_TRACKING_PREFIXES)
+
+
+def entry_key(guid: str | None, link: str | None, title: str, content: str) -> str:
+    """Identity within a feed: the guid, else the normalized link, else a content hash."""
+    if guid and guid.strip():
+        return guid.strip()
+    if link and link.strip():
+        return normalize_link(link)
+    digest = hashlib.sha256(f"{title}\x00{content}".encode()).hexdigest()
+    return f"sha256:{digest[:32]}"

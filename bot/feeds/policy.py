@@ -1,0 +1,61 @@
+"""When to poll a feed next: a pure function of its configuration and history.
+
+Precedence, highest first:
+1. a feed that answered 410 Gone is not polled again (``None``);
+2. never sooner than the server asked (``Retry-After``);
+3. after failures, exponential back-off from the base interval, capped at
+   ``max_interval``, with jitter so that failing feeds do not fire in step;
+4. the feed's fixed ``interval`` when configured;
+5. otherwise the median gap between its recent entries, within
+   [``min_interval``, ``max_interval``].
+"""
+
+from __future__ import annotations
+
+import itertools
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+DEFAULT_ADAPTIVE = 30 * 60.0
+MAX_BACKOFF_STEPS = 8
+
+
+@dataclass(frozen=True)
+class Schedule:
+    interval: float | None  # a fixed interval wins over adaptation
+    min_interval: float
+    max_interval: float
+
+
+def base_interval(schedule: Schedule, published: Sequence[datetime]) -> float:
+    """The interval when all is well: fixed, or adapted to how often the feed publishes."""
+    if schedule.interval is not None:
+        return schedule.interval
+    times = sorted(published)
+    gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(times)]
+    gaps = [g for g in gaps if g > 0]
+    guess = statistics.median(gaps) if gaps else DEFAULT_ADAPTIVE
+    return min(schedule.max_interval, max(schedule.min_interval, guess))
+
+
+def next_delay(
+    schedule: Schedule,
+    published: Sequence[datetime],
+    failures: int,
+    retry_after: float | None,
+    gone: bool,
+    jitter: float = 0.0,
+) -> float | None:
+    """Seconds until the next poll, or None to stop polling; ``jitter`` is in [0, 1)."""
+    if gone:
+        return None
+    delay = base_interval(schedule, published)
+    if failures > 0:
+        steps = min(failures - 1, MAX_BACKOFF_STEPS)
+        ceiling = max(delay, schedule.max_interval)
+        delay = min(ceiling, delay * 2**steps) * (1 + 0.25 * jitter)
+    if retry_after is not None:
+        delay = max(delay, retry_after)
+    return delay

@@ -1,0 +1,131 @@
+"""Splitting a query into lexemes: words, phrases, operators, parentheses and field names.
+
+Whitespace separates lexemes. ``(``, ``)`` and quotes end a word. Straight, curly and
+angle quotes all delimit phrases, since phones type curly ones. ``-``, ``=`` and
+``field:`` are lexemes of their own only at the start of a word, and must touch what
+follows (``-football``, ``=Astana``, ``title:Rosatom``).
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass
+
+from bot.errors import QueryError
+from bot.models import FIELDS
+
+QUOTES = '"“”„«»'
+MAX_DISTANCE = 1000
+
+_WORD_END = re.compile(rf"[\s(){QUOTES}]")
+_NEAR = re.compile(r"NEAR/([0-9]+)")
+_FIELD = re.compile(r"([A-Za-z]+):(?![:/])")
+
+
+class Kind(enum.Enum):
+    """What a lexeme is."""
+
+    WORD = "word"
+    PHRASE = "phrase"
+    LPAREN = "'('"
+    RPAREN = "')'"
+    AND = "AND"
+    OR = "OR"
+    NOT = "NOT"
+    MINUS = "'-'"
+    EXACT = "'='"
+    NEAR = "NEAR"
+    FIELD = "field"
+
+
+@dataclass(frozen=True, slots=True)
+class Lexeme:
+    """``query[start:end]``: its kind, and the value that matters to the parser."""
+
+    kind: Kind
+    start: int
+    end: int
+    value: str = ""  # field name or NEAR distance
+
+    def describe(self) -> str:
+        """How an error message names this lexeme."""
+        if self.kind is Kind.NEAR:
+            return f"NEAR/{self.value}"
+        if self.kind is Kind.FIELD:
+            return f"'{self.value}:'"
+        return str(self.kind.value)
+
+
+def lex(query: str) -> list[Lexeme]:
+    """The lexemes of ``query``; raises ``QueryError`` for an unclosed quote or a bad word."""
+    lexemes: list[Lexeme] = []
+    position = 0
+    while position < len(query):
+        if query[position].isspace():
+            position += 1
+            continue
+        lexeme = _lexeme_at(query, position)
+        lexemes.append(lexeme)
+        position = lexeme.end
+    return lexemes
+
+
+def _lexeme_at(query: str, start: int) -> Lexeme:
+    """The lexeme that starts at ``start`` (not whitespace)."""
+    char = query[start]
+    if char in "()":
+        return Lexeme(Kind.LPAREN if char == "(" else Kind.RPAREN, start, start + 1)
+    if char in QUOTES:
+        return _phrase(query, start)
+    if char in "-=":
+        return _marker(query, start)
+    match = _WORD_END.search(query, start)
+    return _word(query, start, match.start() if match else len(query))
+
+
+def _phrase(query: str, start: int) -> Lexeme:
+    """A quoted phrase; its words are ``query[start + 1 : end - 1]``."""
+    close = next((i for i in range(start + 1, len(query)) if query[i] in QUOTES), None)
+    if close is None:
+        raise QueryError("unclosed quote", query, start)
+    return Lexeme(Kind.PHRASE, start, close + 1)
+
+
+def _marker(query: str, start: int) -> Lexeme:
+    """``-`` (exclude) or ``=`` (exact), which must be attached to the term they mark."""
+    following = query[start + 1 : start + 2]
+    if query[start] == "-":
+        if not following or following.isspace() or following == ")":
+            raise QueryError("'-' must touch the term it excludes, as in -football", query, start)
+        return Lexeme(Kind.MINUS, start, start + 1)
+    if not following or following.isspace() or following in "()":
+        raise QueryError("'=' must touch a word or phrase, as in =Astana", query, start)
+    return Lexeme(Kind.EXACT, start, start + 1)
+
+
+def _word(query: str, start: int, end: int) -> Lexeme:
+    """An operator, a field name, or a word, from the run ``query[start:end]``."""
+    text = query[start:end]
+    if text in ("AND", "OR", "NOT"):
+        return Lexeme(Kind[text], start, end)
+    if text.startswith("NEAR/"):
+        return _near(query, start, end)
+    field = _FIELD.match(text)
+    if field is None:
+        return Lexeme(Kind.WORD, start, end)
+    name = field.group(1)
+    if name.lower() not in FIELDS:
+        expected = ", ".join(f"{known}:" for known in FIELDS)
+        raise QueryError(f"unknown field '{name}:' (expected {expected})", query, start)
+    return Lexeme(Kind.FIELD, start, start + len(name) + 1, name.lower())
+
+
+def _near(query: str, start: int, end: int) -> Lexeme:
+    """``NEAR/n``: at most ``n`` words between the terms on either side."""
+    match = _NEAR.fullmatch(query, start, end)
+    if match is None:
+        raise QueryError("NEAR needs a distance in words, as in NEAR/5", query, start)
+    if len(match.group(1)) > 4 or int(match.group(1)) > MAX_DISTANCE:
+        raise QueryError(f"NEAR distance is at most {MAX_DISTANCE}", query, start)
+    return Lexeme(Kind.NEAR, start, end, str(int(match.group(1))))

@@ -1,0 +1,57 @@
+"""Turning the text of a word or phrase in a query into a ``Term``.
+
+Query text is split into words exactly as entry text is (``FieldText``), so a query word
+and a text word are compared in the same form. A bare word that contains punctuation,
+such as ``Tokayev's`` or ``COVID-19``, becomes a phrase of its words.
+"""
+
+from __future__ import annotations
+
+from bot.errors import QueryError
+from bot.matching.query import Term, Word
+from bot.matching.tokens import FieldText, Token
+
+MIN_PREFIX = 2  # shorter prefixes would match most of any text
+
+
+def make_term(query: str, start: int, end: int, *, exact: bool = False) -> Term:
+    """The term written as ``query[start:end]`` (a bare word, or the inside of a phrase).
+
+    ``*`` may end a word (a prefix); an acronym is a word with at least two capitals
+    and no lower-case letter. Raises ``QueryError`` for a term without words or a
+    misplaced ``*``.
+    """
+    raw = query[start:end]
+    text = FieldText(raw.replace("*", " "))  # same length, so offsets stay valid
+    if not text.tokens:
+        raise QueryError("a term needs at least one letter or digit", query, start)
+    prefixes = _prefix_words(query, start, raw, text.tokens)
+    words = tuple(_word(token, i in prefixes) for i, token in enumerate(text.tokens))
+    return Term(words, tuple(text.gaps), start, exact=exact)
+
+
+def _prefix_words(query: str, start: int, raw: str, tokens: list[Token]) -> set[int]:
+    """Indexes of the words that a ``*`` ends; any other ``*`` is an error."""
+    ends = {token.end: i for i, token in enumerate(tokens)}
+    starts = {token.start for token in tokens}
+    prefixes: set[int] = set()
+    for offset, char in enumerate(raw):
+        if char != "*":
+            continue
+        if offset not in ends or offset + 1 in starts:
+            raise QueryError("'*' can only end a word, as in Kazakh*", query, start + offset)
+        if len(tokens[ends[offset]].folded) < MIN_PREFIX:
+            message = f"a prefix needs at least {MIN_PREFIX} letters before '*'"
+            raise QueryError(message, query, start + offset)
+        prefixes.add(ends[offset])
+    return prefixes
+
+
+def _word(token: Token, prefix: bool) -> Word:
+    """A query word; acronyms keep their capitals, since they only match in capitals."""
+    return Word(token.folded, token.cased if is_acronym(token.cased) else None, prefix)
+
+
+def is_acronym(word: str) -> bool:
+    """Whether ``word`` is written in capitals: at least two, and no lower-case letter."""
+    return sum(char.isupper() for char in word) >= 2 and not any(c.islower() for c in word)

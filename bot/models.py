@@ -1,0 +1,53 @@
+"""Plain frozen records that flow through newsbot: feed bytes -> Entry -> Hit -> Alert."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+FIELDS = ("title", "summary", "content", "link")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One feed entry, its texts already plain (HTML stripped, entities decoded)."""
+
+    feed_id: str
+    key: str  # identity within the feed: guid, else link, else a hash of title and content
+    title: str
+    link: str  # as published (absolute)
+    story: str  # the normalized link (or the key when there is none): one alert per story
+    summary: str = ""
+    content: str = ""
+    published: datetime | None = None
+
+    def field(self, name: str) -> str:
+        """The plain text of one matchable field (``title``, ``summary``, ``content``, ``link``)."""
+        return str(getattr(self, name))
+
+
+@dataclass(frozen=True)
+class Span:
+    """Characters ``start:end`` of an entry's ``field`` that a rule matched."""
+
+    field: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A rule set (a watchlist or a chat's personal rule) that matched an entry."""
+
+    key: str
+    spans: tuple[Span, ...] = ()
+
+
+@dataclass(frozen=True)
+class Alert:
+    """A decision to tell ``chat_id`` about ``entry``; becomes one outbox row."""
+
+    chat_id: int
+    entry: Entry
+    reasons: tuple[str, ...]  # watchlist titles and personal rules that matched
+    spans: tuple[Span, ...] = field(default=())

@@ -1,0 +1,232 @@
+"""One poll of one feed: fetch -> parse -> new? -> match -> outbox.
+
+The fetcher's cases are handled here one by one; the decisions (which entries are new,
+which chats hear of them, when to poll next) come from pure functions. A feed's first
+poll records what is already there without alerting, unless ``alert_on_first_poll``
+(the demo) says otherwise.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
+
+from bot.config import Config, FeedConfig
+from bot.decide import decide
+from bot.errors import FeedParseError
+from bot.feeds.fetch import Failed, Fetched, Fetcher, FetchResult, Gone, NotModified, RateLimited
+from bot.feeds.parse import parse_feed
+from bot.feeds.policy import Schedule, next_delay
+from bot.matching import Matcher
+from bot.models import Alert, Entry, Hit
+from bot.store.records import Audience, FeedState, FeedUpdate
+from bot.store.store import Store
+from bot.telegram.render import render_alert
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PollOutcome:
+    """What one poll did; ``newsbot poll --json`` prints these."""
+
+    feed: str
+    status: str  # ok | not_modified | error | skipped
+    new_entries: int = 0
+    matches: int = 0
+    alerts: int = 0
+    error: str | None = None
+    next_poll_at: datetime | None = None
+
+    def as_json(self) -> dict[str, object]:
+        data: dict[str, object] = {
+            "feed": self.feed,
+            "status": self.status,
+            "new_entries": self.new_entries,
+            "matches": self.matches,
+        }
+        if self.error:
+            data["error"] = self.error
+        return data
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The compiled matcher and what decide() needs to know about watchlists."""
+
+    matcher: Matcher
+    titles: dict[str, str]
+
+
+class Pipeline:
+    """Polls feeds through the whole path; shared by ``run``, ``poll`` and ``demo``."""
+
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        fetcher: Fetcher,
+        rules: Callable[[Audience], Rules],
+        audience: Callable[[], Awaitable[Audience]],
+        alert_on_first_poll: bool = False,
+        on_queued: Callable[[], None] | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._config = config
+        self._store = store
+        self._fetcher = fetcher
+        self._rules = rules
+        self._audience = audience
+        self._alert_on_first_poll = alert_on_first_poll
+        self._on_queued = on_queued or (lambda: None)
+        self._rng = rng or random.Random()
+        self._all = asyncio.Semaphore(config.polling.concurrency)
+        self._hosts: dict[str, asyncio.Semaphore] = {}
+
+    async def poll_all(self) -> list[PollOutcome]:
+        """One cycle over every configured feed, concurrently within the limits."""
+        return list(await asyncio.gather(*(self.poll(f) for f in self._config.feeds)))
+
+    async def poll(self, feed: FeedConfig) -> PollOutcome:
+        """Poll one feed now; never raises for the feed's faults."""
+        state = await self._store.feed_state(feed.id)
+        if state is None:
+            return PollOutcome(feed.id, "error", error="feed not in the database")
+        if state.status == "gone":
+            return PollOutcome(feed.id, "skipped", error="the feed is gone (HTTP 410)")
+        now = datetime.now(UTC)
+        result = await self._fetch(state)
+        return await self._handle(feed, state, result, now)
+
+    async def _fetch(self, state: FeedState) -> FetchResult:
+        host = urlsplit(state.url).hostname or ""
+        per_host = self._hosts.setdefault(host, asyncio.Semaphore(self._config.polling.per_host))
+        async with self._all, per_host:
+            return await self._fetcher.fetch(state.url, state.etag, state.last_modified)
+
+    async def _handle(
+        self, feed: FeedConfig, state: FeedState, result: FetchResult, now: datetime
+    ) -> PollOutcome:
+        match result:
+            case Fetched():
+                return await self._fetched(feed, state, result, now)
+            case NotModified(moved_to=moved):
+                change = await self._change(feed, state, now, ok=True, url=moved)
+                await self._store.record_attempt(feed.id, change)
+                return PollOutcome(feed.id, "not_modified", next_poll_at=change.next_poll_at)
+            case Gone(status=status):
+                return await self._failed(
+                    feed, state, now, f"HTTP {status} Gone: polling stopped", gone=True
+                )
+            case RateLimited(status=status, retry_after=retry):
+                return await self._failed(
+                    feed, state, now, f"HTTP {status}: rate limited", retry_after=retry
+                )
+            case Failed(error=error, retry_after=retry):
+                return await self._failed(feed, state, now, error, retry_after=retry)
+
+    async def _fetched(
+        self, feed: FeedConfig, state: FeedState, result: Fetched, now: datetime
+    ) -> PollOutcome:
+        try:
+            parsed = await asyncio.to_thread(
+                parse_feed, feed.id, result.content, result.url, result.content_type
+            )
+        except FeedParseError as exc:
+            return await self._failed(feed, state, now, str(exc))
+        new = await self._new_entries(feed.id, parsed.entries)
+        audience = await self._audience()
+        rules = self._rules(audience)
+        hits = await asyncio.to_thread(_match_all, rules.matcher, new)
+        due = state.initialized or self._alert_on_first_poll
+        alerts = (
+            self._alerts(feed.title or parsed.title or feed.id, hits, audience, rules.titles)
+            if due
+            else []
+        )
+        change = await self._change(
+            feed,
+            state,
+            now,
+            ok=True,
+            url=result.moved_to,
+            title=parsed.title or None,
+            etag=result.etag,
+            last_modified=result.last_modified,
+        )
+        queued = await self._store.commit_poll(feed.id, change, new, alerts)
+        if queued:
+            self._on_queued()
+        matched = sum(1 for _, entry_hits in hits if entry_hits)
+        return PollOutcome(
+            feed.id, "ok", len(new), matched, queued, next_poll_at=change.next_poll_at
+        )
+
+    @staticmethod
+    def _alerts(
+        feed_title: str,
+        hits: Sequence[tuple[Entry, list[Hit]]],
+        audience: Audience,
+        titles: dict[str, str],
+    ) -> list[tuple[Alert, str]]:
+        out = []
+        for entry, entry_hits in hits:
+            when = entry.published or datetime.now(UTC)
+            for alert in decide(entry, entry_hits, audience, titles):
+                out.append((alert, render_alert(alert, feed_title, when)))
+        return out
+
+    async def _new_entries(self, feed_id: str, entries: Sequence[Entry]) -> list[Entry]:
+        unique = list({e.key: e for e in reversed(entries)}.values())[::-1]
+        unseen = await self._store.unseen(feed_id, [e.key for e in unique])
+        return [e for e in unique if e.key in unseen]
+
+    async def _failed(
+        self,
+        feed: FeedConfig,
+        state: FeedState,
+        now: datetime,
+        error: str,
+        retry_after: float | None = None,
+        gone: bool = False,
+    ) -> PollOutcome:
+        log.warning("feed %s: %s", feed.id, error)
+        change = await self._change(
+            feed, state, now, ok=False, error=error, retry_after=retry_after, gone=gone
+        )
+        await self._store.record_attempt(feed.id, change)
+        return PollOutcome(feed.id, "error", error=error, next_poll_at=change.next_poll_at)
+
+    async def _change(
+        self,
+        feed: FeedConfig,
+        state: FeedState,
+        now: datetime,
+        *,
+        ok: bool,
+        error: str | None = None,
+        retry_after: float | None = None,
+        gone: bool = False,
+        **fields: str | None,
+    ) -> FeedUpdate:
+        failures = 0 if ok else state.failures + 1
+        published = await self._store.recent_published(feed.id)
+        schedule = Schedule(
+            self._config.feed_interval(feed),
+            self._config.polling.min_interval,
+            self._config.polling.max_interval,
+        )
+        delay = next_delay(schedule, published, failures, retry_after, gone, self._rng.random())
+        when = now + timedelta(seconds=delay) if delay is not None else None
+        return FeedUpdate(
+            attempted_at=now, next_poll_at=when, ok=ok, error=error, gone=gone, **fields
+        )
+
+
+def _match_all(matcher: Matcher, entries: Sequence[Entry]) -> list[tuple[Entry, list[Hit]]]:
+    return [(entry, matcher.match(entry)) for entry in entries]

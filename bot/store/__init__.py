@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy Core schema, the queries, Alembic migrations."""

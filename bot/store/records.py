@@ -1,0 +1,70 @@
+"""What the store hands back: plain frozen records, no SQLAlchemy rows escape it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class FeedState:
+    id: str
+    url: str
+    title: str | None
+    etag: str | None
+    last_modified: str | None
+    initialized: bool
+    status: str  # active | gone
+    next_poll_at: datetime | None
+    last_attempt_at: datetime | None
+    last_success_at: datetime | None
+    last_error: str | None
+    failures: int
+
+
+@dataclass(frozen=True)
+class FeedUpdate:
+    """What one poll changes about a feed (None leaves a field as it was)."""
+
+    attempted_at: datetime
+    next_poll_at: datetime | None
+    ok: bool
+    error: str | None = None
+    url: str | None = None
+    title: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    gone: bool = False
+
+
+@dataclass(frozen=True)
+class ChatRule:
+    id: int
+    chat_id: int
+    query: str
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Who listens: active chats per watchlist, and every active chat's personal rules."""
+
+    subscribers: dict[str, frozenset[int]]
+    rules: tuple[ChatRule, ...]
+
+
+@dataclass(frozen=True)
+class Chat:
+    id: int
+    type: str
+    title: str | None
+    language: str | None
+    active: bool
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    id: int
+    chat_id: int
+    text: str
+    attempts: int
+    created_at: datetime

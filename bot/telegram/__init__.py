@@ -1,0 +1,1 @@
+"""Telegram: alert rendering, the sender, commands and keyboards (python-telegram-bot)."""

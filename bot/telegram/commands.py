@@ -1,0 +1,239 @@
+"""Telegram commands and buttons: /start, /help, /lists, /sub, /unsub, /my.
+
+In groups and supergroups only the chat's administrators (and the configured admins)
+may change subscriptions. Every reply is HTML with every user or config text escaped.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from html import escape
+
+from telegram import (
+    Chat,
+    ChatMember,
+    ChatMemberUpdated,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Update,
+)
+from telegram.constants import ChatMemberStatus, ParseMode
+from telegram.error import TelegramError
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.config import Watchlist
+from bot.store.store import Store
+from bot.telegram.texts import language, text
+
+log = logging.getLogger(__name__)
+Context = ContextTypes.DEFAULT_TYPE
+_ADMIN = {ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER}
+_GROUPS = {Chat.GROUP, Chat.SUPERGROUP}
+_TOGGLE = "t:"
+
+
+class Commands:
+    """The bot's command handlers; register them with :meth:`install`."""
+
+    def __init__(self, store: Store, watchlists: Sequence[Watchlist], admins: frozenset[int]):
+        self._store = store
+        self._lists = {w.name: w for w in watchlists}
+        self._admins = admins
+
+    def install(self, app: Application) -> None:  # type: ignore[type-arg]
+        updates = filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST
+        for name, handler in (
+            ("start", self.start),
+            ("help", self.help),
+            ("lists", self.lists),
+            ("sub", self.sub),
+            ("unsub", self.unsub),
+            ("my", self.my),
+        ):
+            app.add_handler(CommandHandler(name, handler, filters=updates))
+        app.add_handler(CallbackQueryHandler(self.toggle, pattern=f"^{_TOGGLE}"))
+        app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, self.migrated))
+        app.add_handler(ChatMemberHandler(self.membership, ChatMemberHandler.MY_CHAT_MEMBER))
+        app.add_error_handler(self.error)
+
+    async def start(self, update: Update, context: Context) -> None:
+        lang = await self._enter(update)
+        await self._reply(update, text("welcome", lang), await self._keyboard(update))
+
+    async def help(self, update: Update, context: Context) -> None:
+        await self._reply(update, text("help", await self._enter(update)))
+
+    async def lists(self, update: Update, context: Context) -> None:
+        lang = await self._enter(update)
+        if not self._lists:
+            await self._reply(update, text("no_lists", lang))
+            return
+        lines = [text("lists", lang), ""]
+        for w in self._lists.values():
+            about = f" · {escape(w.description)}" if w.description else ""
+            lines.append(f"<b>{escape(w.title)}</b> (<code>{escape(w.name)}</code>){about}")
+        await self._reply(update, "\n".join(lines), await self._keyboard(update))
+
+    async def sub(self, update: Update, context: Context) -> None:
+        await self._change(update, context.args or [], subscribe=True)
+
+    async def unsub(self, update: Update, context: Context) -> None:
+        await self._change(update, context.args or [], subscribe=False)
+
+    async def my(self, update: Update, context: Context) -> None:
+        lang = await self._enter(update)
+        chat_id = _chat(update).id
+        subs = [escape(self._title(n)) for n in await self._store.subscriptions(chat_id)]
+        rules = [
+            f"{i}. <code>{escape(r.query)}</code>"
+            for i, r in enumerate(await self._store.rules(chat_id), 1)
+        ]
+        none = text("none", lang)
+        lines = [
+            text("my_subs", lang).format(", ".join(subs) or none),
+            text("my_rules", lang).format("\n" + "\n".join(rules) if rules else none),
+            text("my_settings", lang),
+        ]
+        await self._reply(update, "\n".join(lines))
+
+    async def toggle(self, update: Update, context: Context) -> None:
+        query = update.callback_query
+        if query is None or query.data is None:
+            return
+        lang = await self._enter(update)
+        name = query.data.removeprefix(_TOGGLE)
+        if name not in self._lists or not await self._may_change(update):
+            await query.answer(text("admins_only", lang), show_alert=True)
+            return
+        chat_id = _chat(update).id
+        if name in await self._store.subscriptions(chat_id):
+            await self._store.unsubscribe(chat_id, [name])
+            await query.answer(text("toggled_off", lang).format(self._title(name)))
+        else:
+            await self._store.subscribe(chat_id, [name])
+            await query.answer(text("toggled_on", lang).format(self._title(name)))
+        await query.edit_message_reply_markup(await self._keyboard(update))
+
+    async def migrated(self, update: Update, context: Context) -> None:
+        message = update.effective_message
+        if message and message.migrate_to_chat_id:
+            await self._store.migrate_chat(message.chat.id, message.migrate_to_chat_id)
+
+    async def membership(self, update: Update, context: Context) -> None:
+        change: ChatMemberUpdated | None = update.my_chat_member
+        if change is None:
+            return
+        status = change.new_chat_member.status
+        if status in (ChatMember.LEFT, ChatMember.BANNED):
+            await self._store.deactivate_chat(change.chat.id, f"bot {status} from the chat")
+
+    async def error(self, update: object, context: Context) -> None:
+        log.error("update %r failed", update, exc_info=context.error)
+
+    async def _change(self, update: Update, args: Sequence[str], subscribe: bool) -> None:
+        lang = await self._enter(update)
+        names = [a.strip().lower() for a in args if a.strip()]
+        if not names:
+            await self._reply(update, text("sub_usage" if subscribe else "unsub_usage", lang))
+            return
+        if not await self._may_change(update):
+            await self._reply(update, text("admins_only", lang))
+            return
+        chat_id = _chat(update).id
+        if not subscribe and names == ["all"]:
+            names = await self._store.subscriptions(chat_id)
+        await self._reply(update, await self._apply(chat_id, names, subscribe, lang))
+
+    async def _apply(self, chat_id: int, names: list[str], subscribe: bool, lang: str) -> str:
+        unknown = [n for n in names if n not in self._lists]
+        known = [n for n in names if n in self._lists]
+        lines = []
+        if subscribe:
+            done = await self._store.subscribe(chat_id, known)
+            lines += self._report("subscribed", "already", known, done, lang)
+        else:
+            done = await self._store.unsubscribe(chat_id, known)
+            lines += self._report("unsubscribed", "not_subscribed", known, done, lang)
+        if unknown:
+            names_known = ", ".join(f"<code>{escape(n)}</code>" for n in self._lists)
+            lines.append(text("unknown", lang).format(escape(", ".join(unknown)), names_known))
+        return "\n".join(lines)
+
+    def _report(
+        self, done_key: str, skip_key: str, asked: list[str], done: list[str], lang: str
+    ) -> list[str]:
+        lines = []
+        if done:
+            lines.append(text(done_key, lang).format(escape(", ".join(map(self._title, done)))))
+        skipped = [n for n in asked if n not in done]
+        if skipped:
+            lines.append(text(skip_key, lang).format(escape(", ".join(map(self._title, skipped)))))
+        return lines
+
+    async def _enter(self, update: Update) -> str:
+        """Record the chat; return the reply language."""
+        chat = _chat(update)
+        user = update.effective_user
+        lang = language(user.language_code if user else None)
+        await self._store.upsert_chat(chat.id, chat.type, chat.title or chat.full_name, lang)
+        stored = await self._store.chat(chat.id)
+        return stored.language or lang if stored else lang
+
+    async def _may_change(self, update: Update) -> bool:
+        chat = _chat(update)
+        user = update.effective_user
+        if chat.type not in _GROUPS:
+            return True  # a private chat's owner, or a channel post (only admins can post)
+        if user is None:
+            return False
+        if user.id in self._admins:
+            return True
+        try:
+            member = await chat.get_member(user.id)
+        except TelegramError as exc:
+            log.warning("cannot check admin rights in chat %s: %s", chat.id, exc)
+            return False
+        return member.status in _ADMIN
+
+    async def _keyboard(self, update: Update) -> InlineKeyboardMarkup:
+        subscribed = set(await self._store.subscriptions(_chat(update).id))
+        rows = [
+            [
+                InlineKeyboardButton(
+                    f"{'✅' if n in subscribed else '➕'} {w.title}", callback_data=f"{_TOGGLE}{n}"
+                )
+            ]
+            for n, w in self._lists.items()
+        ]
+        return InlineKeyboardMarkup(rows)
+
+    def _title(self, name: str) -> str:
+        found = self._lists.get(name)
+        return found.title if found else name
+
+    @staticmethod
+    async def _reply(update: Update, html: str, markup: InlineKeyboardMarkup | None = None) -> None:
+        chat = _chat(update)
+        await chat.send_message(
+            html,
+            parse_mode=ParseMode.HTML,
+            reply_markup=markup,
+            link_preview_options=LinkPreviewOptions(is_disabled=True),
+        )
+
+
+def _chat(update: Update) -> Chat:
+    chat = update.effective_chat
+    if chat is None:
+        raise ValueError("update without a chat")
+    return chat

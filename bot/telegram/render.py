@@ -1,0 +1,93 @@
+"""Render an alert as one Telegram HTML message: pure, no I/O.
+
+Every text that came from a feed is escaped; the only tags are ``<b>``, ``<i>`` and
+``<a href>``, always balanced. The message never exceeds Telegram's 4096 characters:
+parts are shortened (snippet first, then the title) until it fits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from html import escape
+from urllib.parse import urlsplit
+
+from bot.models import Alert, Span
+
+MAX_MESSAGE = 4096
+_BUDGETS = ((300, 320, 160), (200, 200, 80), (120, 0, 40), (60, 0, 20))  # title, snippet, reason
+
+
+@dataclass(frozen=True)
+class _Budget:
+    title: int
+    snippet: int
+    reason: int
+
+
+def render_alert(alert: Alert, feed_title: str, when: datetime) -> str:
+    """The alert's message: watchlists, linked title, feed and time, snippet with bold terms."""
+    for sizes in _BUDGETS:
+        text = _render(alert, feed_title, when, _Budget(*sizes))
+        if len(text) <= MAX_MESSAGE:
+            break
+    return text  # the last budget always fits: every part of it is bounded
+
+
+def _render(alert: Alert, feed_title: str, when: datetime, budget: _Budget) -> str:
+    entry = alert.entry
+    reasons = " · ".join(escape(_cut(r, budget.reason)) for r in alert.reasons[:8])
+    title_spans = [s for s in alert.spans if s.field == "title"]
+    title = _marked(entry.title, title_spans, 0, budget.title) or escape(entry.link[:80])
+    if _linkable(entry.link):
+        title = f'<a href="{escape(entry.link, quote=True)}">{title}</a>'
+    meta = escape(f"{_cut(feed_title, 80)} · {when:%d %b %Y, %H:%M} UTC")
+    lines = [f"🔔 <b>{reasons}</b>", title, f"<i>{meta}</i>"]
+    snippet = _snippet(alert, budget.snippet)
+    if snippet:
+        lines += ["", snippet]
+    return "\n".join(lines)
+
+
+def _linkable(link: str) -> bool:
+    return urlsplit(link).scheme in ("http", "https") and len(escape(link, quote=True)) <= 2000
+
+
+def _snippet(alert: Alert, size: int) -> str:
+    """A window of the summary (or content) around its first match."""
+    if size <= 0:
+        return ""
+    for field in ("summary", "content"):
+        text = alert.entry.field(field)
+        spans = [s for s in alert.spans if s.field == field]
+        if text and (spans or field == "summary" or not alert.entry.summary):
+            start = max(0, spans[0].start - size // 3) if spans else 0
+            return _marked(text, spans, start, size)
+    return ""
+
+
+def _marked(text: str, spans: Sequence[Span], start: int, size: int) -> str:
+    """``text[start:start+size]``, cut at words, escaped, with ``spans`` in bold."""
+    if start > 0:
+        space = text.find(" ", start)
+        start = space + 1 if 0 <= space < start + 20 else start
+    end = min(len(text), start + size)
+    if end < len(text):
+        space = text.rfind(" ", start, end)
+        end = space if space > start + size // 2 else end
+    out, pos = [], start
+    for span in spans:
+        s, e = max(span.start, pos), min(span.end, end)
+        if s >= e:
+            continue
+        out += [escape(text[pos:s]), "<b>", escape(text[s:e]), "</b>"]
+        pos = e
+    out.append(escape(text[pos:end]))
+    prefix = "…" if start > 0 else ""
+    suffix = "…" if end < len(text) else ""
+    return prefix + "".join(out).strip() + suffix
+
+
+def _cut(text: str, size: int) -> str:
+    return text if len(text) <= size else text[: max(1, size - 1)].rstrip() + "…"

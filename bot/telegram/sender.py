@@ -1,0 +1,145 @@
+"""Drain the outbox: every stored alert is sent once, within Telegram's limits.
+
+The transport sorts each send into a case: sent, the chat is gone (blocked, kicked,
+deleted: the chat is deactivated), the group migrated (its rows move to the new id and
+go out there), wait (``retry_after``: that chat's alerts are held), or failed
+(transient failures are retried with back-off, permanent ones are recorded).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Protocol
+
+from bot.store.records import OutboxRow
+from bot.store.store import Store, utcnow
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 8
+CONCURRENT_CHATS = 8
+
+
+@dataclass(frozen=True)
+class Sent:
+    pass
+
+
+@dataclass(frozen=True)
+class ChatGone:
+    reason: str
+
+
+@dataclass(frozen=True)
+class Migrated:
+    new_chat_id: int
+
+
+@dataclass(frozen=True)
+class RetryLater:
+    seconds: float
+
+
+@dataclass(frozen=True)
+class SendFailed:
+    error: str
+    permanent: bool
+
+
+SendResult = Sent | ChatGone | Migrated | RetryLater | SendFailed
+
+
+class Transport(Protocol):
+    async def send(self, chat_id: int, text: str) -> SendResult: ...
+
+
+class Sender:
+    """Sends due outbox rows; wake it with :meth:`wake` when new alerts were queued."""
+
+    def __init__(self, store: Store, transport: Transport, idle: float = 2.0) -> None:
+        self._store = store
+        self._transport = transport
+        self._idle = idle
+        self._wakeup = asyncio.Event()
+        self._chats = asyncio.Semaphore(CONCURRENT_CHATS)
+
+    def wake(self) -> None:
+        self._wakeup.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Drain until ``stop`` is set; a failing round is logged, never fatal."""
+        while not stop.is_set():
+            self._wakeup.clear()
+            try:
+                await self.drain()
+            except Exception:
+                log.exception("delivery round failed; retrying")
+            waiters = {
+                asyncio.ensure_future(self._wakeup.wait()),
+                asyncio.ensure_future(stop.wait()),
+            }
+            _, pending = await asyncio.wait(
+                waiters, timeout=self._idle, return_when=asyncio.FIRST_COMPLETED
+            )
+            for task in pending:
+                task.cancel()
+
+    async def drain(self) -> int:
+        """Send everything due now; returns how many messages went out."""
+        total = 0
+        while rows := await self._store.due(utcnow(), limit=200):
+            by_chat: dict[int, list[OutboxRow]] = {}
+            for row in rows:
+                by_chat.setdefault(row.chat_id, []).append(row)
+            counts = await asyncio.gather(*(self._send_chat(r) for r in by_chat.values()))
+            total += sum(counts)
+            if sum(counts) == 0 and not await self._progressed(rows):
+                break
+        return total
+
+    async def _progressed(self, rows: Sequence[OutboxRow]) -> bool:
+        """Whether the last round changed anything (else it would loop forever)."""
+        again = {r.id for r in await self._store.due(utcnow(), limit=200)}
+        return not {r.id for r in rows} <= again
+
+    async def _send_chat(self, rows: Sequence[OutboxRow]) -> int:
+        sent = 0
+        async with self._chats:
+            for row in rows:
+                result = await self._transport.send(row.chat_id, row.text)
+                if not await self._settle(row, result):
+                    break
+                sent += isinstance(result, Sent)
+        return sent
+
+    async def _settle(self, row: OutboxRow, result: SendResult) -> bool:
+        """Record the outcome; False when the chat's other rows must wait."""
+        match result:
+            case Sent():
+                await self._store.mark_sent(row.id)
+            case ChatGone(reason=reason):
+                log.info("chat %s deactivated: %s", row.chat_id, reason)
+                await self._store.deactivate_chat(row.chat_id, reason)
+                return False
+            case Migrated(new_chat_id=new_id):
+                log.info("chat %s migrated to %s", row.chat_id, new_id)
+                await self._store.migrate_chat(row.chat_id, new_id)
+                return False
+            case RetryLater(seconds=seconds):
+                await self._store.postpone_chat(row.chat_id, utcnow() + timedelta(seconds=seconds))
+                return False
+            case SendFailed(error=error, permanent=permanent):
+                return await self._failed(row, error, permanent)
+        return True
+
+    async def _failed(self, row: OutboxRow, error: str, permanent: bool) -> bool:
+        if permanent or row.attempts + 1 >= MAX_ATTEMPTS:
+            log.warning("alert %s to chat %s dropped: %s", row.id, row.chat_id, error)
+            await self._store.mark_failed(row.id, error)
+            return True
+        delay = min(3600, 5 * 2**row.attempts)
+        await self._store.postpone(row.id, utcnow() + timedelta(seconds=delay), error)
+        return False

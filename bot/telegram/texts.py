@@ -1,0 +1,73 @@
+"""Every reply the bot writes, in English and Russian. ``{}`` fields are filled escaped."""
+
+from __future__ import annotations
+
+TEXTS: dict[str, dict[str, str]] = {
+    "welcome": {
+        "en": "<b>newsbot</b> watches news feeds and alerts this chat when a story matches "
+        "a watchlist.\n\nTap a watchlist to subscribe, or send /help.",
+        "ru": "<b>newsbot</b> следит за новостными лентами и присылает в этот чат новости, "
+        "совпавшие со списками наблюдения.\n\nНажмите на список, чтобы подписаться, "
+        "или отправьте /help.",
+    },
+    "help": {
+        "en": "<b>Commands</b>\n/lists: every watchlist, with buttons\n"
+        "/sub NAME…: subscribe this chat\n/unsub NAME…|all: unsubscribe\n"
+        "/my: this chat's subscriptions and rules\n/help: this message\n\n"
+        "<b>Queries</b> (watchlist rules)\n<code>Rosatom</code> a word, any case\n"
+        "<code>CSTO</code> capitals: only in capitals\n"
+        '<code>"Middle Corridor"</code> a phrase\n<code>Kazakh*</code> a prefix\n'
+        "<code>A AND B</code>, <code>A OR B</code>, <code>NOT A</code>, <code>-A</code>, "
+        "<code>( )</code>\n<code>title:Rosatom</code> only in the title",
+        "ru": "<b>Команды</b>\n/lists: все списки, с кнопками\n"
+        "/sub ИМЯ…: подписать этот чат\n/unsub ИМЯ…|all: отписать\n"
+        "/my: подписки и правила этого чата\n/help: эта справка\n\n"
+        "<b>Запросы</b> (правила списков)\n<code>Росатом</code> слово в любом регистре\n"
+        "<code>ОДКБ</code> заглавными: только заглавными\n"
+        '<code>"Средний коридор"</code> фраза\n<code>Казах*</code> начало слова\n'
+        "<code>A AND B</code>, <code>A OR B</code>, <code>NOT A</code>, <code>-A</code>, "
+        "<code>( )</code>\n<code>title:Росатом</code> только в заголовке",
+    },
+    "lists": {
+        "en": "<b>Watchlists</b> (tap to subscribe or unsubscribe)",
+        "ru": "<b>Списки наблюдения</b> (нажмите, чтобы подписаться или отписаться)",
+    },
+    "no_lists": {
+        "en": "No watchlists are configured yet.",
+        "ru": "Списки наблюдения ещё не настроены.",
+    },
+    "sub_usage": {
+        "en": "Usage: /sub NAME… (see /lists)",
+        "ru": "Использование: /sub ИМЯ… (см. /lists)",
+    },
+    "unsub_usage": {"en": "Usage: /unsub NAME…|all", "ru": "Использование: /unsub ИМЯ…|all"},
+    "subscribed": {"en": "Subscribed: {}", "ru": "Подписка оформлена: {}"},
+    "already": {"en": "Already subscribed: {}", "ru": "Уже подписаны: {}"},
+    "unsubscribed": {"en": "Unsubscribed: {}", "ru": "Подписка отменена: {}"},
+    "not_subscribed": {"en": "Not subscribed to: {}", "ru": "Нет подписки на: {}"},
+    "unknown": {"en": "Unknown watchlist: {}. Known: {}", "ru": "Нет такого списка: {}. Есть: {}"},
+    "admins_only": {
+        "en": "Only the chat's administrators can change its subscriptions.",
+        "ru": "Менять подписки чата могут только его администраторы.",
+    },
+    "my_subs": {"en": "<b>Subscriptions</b>: {}", "ru": "<b>Подписки</b>: {}"},
+    "my_rules": {"en": "<b>Personal rules</b>: {}", "ru": "<b>Личные правила</b>: {}"},
+    "my_settings": {
+        "en": "<b>Mute</b>: off · <b>Digest</b>: off",
+        "ru": "<b>Без звука</b>: нет · <b>Дайджест</b>: нет",
+    },
+    "none": {"en": "none", "ru": "нет"},
+    "toggled_on": {"en": "Subscribed to {}", "ru": "Подписка на {}"},
+    "toggled_off": {"en": "Unsubscribed from {}", "ru": "Отписка от {}"},
+}
+
+
+def text(key: str, lang: str) -> str:
+    """The reply ``key`` in ``lang`` (English when the language is unknown)."""
+    variants = TEXTS[key]
+    return variants.get(lang, variants["en"])
+
+
+def language(code: str | None) -> str:
+    """A Telegram ``language_code`` -> ``ru`` or ``en``."""
+    return "ru" if code and code.lower().split("-")[0] in ("ru", "be", "uk", "kk") else "en"

@@ -1,0 +1,57 @@
+"""Send one alert with python-telegram-bot and sort the outcome into a SendResult case."""
+
+from __future__ import annotations
+
+import warnings
+from datetime import timedelta
+
+from telegram import Bot, LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
+
+from bot.telegram.sender import ChatGone, Migrated, RetryLater, SendFailed, SendResult, Sent
+
+_CHAT_GONE = (
+    "chat not found",
+    "bot was kicked",
+    "user is deactivated",
+    "group chat was deleted",
+    "bot is not a member",
+    "need administrator rights",
+    "not enough rights to send text",
+)
+
+
+class TelegramTransport:
+    """Sends HTML alerts through ``bot`` (its rate limiter keeps Telegram's limits)."""
+
+    def __init__(self, bot: Bot) -> None:
+        self._bot = bot
+        self._no_preview = LinkPreviewOptions(is_disabled=True)
+
+    async def send(self, chat_id: int, text: str) -> SendResult:
+        try:
+            await self._bot.send_message(
+                chat_id, text, parse_mode=ParseMode.HTML, link_preview_options=self._no_preview
+            )
+        except Forbidden as exc:
+            return ChatGone(exc.message)
+        except ChatMigrated as exc:
+            return Migrated(exc.new_chat_id)
+        except RetryAfter as exc:
+            return RetryLater(retry_seconds(exc))
+        except BadRequest as exc:
+            if any(marker in exc.message.lower() for marker in _CHAT_GONE):
+                return ChatGone(exc.message)
+            return SendFailed(exc.message, permanent=True)
+        except TelegramError as exc:  # network errors and time-outs: try again later
+            return SendFailed(f"{type(exc).__name__}: {exc.message}", permanent=False)
+        return Sent()
+
+
+def retry_seconds(exc: RetryAfter) -> float:
+    """``retry_after`` in seconds, whichever type this version of the library returns."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)

@@ -1,0 +1,169 @@
+"""A local feed server for tests: real HTTP on 127.0.0.1, feeds that change on demand.
+
+    with FeedServer() as server:
+        server.publish("/kz.xml", title="Rosatom signs", link="https://news.example/1")
+        url = server.url("/kz.xml")
+
+Feeds answer conditional GETs (ETag and Last-Modified -> 304). Any path can instead be
+given a fixed :class:`Reply` (status, headers, body) or a raw handler for hostile cases
+such as a server that stalls. Every request's path and headers are recorded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from email.utils import formatdate
+from html import escape
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Item:
+    title: str
+    link: str
+    guid: str | None = None
+    description: str = ""
+    published: str = "Fri, 27 Nov 2026 10:00:00 GMT"
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int = 200
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Seen:
+    path: str
+    headers: dict[str, str]
+
+
+Handler = Callable[[BaseHTTPRequestHandler], None]
+
+
+def rss(title: str, items: list[Item]) -> bytes:
+    """An RSS 2.0 document, every text escaped."""
+    parts = [
+        f"<item><title>{escape(i.title)}</title><link>{escape(i.link)}</link>"
+        + (f"<guid>{escape(i.guid)}</guid>" if i.guid else "")
+        + f"<description>{escape(i.description)}</description>"
+        + f"<pubDate>{i.published}</pubDate></item>"
+        for i in items
+    ]
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+        f"<title>{escape(title)}</title><link>https://news.example/</link>"
+        f"<description>test feed</description>{''.join(parts)}</channel></rss>"
+    ).encode()
+
+
+class FeedServer:
+    """Serves feeds and canned replies; thread-safe; use as a context manager."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._feeds: dict[str, tuple[str, list[Item]]] = {}
+        self._replies: dict[str, Reply | Handler] = {}
+        self.requests: list[Seen] = []
+        self._server: ThreadingHTTPServer | None = None
+
+    def __enter__(self) -> FeedServer:
+        handler = type("_Bound", (_Handler,), {"owner": self})
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server.daemon_threads = True
+        threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+
+    def url(self, path: str) -> str:
+        assert self._server is not None
+        return f"http://127.0.0.1:{self._server.server_address[1]}{path}"
+
+    def publish(
+        self,
+        path: str,
+        title: str,
+        link: str,
+        description: str = "",
+        guid: str | None = None,
+        feed_title: str = "Test News",
+    ) -> None:
+        """Add an item at the top of the feed at ``path`` (creating the feed)."""
+        with self._lock:
+            name, items = self._feeds.get(path, (feed_title, []))
+            self._feeds[path] = (name, [Item(title, link, guid, description), *items])
+
+    def set_feed(self, path: str, items: list[Item], feed_title: str = "Test News") -> None:
+        with self._lock:
+            self._feeds[path] = (feed_title, list(items))
+
+    def reply(self, path: str, reply: Reply | Handler) -> None:
+        """Answer ``path`` with a fixed reply or a raw handler instead of a feed."""
+        with self._lock:
+            self._replies[path] = reply
+
+    def hits(self, path: str) -> list[Seen]:
+        with self._lock:
+            return [r for r in self.requests if r.path == path]
+
+    def _answer(self, request: BaseHTTPRequestHandler) -> None:
+        with self._lock:
+            self.requests.append(Seen(request.path, dict(request.headers.items())))
+            canned = self._replies.get(request.path)
+            feed = self._feeds.get(request.path)
+        if callable(canned):
+            canned(request)
+        elif canned is not None:
+            _send(request, canned)
+        elif feed is not None:
+            _send(request, _conditional(request, rss(*feed)))
+        else:
+            _send(request, Reply(404, b"not found"))
+
+
+def _conditional(request: BaseHTTPRequestHandler, body: bytes) -> Reply:
+    etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
+    modified = formatdate(1795000000, usegmt=True)
+    headers = {
+        "ETag": etag,
+        "Last-Modified": modified,
+        "Content-Type": "application/rss+xml; charset=utf-8",
+    }
+    if request.headers.get("If-None-Match") == etag:
+        return Reply(304, b"", headers)
+    return Reply(200, body, headers)
+
+
+def _send(request: BaseHTTPRequestHandler, reply: Reply) -> None:
+    request.send_response(reply.status)
+    headers = {"Content-Length": str(len(reply.body)), **reply.headers}
+    for name, value in headers.items():
+        request.send_header(name, value)
+    request.end_headers()
+    if reply.body and request.command != "HEAD":
+        request.wfile.write(reply.body)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    owner: FeedServer
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:
+        self.owner._answer(self)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
