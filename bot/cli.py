@@ -9,6 +9,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -30,6 +31,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``newsbot`` command; returns the exit status."""
     args = _parser().parse_args(argv)
     _logging(args.command)
+    # python-telegram-bot's announced future: time periods as timedelta, without warnings.
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
     try:
         return int(args.handler(args))
     except ConfigError as exc:

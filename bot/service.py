@@ -62,7 +62,7 @@ async def assemble(
     )
     try:
         await store.sync_feeds((f.id, f.url, f.title) for f in config.feeds)
-        sender = Sender(store, transport)
+        sender = Sender(store, transport, config.delivery.max_age)
         fixed = console_audience(config)
 
         async def audience() -> Audience:

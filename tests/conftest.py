@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from fakebotapi import FakeBotAPI
 from feedserver import FeedServer
 
 ROOT = Path(__file__).parent.parent
+os.environ.setdefault("PTB_TIMEDELTA", "true")  # as `newsbot` itself sets it
 
 
 @pytest.fixture

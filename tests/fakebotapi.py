@@ -74,24 +74,7 @@ UPDATE_TYPES_OFF_BY_DEFAULT = frozenset(
 # Parameters Telegram treats as plain strings: never JSON-decoded, so a text such
 # as "42" or "true" stays a string.
 STRING_PARAMS = frozenset(
-    [
-        "text",
-        "caption",
-        "parse_mode",
-        "callback_query_id",
-        "inline_message_id",
-        "url",
-        "language_code",
-        "secret_token",
-        "action",
-        "business_connection_id",
-        "message_effect_id",
-        "emoji",
-        "title",
-        "description",
-        "short_description",
-        "name",
-    ]
+    {"text", "parse_mode", "callback_query_id", "inline_message_id", "url", "language_code"}
 )
 
 FORBIDDEN_BY_CHAT_TYPE = {
@@ -101,10 +84,10 @@ FORBIDDEN_BY_CHAT_TYPE = {
     "channel": "Forbidden: bot is not a member of the channel chat",
 }
 NOT_MODIFIED = (
-    "Bad Request: message is not modified: specified new message content and reply "
+    "message is not modified: specified new message content and reply "
     "markup are exactly the same as a current content and reply markup of the message"
 )
-QUERY_TOO_OLD = "Bad Request: query is too old and response timeout expired or query ID is invalid"
+QUERY_TOO_OLD = "query is too old and response timeout expired or query ID is invalid"
 POLL_CONFLICT = (
     "Conflict: terminated by other getUpdates request; "
     "make sure that only one bot instance is running"
@@ -223,7 +206,7 @@ class _HtmlParser:
             elif char == "<":
                 self._tag()
             elif char == ">" and self.strict_gt:
-                raise self._error(
+                raise HtmlError(
                     f'Character ">" at byte offset {self._byte(self.pos)} must be escaped as "&gt;"'
                 )
             else:
@@ -231,12 +214,9 @@ class _HtmlParser:
                 self.pos += 1
         if self.stack:
             name = self.stack[-1].name
-            raise self._error(f'Can\'t find end tag corresponding to start tag "{name}"')
+            raise HtmlError(f'Can\'t find end tag corresponding to start tag "{name}"')
         self.entities.sort(key=lambda e: (e["offset"], -e["length"]))
         return "".join(self.out), self.entities
-
-    def _error(self, message: str) -> HtmlError:
-        return HtmlError(message)
 
     def _byte(self, index: int) -> int:
         return len(self.text[:index].encode("utf-8", "surrogatepass"))
@@ -252,7 +232,7 @@ class _HtmlParser:
         """
         match = _HTML_ENTITY.match(self.text, start)
         if match is None:
-            raise self._error(
+            raise HtmlError(
                 f'Character "&" at byte offset {self._byte(start)} must be escaped as "&amp;"'
             )
         decimal, hexadecimal, name = match.groups()
@@ -263,7 +243,7 @@ class _HtmlParser:
             valid = 0 < code < 0x10FFFF and not 0xD800 <= code <= 0xDFFF
             char = chr(code) if valid else None
         if char is None:
-            raise self._error(
+            raise HtmlError(
                 f'Unsupported HTML entity "{match.group()}" at byte offset {self._byte(start)}'
             )
         return char, match.end()
@@ -288,31 +268,31 @@ class _HtmlParser:
         at = f"at byte offset {self._byte(begin)}"
         end = self._word_end(begin + 1, ">")
         if end >= len(self.text):
-            raise self._error(f"Unclosed start tag {at}")
+            raise HtmlError(f"Unclosed start tag {at}")
         name = self.text[begin + 1 : end].lower()
         if name not in ALLOWED_TAGS:
-            raise self._error(f'Unsupported start tag "{name}" {at}')
+            raise HtmlError(f'Unsupported start tag "{name}" {at}')
         attrs, self.pos = self._attributes(name, end, at)
         self._check_tag(name, attrs, at)
         self.stack.append(_OpenTag(name, attrs, self.utf16))
 
     def _attributes(self, tag: str, index: int, at: str) -> tuple[dict[str, str], int]:
         """Parse attributes up to the closing ``>``; return them and the index after it."""
-        text, attrs = self.text, {}
+        text, attrs = self.text, dict[str, str]()
         while True:
             index = self._skip_spaces(index)
             if index >= len(text):
-                raise self._error(f'Unclosed start tag "{tag}" {at}')
+                raise HtmlError(f'Unclosed start tag "{tag}" {at}')
             if text[index] == ">":
                 return attrs, index + 1
             name_end = self._word_end(index, "=>")
             name = text[index:name_end].lower()
             if not name:
-                raise self._error(f'Empty attribute name in the tag "{tag}" {at}')
+                raise HtmlError(f'Empty attribute name in the tag "{tag}" {at}')
             index = self._skip_spaces(name_end)
             if index < len(text) and text[index] != "=":
                 if (tag, name) != ("blockquote", "expandable"):
-                    raise self._error(
+                    raise HtmlError(
                         "Expected equal sign in declaration of an attribute "
                         f'of the tag "{tag}" {at}'
                     )
@@ -320,7 +300,7 @@ class _HtmlParser:
                 continue
             index = self._skip_spaces(index + 1)
             if index >= len(text):
-                raise self._error(f'Unclosed start tag "{tag}" {at}')
+                raise HtmlError(f'Unclosed start tag "{tag}" {at}')
             attrs[name], index = self._attribute_value(index)
 
     def _attribute_value(self, index: int) -> tuple[str, int]:
@@ -330,9 +310,7 @@ class _HtmlParser:
             token = _NAME_TOKEN.match(text, index)
             end = token.end() if token else index
             if end < len(text) and text[end] not in _SPACES + ">":
-                raise self._error(
-                    f"Unexpected end of name token at byte offset {self._byte(index)}"
-                )
+                raise HtmlError(f"Unexpected end of name token at byte offset {self._byte(index)}")
             return text[index:end].lower(), end
         value: list[str] = []
         index += 1
@@ -344,29 +322,29 @@ class _HtmlParser:
                 value.append(text[index])
                 index += 1
         if index >= len(text):
-            raise self._error(f"Unclosed start tag at byte offset {self._byte(index)}")
+            raise HtmlError(f"Unclosed start tag at byte offset {self._byte(index)}")
         return "".join(value), index + 1
 
     def _check_tag(self, name: str, attrs: dict[str, str], at: str) -> None:
         if name == "a" and not attrs.get("href", "").strip():
-            raise self._error(f'Tag "a" must have attribute "href" {at}')
+            raise HtmlError(f'Tag "a" must have attribute "href" {at}')
         if name == "span" and attrs.get("class") != "tg-spoiler":
-            raise self._error(f'Tag "span" must have class "tg-spoiler" {at}')
+            raise HtmlError(f'Tag "span" must have class "tg-spoiler" {at}')
         if name == "tg-emoji" and not attrs.get("emoji-id"):
-            raise self._error(f'Tag "tg-emoji" must have attribute "emoji-id" {at}')
+            raise HtmlError(f'Tag "tg-emoji" must have attribute "emoji-id" {at}')
 
     def _end_tag(self, begin: int) -> None:
         at = f"at byte offset {self._byte(begin)}"
         if not self.stack:
-            raise self._error(f"Unexpected end tag {at}")
+            raise HtmlError(f"Unexpected end tag {at}")
         name_end = self._word_end(begin + 2, ">")
         index = self._skip_spaces(name_end)
         if index >= len(self.text) or self.text[index] != ">":
-            raise self._error(f"Unclosed end tag {at}")
+            raise HtmlError(f"Unclosed end tag {at}")
         name = self.text[begin + 2 : name_end].lower()
         open_tag = self.stack[-1]
         if name and name != open_tag.name:
-            raise self._error(
+            raise HtmlError(
                 f'Unmatched end tag {at}, expected "</{open_tag.name}>", found "</{name}>"'
             )
         self.stack.pop()
@@ -406,9 +384,10 @@ def parse_html(text: str, *, strict_gt: bool = True) -> tuple[str, list[JSONDict
 
     Follows Telegram's parser (tags, attributes, entity decoding, error messages with
     byte offsets) but holds the text to the Bot API's documented rule that every
-    ``<``, ``>`` and ``&`` outside a tag or entity must be escaped: Telegram itself
-    lets a bare ``&`` or ``>`` through, this parser refuses them (``>`` only with
-    ``strict_gt``). Entity semicolons are required. Raises :class:`HtmlError`.
+    ``<``, ``>`` and ``&`` that is not part of a tag or an entity must be escaped.
+    Telegram itself lets a bare ``&`` (also in attribute values) and a bare ``>``
+    through; this parser refuses them (``>`` only with ``strict_gt``) and requires
+    the closing ``;`` of entities. Raises :class:`HtmlError`.
     """
     return _HtmlParser(text, strict_gt).parse()
 
@@ -447,7 +426,9 @@ def parse_multipart(content_type: str, body: bytes) -> JSONDict:
     fields: JSONDict = {}
     for part in message.iter_parts():
         name = part.get_param("name", header="content-disposition")
-        payload = part.get_payload(decode=True) or b""
+        payload = part.get_payload(decode=True)
+        if not isinstance(payload, bytes):
+            payload = b""
         filename = part.get_filename()
         if filename is not None:
             fields[str(name)] = {"filename": filename, "size": len(payload)}
@@ -691,10 +672,13 @@ class FakeBotAPI:
         with self._cond:
             self._blocked.pop(chat_id, None)
 
-    def migrate(self, chat_id: int, new_chat_id: int) -> JSONDict:
+    def migrate(self, chat_id: int, new_chat_id: int, *, by: int | None = None) -> JSONDict:
         """Upgrade a group to a supergroup: sends to the old id get 400 migrate_to_chat_id.
 
         The supergroup is created (same title and members) unless it exists already.
+        With ``by`` (the user who upgraded), the two service messages Telegram posts
+        (``migrate_to_chat_id`` in the group, ``migrate_from_chat_id`` in the
+        supergroup) are queued as updates too. Returns the supergroup's Chat.
         """
         with self._cond:
             old = self._chat(chat_id)
@@ -704,7 +688,22 @@ class FakeBotAPI:
                     if member_chat == chat_id:
                         self._members[(new_chat_id, user_id)] = status
             self._migrated[chat_id] = new_chat_id
-            return copy.deepcopy(self._chats[new_chat_id])
+            new = self._chats[new_chat_id]
+            if by is not None:
+                self._push_service(old, by, migrate_to_chat_id=new_chat_id)
+                self._push_service(new, by, migrate_from_chat_id=chat_id)
+            return copy.deepcopy(new)
+
+    def _push_service(self, chat: JSONDict, user_id: int, **fields: Any) -> int:
+        message = {
+            "message_id": self._next_message_id.get(chat["id"], 1),
+            "date": int(time.time()),
+            "chat": copy.deepcopy(chat),
+            "from": copy.deepcopy(self._user(user_id)),
+            **fields,
+        }
+        self._next_message_id[chat["id"]] = message["message_id"] + 1
+        return self.push_update({"message": message})
 
     def flood(self, chat_id: int, retry_after: int = 1, times: int = 1) -> None:
         """Answer the next ``times`` sendMessage calls to the chat with 429 retry_after."""
@@ -746,10 +745,10 @@ class FakeBotAPI:
             message = self._new_message(chat, text, command_entities(text), by_bot=False)
             if entities is not None:
                 message["entities"] = entities
-            if is_channel:
-                message["sender_chat"] = copy.deepcopy(chat)
-            else:
+            if user_id is not None and not is_channel:
                 message["from"] = copy.deepcopy(self._user(user_id))
+            else:
+                message["sender_chat"] = copy.deepcopy(chat)
             self._messages[(chat_id, message["message_id"])] = (message, False)
             return self.push_update({"channel_post" if is_channel else "message": message})
 
@@ -1142,7 +1141,7 @@ class FakeBotAPI:
         keyboard = markup if markup is not None and markup.get("inline_keyboard") else None
         before = (message.get("text"), message.get("entities", []), message.get("reply_markup"))
         if before == (text, entities, keyboard):
-            raise bad_request(NOT_MODIFIED.removeprefix("Bad Request: "))
+            raise bad_request(NOT_MODIFIED)
         message.update(text=text, edit_date=int(time.time()))
         message.pop("entities", None)
         message.pop("reply_markup", None)
@@ -1174,7 +1173,7 @@ class FakeBotAPI:
     def _answer_callback_query(self, params: JSONDict) -> bool:
         query_id = str(params.get("callback_query_id") or "")
         if self._callback_queries.get(query_id, True):
-            raise bad_request(QUERY_TOO_OLD.removeprefix("Bad Request: "))
+            raise bad_request(QUERY_TOO_OLD)
         self._callback_queries[query_id] = True
         return True
 

@@ -39,7 +39,7 @@ def tls() -> ssl.SSLContext:
 
 
 def make_bot(api: FakeBotAPI, tls: ssl.SSLContext, token: str | None = None) -> telegram.Bot:
-    """A real PTB client aimed at the fake, the way the bot builds its own."""
+    """A real PTB client aimed at the fake."""
     requests = [HTTPXRequest(httpx_kwargs={"verify": tls}) for _ in range(2)]
     return telegram.Bot(
         token or api.token,
@@ -230,6 +230,13 @@ async def test_migrated_group_names_the_supergroup(api: FakeBotAPI, bot: telegra
     assert (message.chat.type, message.chat.title) == ("supergroup", "Analysts")
 
 
+async def test_migration_service_messages(api: FakeBotAPI, bot: telegram.Bot) -> None:
+    api.migrate(GROUP, SUPERGROUP, by=ALICE)
+    to, from_ = await bot.get_updates(timeout=0)
+    assert (to.message.chat.id, to.message.migrate_to_chat_id) == (GROUP, SUPERGROUP)
+    assert (from_.message.chat.id, from_.message.migrate_from_chat_id) == (SUPERGROUP, GROUP)
+
+
 async def test_flood_asks_to_retry_later(
     api: FakeBotAPI, bot: telegram.Bot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -308,8 +315,7 @@ async def test_drop_pending_updates(api: FakeBotAPI, bot: telegram.Bot) -> None:
 
 
 def test_stop_wakes_a_long_poll(tls: ssl.SSLContext) -> None:
-    api = FakeBotAPI(max_poll_timeout=5.0).start()
-    with httpx.Client(timeout=10, verify=tls) as client:
+    with FakeBotAPI(max_poll_timeout=5.0) as api, httpx.Client(timeout=10, verify=tls) as client:
         url = f"{api.api_url}/bot{api.token}/getUpdates"
         poller = threading.Thread(target=client.get, args=(url,), kwargs={"params": {"timeout": 5}})
         poller.start()
@@ -317,8 +323,8 @@ def test_stop_wakes_a_long_poll(tls: ssl.SSLContext) -> None:
         started = time.monotonic()
         api.stop()
         poller.join(timeout=5)
-    assert time.monotonic() - started < 1.0
-    api.stop()  # idempotent
+        assert time.monotonic() - started < 1.0
+    # leaving the block stops it again: stop() is idempotent
 
 
 # ----------------------------------------------------------------- edits, chats, members

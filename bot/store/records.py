@@ -65,6 +65,8 @@ class Chat:
 class OutboxRow:
     id: int
     chat_id: int
-    text: str
+    text: str  # the rendered alert
     attempts: int
     created_at: datetime
+    title: str  # of the entry, for summaries of held alerts
+    link: str

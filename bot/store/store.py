@@ -256,14 +256,15 @@ class Store:
     async def due(self, now: datetime, limit: int = 100) -> list[OutboxRow]:
         """Pending alerts whose time has come, oldest first."""
         query = (
-            select(t.outbox)
+            select(t.outbox, t.entries.c.title, t.entries.c.link)
+            .join(t.entries, t.entries.c.id == t.outbox.c.entry_id)
             .where(t.outbox.c.status == "pending", t.outbox.c.not_before <= now)
             .order_by(t.outbox.c.id)
             .limit(limit)
         )
         async with self.engine.connect() as conn:
             return [
-                OutboxRow(r.id, r.chat_id, r.text, r.attempts, r.created_at)
+                OutboxRow(r.id, r.chat_id, r.text, r.attempts, r.created_at, r.title, r.link)
                 for r in await conn.execute(query)
             ]
 

@@ -51,19 +51,28 @@ def _render(alert: Alert, feed_title: str, when: datetime, budget: _Budget) -> s
 
 
 def _linkable(link: str) -> bool:
-    return urlsplit(link).scheme in ("http", "https") and len(escape(link, quote=True)) <= 2000
+    try:
+        scheme = urlsplit(link).scheme
+    except ValueError:  # e.g. "http://[oops": not a link Telegram could open
+        return False
+    return scheme in ("http", "https") and len(escape(link, quote=True)) <= 2000
 
 
 def _snippet(alert: Alert, size: int) -> str:
-    """A window of the summary (or content) around its first match."""
+    """A window of the summary (or content) around its first match.
+
+    The summary is preferred; the content is shown when only it holds a match, or when
+    there is no summary.
+    """
     if size <= 0:
         return ""
-    for field in ("summary", "content"):
+    texts = [f for f in ("summary", "content") if alert.entry.field(f)]
+    marked = [f for f in texts if any(s.field == f for s in alert.spans)]
+    for field in marked or texts:
         text = alert.entry.field(field)
         spans = [s for s in alert.spans if s.field == field]
-        if text and (spans or field == "summary" or not alert.entry.summary):
-            start = max(0, spans[0].start - size // 3) if spans else 0
-            return _marked(text, spans, start, size)
+        start = max(0, spans[0].start - size // 3) if spans else 0
+        return _marked(text, spans, start, size)
     return ""
 
 
@@ -91,3 +100,21 @@ def _marked(text: str, spans: Sequence[Span], start: int, size: int) -> str:
 
 def _cut(text: str, size: int) -> str:
     return text if len(text) <= size else text[: max(1, size - 1)].rstrip() + "…"
+
+
+def render_summary(stories: Sequence[tuple[str, str]], held_for: str) -> str:
+    """One message for alerts held too long: a count and the linked titles that fit."""
+    head = f"🗂 <b>{len(stories)} alerts held for over {escape(held_for)}</b>"
+    lines = [head, ""]
+    size = len(head) + 60  # room for the closing line
+    for shown, (title, link) in enumerate(stories):
+        text = escape(_cut(title or link, 120))
+        line = (
+            f'• <a href="{escape(link, quote=True)}">{text}</a>' if _linkable(link) else f"• {text}"
+        )
+        if size + len(line) + 1 > MAX_MESSAGE:
+            lines.append(f"… and {len(stories) - shown} more")
+            break
+        lines.append(line)
+        size += len(line) + 1
+    return "\n".join(lines)

@@ -17,6 +17,7 @@ from typing import Protocol
 
 from bot.store.records import OutboxRow
 from bot.store.store import Store, utcnow
+from bot.telegram.render import render_summary
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
@@ -59,9 +60,12 @@ class Transport(Protocol):
 class Sender:
     """Sends due outbox rows; wake it with :meth:`wake` when new alerts were queued."""
 
-    def __init__(self, store: Store, transport: Transport, idle: float = 2.0) -> None:
+    def __init__(
+        self, store: Store, transport: Transport, max_age: float = 86400, idle: float = 2.0
+    ) -> None:
         self._store = store
         self._transport = transport
+        self._max_age = timedelta(seconds=max_age)
         self._idle = idle
         self._wakeup = asyncio.Event()
         self._chats = asyncio.Semaphore(CONCURRENT_CHATS)
@@ -106,33 +110,46 @@ class Sender:
         return not {r.id for r in rows} <= again
 
     async def _send_chat(self, rows: Sequence[OutboxRow]) -> int:
+        """Send one chat's rows in order; alerts held past ``max_age`` go as one summary."""
+        cutoff = utcnow() - self._max_age
+        stale = [r for r in rows if r.created_at < cutoff]
+        fresh = [r for r in rows if r.created_at >= cutoff]
         sent = 0
         async with self._chats:
-            for row in rows:
+            if stale:
+                summary = render_summary([(r.title, r.link) for r in stale], _span(self._max_age))
+                result = await self._transport.send(stale[0].chat_id, summary)
+                if not await self._settle(stale, result):
+                    return 0
+                sent += isinstance(result, Sent)
+            for row in fresh:
                 result = await self._transport.send(row.chat_id, row.text)
-                if not await self._settle(row, result):
+                if not await self._settle([row], result):
                     break
                 sent += isinstance(result, Sent)
         return sent
 
-    async def _settle(self, row: OutboxRow, result: SendResult) -> bool:
-        """Record the outcome; False when the chat's other rows must wait."""
+    async def _settle(self, rows: Sequence[OutboxRow], result: SendResult) -> bool:
+        """Record the outcome for the rows one message carried; False: the chat must wait."""
+        chat_id = rows[0].chat_id
         match result:
             case Sent():
-                await self._store.mark_sent(row.id)
+                for row in rows:
+                    await self._store.mark_sent(row.id)
             case ChatGone(reason=reason):
-                log.info("chat %s deactivated: %s", row.chat_id, reason)
-                await self._store.deactivate_chat(row.chat_id, reason)
+                log.info("chat %s deactivated: %s", chat_id, reason)
+                await self._store.deactivate_chat(chat_id, reason)
                 return False
             case Migrated(new_chat_id=new_id):
-                log.info("chat %s migrated to %s", row.chat_id, new_id)
-                await self._store.migrate_chat(row.chat_id, new_id)
+                log.info("chat %s migrated to %s", chat_id, new_id)
+                await self._store.migrate_chat(chat_id, new_id)
                 return False
             case RetryLater(seconds=seconds):
-                await self._store.postpone_chat(row.chat_id, utcnow() + timedelta(seconds=seconds))
+                await self._store.postpone_chat(chat_id, utcnow() + timedelta(seconds=seconds))
                 return False
             case SendFailed(error=error, permanent=permanent):
-                return await self._failed(row, error, permanent)
+                go_on = [await self._failed(row, error, permanent) for row in rows]
+                return all(go_on)
         return True
 
     async def _failed(self, row: OutboxRow, error: str, permanent: bool) -> bool:
@@ -143,3 +160,8 @@ class Sender:
         delay = min(3600, 5 * 2**row.attempts)
         await self._store.postpone(row.id, utcnow() + timedelta(seconds=delay), error)
         return False
+
+
+def _span(age: timedelta) -> str:
+    hours = age.total_seconds() / 3600
+    return f"{hours:g} h" if hours >= 1 else f"{age.total_seconds() / 60:g} min"

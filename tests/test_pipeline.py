@@ -1,0 +1,146 @@
+"""One poll through the real pipeline: local HTTP feeds, a real SQLite file, no Telegram."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from conftest import CSTO, NUCLEAR, write_config
+from feedserver import FeedServer, Item, Reply
+
+from bot.config import load_config
+from bot.console import ConsoleTransport
+from bot.service import Parts, assemble
+
+ALICE, BOB = 100, 200
+
+
+@pytest.fixture
+async def parts(tmp_path: Path, feed_server: FeedServer) -> AsyncIterator[Parts]:
+    feed_server.publish("/a.xml", "Old: Rosatom report", "https://news.example/old")
+    feed_server.publish("/b.xml", "Weather in Almaty", "https://news.example/weather")
+    path = write_config(
+        tmp_path,
+        {"a": feed_server.url("/a.xml"), "b": feed_server.url("/b.xml")},
+        {"kz-nuclear": NUCLEAR, "csto-cis": CSTO},
+    )
+    config = load_config(path, env={})
+    async with assemble(config, ConsoleTransport(), console=False) as built:
+        await built.store.upsert_chat(ALICE, "private", "Alice")
+        await built.store.upsert_chat(BOB, "private", "Bob")
+        await built.store.subscribe(ALICE, ["kz-nuclear"])
+        await built.store.subscribe(BOB, ["csto-cis"])
+        yield built
+
+
+async def pending(parts: Parts) -> list[tuple[int, str]]:
+    from bot.store.store import utcnow
+
+    return [(r.chat_id, r.title) for r in await parts.store.due(utcnow())]
+
+
+async def test_first_poll_records_without_alerting(parts: Parts) -> None:
+    outcomes = await parts.pipeline.poll_all()
+    assert [o.as_json() for o in outcomes] == [
+        {"feed": "a", "status": "ok", "new_entries": 1, "matches": 1},
+        {"feed": "b", "status": "ok", "new_entries": 1, "matches": 0},
+    ]
+    assert await pending(parts) == []
+
+
+async def test_new_entries_alert_only_their_subscribers(
+    parts: Parts, feed_server: FeedServer
+) -> None:
+    await parts.pipeline.poll_all()
+    feed_server.publish("/a.xml", "Rosatom signs Kazakhstan deal", "https://news.example/1")
+    feed_server.publish("/a.xml", "CSTO drills near Dushanbe", "https://news.example/2")
+    feed_server.publish("/a.xml", "Football: Rosatom cup final", "https://news.example/3")
+    [a, b] = await parts.pipeline.poll_all()
+    assert (a.status, a.new_entries, a.matches, a.alerts) == ("ok", 3, 2, 2)
+    assert b.status == "not_modified"
+    assert sorted(await pending(parts)) == [
+        (ALICE, "Rosatom signs Kazakhstan deal"),
+        (BOB, "CSTO drills near Dushanbe"),
+    ]
+
+
+async def test_unchanged_feed_is_fetched_conditionally(
+    parts: Parts, feed_server: FeedServer
+) -> None:
+    await parts.pipeline.poll_all()
+    [a, _] = await parts.pipeline.poll_all()
+    assert a.status == "not_modified"
+    second = feed_server.hits("/a.xml")[1]
+    assert second.headers.get("If-None-Match", "").startswith('"')
+    assert "If-Modified-Since" in second.headers
+
+
+async def test_a_story_reaches_a_chat_once_across_feeds(
+    parts: Parts, feed_server: FeedServer
+) -> None:
+    await parts.pipeline.poll_all()
+    feed_server.publish("/a.xml", "Rosatom wins tender", "https://News.example/story/?utm_source=x")
+    feed_server.publish("/b.xml", "Rosatom wins the tender", "https://news.example/story")
+    await parts.pipeline.poll_all()
+    [(chat, title)] = await pending(parts)  # whichever feed was stored first
+    assert chat == ALICE and title.startswith("Rosatom wins")
+
+
+async def test_entries_repeated_within_a_feed_are_stored_once(
+    parts: Parts, feed_server: FeedServer
+) -> None:
+    await parts.pipeline.poll_all()
+    twice = [
+        Item("Rosatom A", "https://news.example/x", guid="g1"),
+        Item("Rosatom A (again)", "https://news.example/x", guid="g1"),
+    ]
+    feed_server.set_feed("/a.xml", twice)
+    [a, _] = await parts.pipeline.poll_all()
+    assert (a.status, a.new_entries, a.alerts) == ("ok", 1, 1)
+
+
+async def test_a_broken_feed_does_not_stop_the_others(
+    parts: Parts, feed_server: FeedServer
+) -> None:
+    await parts.pipeline.poll_all()
+    page = b"<!doctype html><html><head><title>Not a feed</title></head><body>Hi</body></html>"
+    feed_server.reply("/a.xml", Reply(200, page, {"Content-Type": "text/html"}))
+    feed_server.publish("/b.xml", "CSTO summit opens", "https://news.example/csto")
+    [a, b] = await parts.pipeline.poll_all()
+    assert a.status == "error" and "HTML page" in (a.error or "")
+    assert (b.status, b.alerts) == ("ok", 1)
+    state = await parts.store.feed_state("a")
+    assert state is not None and state.failures == 1 and state.next_poll_at is not None
+
+
+async def test_permanent_redirect_updates_the_address(
+    parts: Parts, feed_server: FeedServer
+) -> None:
+    feed_server.publish("/new.xml", "Rosatom moved", "https://news.example/m")
+    feed_server.reply("/a.xml", Reply(301, headers={"Location": feed_server.url("/new.xml")}))
+    [a, _] = await parts.pipeline.poll_all()
+    assert a.status == "ok"
+    state = await parts.store.feed_state("a")
+    assert state is not None and state.url == feed_server.url("/new.xml")
+    await parts.pipeline.poll_all()
+    assert len(feed_server.hits("/a.xml")) == 1
+    assert len(feed_server.hits("/new.xml")) == 2
+
+
+async def test_gone_feed_is_no_longer_polled(parts: Parts, feed_server: FeedServer) -> None:
+    feed_server.reply("/a.xml", Reply(410))
+    [a, _] = await parts.pipeline.poll_all()
+    assert a.status == "error" and a.next_poll_at is None
+    [a, _] = await parts.pipeline.poll_all()
+    assert a.status == "skipped"
+    assert len(feed_server.hits("/a.xml")) == 1
+
+
+async def test_rate_limited_feed_waits_as_asked(parts: Parts, feed_server: FeedServer) -> None:
+    feed_server.reply("/a.xml", Reply(429, headers={"Retry-After": "7200"}))
+    [a, _] = await parts.pipeline.poll_all()
+    assert a.status == "error" and a.next_poll_at is not None
+    state = await parts.store.feed_state("a")
+    assert state is not None and state.last_attempt_at is not None
+    assert (a.next_poll_at - state.last_attempt_at).total_seconds() >= 7200
