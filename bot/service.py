@@ -112,8 +112,10 @@ async def _run(config: Config, stop: asyncio.Event, app: Application | None) -> 
     transport = TelegramTransport(app.bot) if app else ConsoleTransport()
     async with assemble(config, transport, console=app is None) as parts:
         if app is not None:
-            Commands(parts.store, config.watchlists, config.telegram.admins).install(app)
+            commands = Commands(parts.store, config.watchlists, config.telegram.admins)
+            commands.install(app)
             await parts.store.deactivate_chat(CONSOLE_CHAT, "console mode ended")
+            await commands.publish(app.bot)
             await _start_updates(app)
         scheduler = PollScheduler(parts.pipeline, parts.store, config.feeds)
         await scheduler.start()

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from html import escape
 
 from telegram import (
+    Bot,
     Chat,
     ChatMember,
     ChatMemberUpdated,
@@ -40,6 +41,7 @@ Context = ContextTypes.DEFAULT_TYPE
 _ADMIN = {ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER}
 _GROUPS = {Chat.GROUP, Chat.SUPERGROUP}
 _TOGGLE = "t:"
+MENU = ("start", "lists", "sub", "unsub", "my", "help")
 
 
 class Commands:
@@ -65,6 +67,15 @@ class Commands:
         app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, self.migrated))
         app.add_handler(ChatMemberHandler(self.membership, ChatMemberHandler.MY_CHAT_MEMBER))
         app.add_error_handler(self.error)
+
+    async def publish(self, bot: Bot) -> None:
+        """Show the command list in Telegram's menu, in English and Russian."""
+        try:
+            for lang in ("en", "ru"):
+                commands = [(name, text(f"cmd_{name}", lang)) for name in MENU]
+                await bot.set_my_commands(commands, language_code=None if lang == "en" else lang)
+        except TelegramError as exc:  # a cosmetic step: the bot works without its menu
+            log.warning("could not publish the command menu: %s", exc)
 
     async def start(self, update: Update, context: Context) -> None:
         lang = await self._enter(update)

@@ -57,6 +57,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "ru": "<b>Без звука</b>: нет · <b>Дайджест</b>: нет",
     },
     "none": {"en": "none", "ru": "нет"},
+    "cmd_start": {"en": "Welcome and the watchlists", "ru": "Приветствие и списки"},
+    "cmd_lists": {"en": "Every watchlist, with buttons", "ru": "Все списки, с кнопками"},
+    "cmd_sub": {"en": "Subscribe: /sub NAME", "ru": "Подписаться: /sub ИМЯ"},
+    "cmd_unsub": {"en": "Unsubscribe: /unsub NAME or all", "ru": "Отписаться: /unsub ИМЯ или all"},
+    "cmd_my": {"en": "This chat's subscriptions", "ru": "Подписки этого чата"},
+    "cmd_help": {"en": "Commands and query syntax", "ru": "Команды и синтаксис запросов"},
     "toggled_on": {"en": "Subscribed to {}", "ru": "Подписка на {}"},
     "toggled_off": {"en": "Unsubscribed from {}", "ru": "Отписка от {}"},
 }
