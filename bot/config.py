@@ -23,6 +23,7 @@ from bot.matching import parse_query
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb|kib|mib|gib)?\s*$", re.IGNORECASE)
+_SQLITE = re.compile(r"^(sqlite(?:\+\w+)?:///)(.*)$", re.DOTALL)
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
 _BYTES = {"b": 1, "kb": 1000, "mb": 1000**2, "gb": 1000**3, "kib": 1024, "mib": 1024**2}
 _BYTES["gib"] = 1024**3
@@ -151,11 +152,12 @@ def default_config_path(given: str | None) -> Path:
 def load_config(path: Path, env: dict[str, str] | None = None) -> Config:
     """Read and validate ``path`` and every watchlist it points to; raise ConfigError."""
     env = dict(os.environ) if env is None else env
-    raw = _read_yaml(path, path.name)
+    raw = _expand(_read_yaml(path, path.name), env)
     try:
-        parsed = _ConfigFile.model_validate(_expand(raw, env))
+        parsed = _ConfigFile.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError(_describe(path.name, exc)) from exc
+        # The watchlists are still checked, so that one run reports every problem.
+        raise ConfigError(_describe(path.name, exc) + _raw_watchlist_problems(path, raw)) from exc
     problems = _check_feeds(path.name, parsed.feeds)
     folder = path.parent / parsed.watchlists
     watchlists, wl_problems = load_watchlists(folder, {f.id for f in parsed.feeds})
@@ -173,15 +175,24 @@ def load_config(path: Path, env: dict[str, str] | None = None) -> Config:
     )
 
 
+def _raw_watchlist_problems(path: Path, raw: dict[str, Any]) -> list[str]:
+    """The watchlists' problems, judged against a config file that did not validate."""
+    folder, feeds = raw.get("watchlists", "watchlists"), raw.get("feeds") or []
+    if not isinstance(folder, str) or not isinstance(feeds, list):
+        return []
+    ids = {f["id"] for f in feeds if isinstance(f, dict) and isinstance(f.get("id"), str)}
+    return load_watchlists(path.parent / folder, ids)[1]
+
+
 def resolve_storage_url(url: str, base: Path) -> str:
-    """Make a relative ``sqlite:///file`` path absolute against the config's folder."""
-    prefix = "sqlite:///"
-    if not url.startswith(prefix) or url == "sqlite:///:memory:":
+    """Make a relative ``sqlite[+driver]:///file`` path absolute against the config's folder."""
+    found = _SQLITE.match(url)
+    if not found or found[2] in ("", ":memory:"):
         return url
-    target = Path(url[len(prefix) :])
+    target = Path(found[2])
     if not target.is_absolute():
         target = (base / target).resolve()
-    return prefix + str(target)
+    return found[1] + str(target)
 
 
 def load_watchlists(folder: Path, feed_ids: set[str]) -> tuple[list[Watchlist], list[str]]:
@@ -195,7 +206,8 @@ def load_watchlists(folder: Path, feed_ids: set[str]) -> tuple[list[Watchlist], 
             found.append(_load_watchlist(file, feed_ids))
         except ConfigError as exc:
             problems.extend(exc.problems)
-    problems.extend(_duplicates("watchlist name", [(w.path.name, w.name) for w in found]))
+    names = [(f"{w.path.parent.name}/{w.path.name}: name", w.name) for w in found]
+    problems.extend(_duplicates("watchlist name", names))
     return found, problems
 
 
@@ -237,7 +249,7 @@ def _check_rules(label: str, field: str, rules: tuple[str, ...]) -> list[str]:
 
 
 def _check_feeds(label: str, feeds: tuple[FeedConfig, ...]) -> list[str]:
-    return _duplicates("feed id", [(label, f.id) for f in feeds])
+    return _duplicates("feed id", [(f"{label}: feeds[{i}].id", f.id) for i, f in enumerate(feeds)])
 
 
 def _duplicates(what: str, items: list[tuple[str, str]]) -> list[str]:

@@ -48,6 +48,8 @@ def normalize_link(link: str) -> str:
         return link
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower()
+    if ":" in host:  # an IPv6 literal keeps its brackets
+        host = f"[{host}]"
     if port is not None and _DEFAULT_PORTS.get(scheme) != port:
         host = f"{host}:{port}"
     path = parts.path.rstrip("/")

@@ -78,10 +78,15 @@ def _entry(feed_id: str, raw: Any, base_url: str) -> Entry:
 def _text(node: Any, name: str) -> str:
     """A text construct as plain text: markup stripped unless the feed says it is plain."""
     value = node.get(name) or ""
-    detail = node.get(f"{name}_detail") or {}
+    detail = node.get(f"{name}_detail") or _copied_from(node, value)
     if detail.get("type") == _PLAIN:
         return " ".join(value.split())
     return html_to_text(value)
+
+
+def _copied_from(node: Any, value: str) -> Any:
+    """feedparser fills a missing summary with the content's value, but not its type."""
+    return next((p for p in node.get("content") or [] if p.get("value") == value), {})
 
 
 def _content(raw: Any) -> str:
@@ -94,7 +99,9 @@ def _content(raw: Any) -> str:
 
 
 def _published(raw: Any) -> datetime | None:
-    parsed = raw.get("published_parsed") or raw.get("updated_parsed")
+    parsed = raw.get("published_parsed")
+    if not parsed and "updated_parsed" in raw:  # reading it when absent warns
+        parsed = raw["updated_parsed"]
     if not parsed:
         return None
     try:

@@ -2,7 +2,8 @@
 
 Precedence, highest first:
 1. a feed that answered 410 Gone is not polled again (``None``);
-2. never sooner than the server asked (``Retry-After``);
+2. never sooner than the server asked (``Retry-After``), up to ``MAX_RETRY_AFTER``: a
+   hostile or broken server can neither stop polling nor push the next poll off the clock;
 3. after failures, exponential back-off from the base interval, capped at
    ``max_interval``, with jitter so that failing feeds do not fire in step;
 4. the feed's fixed ``interval`` when configured;
@@ -20,6 +21,7 @@ from datetime import datetime
 
 DEFAULT_ADAPTIVE = 30 * 60.0
 MAX_BACKOFF_STEPS = 8
+MAX_RETRY_AFTER = 7 * 24 * 3600.0
 
 
 @dataclass(frozen=True)
@@ -57,5 +59,5 @@ def next_delay(
         ceiling = max(delay, schedule.max_interval)
         delay = min(ceiling, delay * 2**steps) * (1 + 0.25 * jitter)
     if retry_after is not None:
-        delay = max(delay, retry_after)
+        delay = max(delay, min(retry_after, MAX_RETRY_AFTER))
     return delay

@@ -1,0 +1,121 @@
+"""Story links and entry identity: normalize_link and entry_key."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.feeds.links import entry_key, normalize_link
+
+
+@pytest.mark.parametrize(
+    ("link", "normal"),
+    [
+        # scheme and host case; the path keeps its case
+        ("HTTPS://News.Example.COM/Story/One", "https://news.example.com/Story/One"),
+        # default ports dropped, other ports kept
+        ("http://news.example:80/a", "http://news.example/a"),
+        ("https://news.example:443/a", "https://news.example/a"),
+        ("https://news.example:8443/a", "https://news.example:8443/a"),
+        ("http://news.example:443/a", "http://news.example:443/a"),
+        # trailing slash, empty query and fragment
+        ("https://news.example/a/", "https://news.example/a"),
+        ("https://news.example/", "https://news.example"),
+        ("https://news.example/a/?", "https://news.example/a"),
+        ("https://news.example/a#comments", "https://news.example/a"),
+        # tracking parameters dropped, in any case
+        ("https://news.example/a?utm_source=tg&utm_medium=social", "https://news.example/a"),
+        ("https://news.example/a?UTM_Campaign=x", "https://news.example/a"),
+        ("https://news.example/a?fbclid=abc&gclid=def&yclid=1", "https://news.example/a"),
+        ("https://news.example/a?mc_cid=1&mc_eid=2&_ga=3&pk_kwd=4", "https://news.example/a"),
+        # real parameters kept and sorted
+        ("https://news.example/a?utm_source=x&id=7", "https://news.example/a?id=7"),
+        ("https://news.example/a?page=2&id=7", "https://news.example/a?id=7&page=2"),
+        ("https://news.example/a?tag=b&tag=a", "https://news.example/a?tag=a&tag=b"),
+        ("https://news.example/a?flag=", "https://news.example/a?flag="),
+        # surrounding whitespace
+        ("  https://news.example/a \n", "https://news.example/a"),
+        # an IPv6 host keeps its brackets
+        ("http://[2001:DB8::1]:8080/a/", "http://[2001:db8::1]:8080/a"),
+        ("https://[::1]:443/", "https://[::1]"),
+    ],
+)
+def test_normalize_link(link: str, normal: str) -> None:
+    assert normalize_link(link) == normal
+
+
+@pytest.mark.parametrize(
+    "variants",
+    [
+        [
+            "https://news.example/story/42",
+            "HTTPS://NEWS.EXAMPLE:443/story/42/",
+            "https://news.example/story/42?utm_source=telegram#top",
+            "https://news.example/story/42/?fbclid=xyz&utm_campaign=daily",
+        ],
+        [
+            "https://news.example/list?b=2&a=1",
+            "https://news.example/list?a=1&b=2&utm_medium=rss",
+            "https://News.Example/list/?a=1&b=2",
+        ],
+    ],
+)
+def test_variants_of_one_story_normalize_the_same(variants: list[str]) -> None:
+    assert len({normalize_link(v) for v in variants}) == 1
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        ("https://news.example/a?id=1", "https://news.example/a?id=2"),
+        ("https://news.example/a", "https://news.example/b"),
+        ("https://news.example/A", "https://news.example/a"),
+        ("http://news.example:8080/a", "http://news.example/a"),
+    ],
+)
+def test_different_stories_stay_different(one: str, other: str) -> None:
+    assert normalize_link(one) != normalize_link(other)
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        "http://[oops/a",
+        "http://news.example:99999/a",
+        "http://news.example:port/a",
+        "not a url at all",
+        "",
+        "::::",
+        "https://news.example/a?%zz=1&x=%",
+    ],
+)
+def test_malformed_links_do_not_raise(link: str) -> None:
+    normal = normalize_link(link)
+    assert isinstance(normal, str)
+    assert normalize_link(link) == normal  # stable
+
+
+@pytest.mark.parametrize(
+    ("guid", "link", "key"),
+    [
+        ("urn:uuid:1234", "https://news.example/a", "urn:uuid:1234"),
+        ("  tag:news.example,2026:7  ", None, "tag:news.example,2026:7"),
+        (None, "HTTPS://News.Example/a/?utm_source=x", "https://news.example/a"),
+        ("", "https://news.example/a#x", "https://news.example/a"),
+        ("   ", "https://news.example/a", "https://news.example/a"),
+    ],
+)
+def test_entry_key_prefers_guid_then_normalized_link(
+    guid: str | None, link: str | None, key: str
+) -> None:
+    assert entry_key(guid, link, "Title", "Body") == key
+
+
+def test_entry_key_without_guid_or_link_is_a_stable_hash() -> None:
+    key = entry_key(None, None, "Rosatom signs", "The contract was signed.")
+    assert key.startswith("sha256:")
+    assert len(key) > len("sha256:") + 16
+    assert entry_key("", "  ", "Rosatom signs", "The contract was signed.") == key
+    assert entry_key(None, None, "Rosatom signs", "Another body.") != key
+    assert entry_key(None, None, "Other title", "The contract was signed.") != key
+    # the separator keeps title and content apart
+    assert entry_key(None, None, "ab", "c") != entry_key(None, None, "a", "bc")
