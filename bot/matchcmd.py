@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -16,6 +17,7 @@ from bot.rulebook import RuleBook
 from bot.store.records import Audience
 
 _FIELDS = ("title", "summary", "content", "link")
+NO_FEED = ""
 
 
 def run_match(
@@ -23,6 +25,9 @@ def run_match(
 ) -> int:
     """Print, for each input in order, the watchlists it matches; 1 if any input was bad."""
     matcher = RuleBook(config.watchlists)(Audience({}, ())).matcher
+    # Without a "feed" an input is not from any feed: watchlists limited to feeds still apply.
+    anywhere = RuleBook([replace(w, feeds=None) for w in config.watchlists])
+    unscoped = anywhere(Audience({}, ())).matcher
     titles = {w.name: w.title for w in config.watchlists}
     failed = False
     for item_id, entry, error in _inputs(texts, input_file):
@@ -30,7 +35,7 @@ def run_match(
             failed = True
             out.write(_error_line(item_id, error, as_json))
             continue
-        hits = matcher.match(entry)
+        hits = (matcher if entry.feed_id != NO_FEED else unscoped).match(entry)
         out.write(
             _json_line(item_id, hits)
             if as_json
@@ -44,7 +49,7 @@ def _inputs(
 ) -> Iterator[tuple[Any, Entry | None, str]]:
     if texts:
         text = " ".join(texts)
-        yield "text", Entry("text", "text", title=text, link="", story="text"), ""
+        yield "text", Entry(NO_FEED, "text", title=text, link="", story="text"), ""
     if input_file is not None:
         with input_file.open(encoding="utf-8") as lines:
             for number, line in enumerate(lines, 1):
@@ -60,15 +65,15 @@ def _entry_from_line(line: str, number: int) -> tuple[Any, Entry | None, str]:
     if not isinstance(data, dict) or "id" not in data:
         return None, None, f'line {number}: expected an object with an "id"'
     item_id = data["id"]
-    fields = {f: data.get(f) or "" for f in _FIELDS}
+    fields = {f: data.get(f) or "" for f in (*_FIELDS, "feed")}
     bad = [f for f, v in fields.items() if not isinstance(v, str)]
     if bad:
         return item_id, None, f"line {number}: {', '.join(bad)} must be text"
-    texts = {f: html_to_text(v) for f, v in fields.items() if f != "link"}
+    texts = {f: html_to_text(v) for f, v in fields.items() if f not in ("link", "feed")}
     link = fields["link"].strip()
     key = entry_key(str(item_id), link, texts["title"], texts["content"])
     entry = Entry(
-        "input",
+        fields["feed"],
         key,
         title=texts["title"],
         link=link,

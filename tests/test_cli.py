@@ -110,3 +110,27 @@ def test_demo_prints_alerts_from_bundled_feeds(
     assert "Kazakhstan nuclear power" in out
     summary = out.strip().splitlines()[-1]
     assert summary.startswith("6 feeds,") and "alerts (one per story)" in summary
+
+
+def test_match_respects_feed_limits_only_for_inputs_from_a_feed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    only_a = "name: only-a\nmatch: [Rosatom]\nfeeds: [a]\n"
+    path = write_config(
+        tmp_path, {"a": "https://a.example/rss", "b": "https://b.example/rss"}, {"only-a": only_a}
+    )
+    entries = tmp_path / "in.jsonl"
+    entries.write_text(
+        "\n".join(
+            json.dumps(e)
+            for e in [
+                {"id": "a", "title": "Rosatom", "feed": "a"},
+                {"id": "b", "title": "Rosatom", "feed": "b"},
+                {"id": "none", "title": "Rosatom"},
+            ]
+        ),
+        encoding="utf-8",
+    )
+    assert main(["match", "--config", str(path), "--input", str(entries), "--json"]) == 0
+    found = {o["id"]: o["watchlists"] for o in lines(capsys.readouterr().out)}
+    assert found == {"a": ["only-a"], "b": [], "none": ["only-a"]}

@@ -62,7 +62,7 @@ def _entry(feed_id: str, raw: Any, base_url: str) -> Entry:
     content = _content(raw)
     link = urljoin(base_url, raw.get("link") or "") if raw.get("link") else ""
     key = entry_key(raw.get("id"), link, title, content or summary)
-    story = normalize_link(link) if link else key
+    story = normalize_link(link) if link else f"{feed_id}:{key}"  # a guid is unique per feed only
     return Entry(
         feed_id=feed_id,
         key=key,
