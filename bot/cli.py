@@ -15,8 +15,6 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from telegram.error import TelegramError
-
 from bot.config import Config, default_config_path, load_config
 from bot.console import ConsoleTransport
 from bot.demo.runner import run_demo
@@ -24,7 +22,7 @@ from bot.errors import ConfigError, NewsbotError
 from bot.health import print_feeds
 from bot.matchcmd import run_match
 from bot.pipeline import PollOutcome
-from bot.service import assemble, run_service
+from bot.service import assemble
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -38,7 +36,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(_config_problems(exc), file=sys.stderr)
         return 1
-    except (NewsbotError, TelegramError) as exc:
+    except NewsbotError as exc:
         print(f"newsbot: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -113,6 +111,8 @@ async def _run_until_signal(config: Config) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    from bot.runner import run_service  # python-telegram-bot's app layer: only `run` needs it
+
     await run_service(config, stop)
 
 

@@ -14,7 +14,6 @@ from bot.feeds.links import entry_key, normalize_link
 from bot.matching import html_to_text
 from bot.models import Entry, Hit, Span
 from bot.rulebook import RuleBook
-from bot.store.records import Audience
 
 _FIELDS = ("title", "summary", "content", "link")
 NO_FEED = ""
@@ -24,10 +23,10 @@ def run_match(
     config: Config, texts: Sequence[str], input_file: Path | None, as_json: bool, out: TextIO
 ) -> int:
     """Print, for each input in order, the watchlists it matches; 1 if any input was bad."""
-    matcher = RuleBook(config.watchlists)(Audience({}, ())).matcher
+    matcher = RuleBook(config.watchlists).watchlists.matcher
     # Without a "feed" an input is not from any feed: watchlists limited to feeds still apply.
     anywhere = RuleBook([replace(w, feeds=None) for w in config.watchlists])
-    unscoped = anywhere(Audience({}, ())).matcher
+    unscoped = anywhere.watchlists.matcher
     titles = {w.name: w.title for w in config.watchlists}
     failed = False
     for item_id, entry, error in _inputs(texts, input_file):

@@ -20,6 +20,7 @@ from bot.config import Config, FeedConfig
 from bot.decide import decide
 from bot.errors import FeedParseError
 from bot.feeds.fetch import Failed, Fetched, Fetcher, FetchResult, Gone, NotModified, RateLimited
+from bot.feeds.health import notice_due
 from bot.feeds.parse import parse_feed
 from bot.feeds.policy import Schedule, next_delay
 from bot.matching import Matcher
@@ -63,6 +64,18 @@ class Rules:
     titles: dict[str, str]
 
 
+async def _ignore_health(state: FeedState, kind: str) -> None:
+    log.warning("feed %s is unhealthy (%s): %s", state.id, kind, state.last_error)
+
+
+@dataclass(frozen=True)
+class Hooks:
+    """What the pipeline tells the rest: alerts were queued; a feed needs an admin."""
+
+    queued: Callable[[], None] = lambda: None
+    unhealthy: Callable[[FeedState, str], Awaitable[None]] = _ignore_health
+
+
 class Pipeline:
     """Polls feeds through the whole path; shared by ``run``, ``poll`` and ``demo``."""
 
@@ -71,10 +84,10 @@ class Pipeline:
         config: Config,
         store: Store,
         fetcher: Fetcher,
-        rules: Callable[[Audience], Rules],
+        rules: Callable[[Audience], Awaitable[Rules]],
         audience: Callable[[], Awaitable[Audience]],
         alert_on_first_poll: bool = False,
-        on_queued: Callable[[], None] | None = None,
+        hooks: Hooks | None = None,
         rng: random.Random | None = None,
     ) -> None:
         self._config = config
@@ -83,7 +96,7 @@ class Pipeline:
         self._rules = rules
         self._audience = audience
         self._alert_on_first_poll = alert_on_first_poll
-        self._on_queued = on_queued or (lambda: None)
+        self._hooks = hooks or Hooks()
         self._rng = rng or random.Random()
         self._all = asyncio.Semaphore(config.polling.concurrency)
         self._hosts: dict[str, asyncio.Semaphore] = {}
@@ -141,7 +154,7 @@ class Pipeline:
             return await self._failed(feed, state, now, str(exc))
         new = await self._new_entries(feed.id, parsed.entries)
         audience = await self._audience()
-        rules = self._rules(audience)
+        rules = await self._rules(audience)
         hits = await asyncio.to_thread(_match_all, rules.matcher, new)
         due = state.initialized or self._alert_on_first_poll
         alerts = (
@@ -161,7 +174,7 @@ class Pipeline:
         )
         queued = await self._store.commit_poll(feed.id, change, new, alerts)
         if queued:
-            self._on_queued()
+            self._hooks.queued()
         matched = sum(1 for _, entry_hits in hits if entry_hits)
         return PollOutcome(
             feed.id, "ok", len(new), matched, queued, next_poll_at=change.next_poll_at
@@ -200,7 +213,15 @@ class Pipeline:
             feed, state, now, ok=False, error=error, retry_after=retry_after, gone=gone
         )
         await self._store.record_attempt(feed.id, change)
+        await self._check_health(feed.id, now)
         return PollOutcome(feed.id, "error", error=error, next_poll_at=change.next_poll_at)
+
+    async def _check_health(self, feed_id: str, now: datetime) -> None:
+        state = await self._store.feed_state(feed_id)
+        kind = notice_due(state, now) if state else None
+        if state and kind:
+            await self._hooks.unhealthy(state, kind)
+            await self._store.mark_health_notice(feed_id, now)
 
     async def _change(
         self,

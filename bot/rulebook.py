@@ -1,7 +1,12 @@
-"""Watchlists and personal rules compiled into one matcher, recompiled only on change."""
+"""Watchlists and personal rules compiled into one matcher, recompiled only on change.
+
+Compiling runs in a worker thread, so a large recompile after a ``/watch`` never
+stalls delivery or the bot; the new matcher is swapped in whole when it is ready.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 
@@ -16,22 +21,29 @@ log = logging.getLogger(__name__)
 
 
 class RuleBook:
-    """Callable ``Audience -> Rules``; the pipeline asks it before matching each batch."""
+    """Awaitable ``Audience -> Rules``; the pipeline asks it before matching each batch."""
 
     def __init__(self, watchlists: Sequence[Watchlist]) -> None:
         self._base = [
             RuleSet(watchlist_key(w.name), w.match, w.exclude, w.feeds) for w in watchlists
         ]
         self._titles = {w.name: w.title for w in watchlists}
-        self._compiled_for: tuple[ChatRule, ...] | None = None
-        self._rules = Rules(Matcher(self._base), self._titles)
+        self.watchlists = Rules(Matcher(self._base), self._titles)
+        self._rules = self.watchlists
+        self._compiled_for: tuple[ChatRule, ...] = ()
+        self._lock = asyncio.Lock()
 
-    def __call__(self, audience: Audience) -> Rules:
-        if audience.rules != self._compiled_for:
-            personal = [RuleSet(rule_key(r.id), (r.query,)) for r in audience.rules if _valid(r)]
-            self._rules = Rules(Matcher([*self._base, *personal]), self._titles)
-            self._compiled_for = audience.rules
+    async def __call__(self, audience: Audience) -> Rules:
+        async with self._lock:
+            if audience.rules != self._compiled_for:
+                matcher = await asyncio.to_thread(self._compile, audience.rules)
+                self._rules = Rules(matcher, self._titles)
+                self._compiled_for = audience.rules
         return self._rules
+
+    def _compile(self, rules: tuple[ChatRule, ...]) -> Matcher:
+        personal = [RuleSet(rule_key(r.id), (r.query,)) for r in rules if _valid(r)]
+        return Matcher([*self._base, *personal])
 
 
 def _valid(rule: ChatRule) -> bool:

@@ -1,30 +1,25 @@
-"""``newsbot run``: the scheduler, the sender and the Telegram bot in one event loop."""
+"""The parts every command shares: store, HTTP client, pipeline and sender, wired together."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 import httpx
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
 from bot.config import Config
-from bot.console import CONSOLE_CHAT, ConsoleTransport
+from bot.console import CONSOLE_CHAT
 from bot.feeds.fetch import Fetcher, make_client
-from bot.pipeline import Pipeline
+from bot.pipeline import Hooks, Pipeline
 from bot.rulebook import RuleBook
-from bot.scheduler import PollScheduler
-from bot.store.records import Audience
+from bot.store.records import Audience, FeedState
 from bot.store.store import Store
-from bot.telegram.commands import Commands
-from bot.telegram.sender import Sender, Transport
-from bot.telegram.transport import TelegramTransport
+from bot.telegram.render import render_feed_notice
+from bot.telegram.sender import Sender, Sent, Transport
 
 log = logging.getLogger(__name__)
-STOP_GRACE = 2.0
 
 
 @dataclass
@@ -69,6 +64,8 @@ async def assemble(
             return fixed if console else await store.audience()
 
         fetcher = Fetcher(client, config.polling.timeout, config.polling.max_bytes)
+        admins = (CONSOLE_CHAT,) if console else tuple(config.telegram.admins)
+        hooks = Hooks(queued=sender.wake, unhealthy=_notify(transport, admins))
         pipeline = Pipeline(
             config,
             store,
@@ -76,7 +73,7 @@ async def assemble(
             RuleBook(config.watchlists),
             audience,
             alert_on_first_poll=alert_on_first_poll,
-            on_queued=sender.wake,
+            hooks=hooks,
         )
         yield Parts(config, store, client, pipeline, sender)
     finally:
@@ -84,72 +81,17 @@ async def assemble(
         await store.close()
 
 
-def build_application(config: Config) -> Application:  # type: ignore[type-arg]
-    """A python-telegram-bot Application talking to ``telegram.api_url``."""
-    api = config.telegram.api_url.rstrip("/")
-    return (
-        ApplicationBuilder()
-        .token(config.telegram.token.strip())
-        .base_url(f"{api}/bot")
-        .base_file_url(f"{api}/file/bot")
-        .rate_limiter(AIORateLimiter(max_retries=0))
-        .build()
-    )
+def _notify(
+    transport: Transport, admins: tuple[int, ...]
+) -> Callable[[FeedState, str], Awaitable[None]]:
+    """Tell every admin (in their private chat with the bot) that a feed is unhealthy."""
 
+    async def notify(state: FeedState, kind: str) -> None:
+        text = render_feed_notice(state.id, state.url, kind, state.last_error)
+        log.warning("feed %s unhealthy (%s): %s", state.id, kind, state.last_error)
+        for admin in admins:
+            result = await transport.send(admin, text)
+            if not isinstance(result, Sent):
+                log.warning("could not tell admin %s about feed %s: %s", admin, state.id, result)
 
-async def run_service(config: Config, stop: asyncio.Event) -> None:
-    """Run until ``stop`` is set, then stop every part within a few seconds."""
-    if config.console_mode:
-        log.info("no Telegram token: console mode, alerts are printed")
-        await _run(config, stop, None)
-        return
-    app = build_application(config)
-    async with _telegram(app):
-        await _run(config, stop, app)
-
-
-async def _run(config: Config, stop: asyncio.Event, app: Application | None) -> None:  # type: ignore[type-arg]
-    transport = TelegramTransport(app.bot) if app else ConsoleTransport()
-    async with assemble(config, transport, console=app is None) as parts:
-        if app is not None:
-            commands = Commands(parts.store, config.watchlists, config.telegram.admins)
-            commands.install(app)
-            await parts.store.deactivate_chat(CONSOLE_CHAT, "console mode ended")
-            await commands.publish(app.bot)
-            await _start_updates(app)
-        scheduler = PollScheduler(parts.pipeline, parts.store, config.feeds)
-        await scheduler.start()
-        delivery = asyncio.create_task(parts.sender.run(stop))
-        log.info(
-            "newsbot running: %d feeds, %d watchlists", len(config.feeds), len(config.watchlists)
-        )
-        await stop.wait()
-        log.info("stopping")
-        await scheduler.stop(STOP_GRACE)
-        await _finish(delivery)
-        if app is not None and app.updater is not None:
-            await app.updater.stop()
-
-
-async def _start_updates(app: Application) -> None:  # type: ignore[type-arg]
-    await app.start()
-    if app.updater is not None:
-        await app.updater.start_polling(timeout=10, drop_pending_updates=False)
-
-
-async def _finish(task: asyncio.Task[None]) -> None:
-    try:
-        await asyncio.wait_for(task, STOP_GRACE)
-    except TimeoutError:
-        log.warning("delivery did not stop in time; cancelled")
-
-
-@contextlib.asynccontextmanager
-async def _telegram(app: Application) -> AsyncIterator[None]:  # type: ignore[type-arg]
-    await app.initialize()
-    try:
-        yield
-    finally:
-        if app.running:
-            await app.stop()
-        await app.shutdown()
+    return notify

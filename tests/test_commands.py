@@ -11,9 +11,10 @@ from conftest import CSTO, NUCLEAR, write_config
 from fakebotapi import FakeBotAPI
 
 from bot.config import load_config
-from bot.service import build_application
+from bot.runner import build_application
 from bot.store.store import Store
 from bot.telegram.commands import Commands
+from bot.telegram.gate import Gate
 
 ALICE, IVAN, CAROL, GROUP, CHANNEL = 100, 200, 300, -700, -1009
 
@@ -30,7 +31,7 @@ async def store(tmp_path: Path, bot_api: FakeBotAPI) -> AsyncIterator[Store]:
     config = load_config(path, env={})
     opened = await Store.open(config.storage.url)
     app = build_application(config)
-    commands = Commands(opened, config.watchlists, config.telegram.admins)
+    commands = Commands(opened, config.watchlists, Gate(opened, config.telegram.admins))
     commands.install(app)
     bot_api.add_user(ALICE, "Alice")
     bot_api.add_user(IVAN, "Иван", language_code="ru")

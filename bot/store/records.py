@@ -20,6 +20,8 @@ class FeedState:
     last_success_at: datetime | None
     last_error: str | None
     failures: int
+    failing_since: datetime | None = None
+    health_notice_at: datetime | None = None
 
 
 @dataclass(frozen=True)

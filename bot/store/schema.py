@@ -60,6 +60,8 @@ feeds = Table(
     Column("last_success_at", UTCDateTime),
     Column("last_error", Text),
     Column("failures", Integer, nullable=False, default=0),
+    Column("failing_since", UTCDateTime),  # first failure of the current run of failures
+    Column("health_notice_at", UTCDateTime),  # when admins were told it is unhealthy
 )
 
 entries = Table(

@@ -12,15 +12,12 @@ from html import escape
 
 from telegram import (
     Bot,
-    Chat,
     ChatMember,
     ChatMemberUpdated,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
-    LinkPreviewOptions,
     Update,
 )
-from telegram.constants import ChatMemberStatus, ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
     Application,
@@ -34,23 +31,22 @@ from telegram.ext import (
 
 from bot.config import Watchlist
 from bot.store.store import Store
-from bot.telegram.texts import language, text
+from bot.telegram.gate import Gate, chat_of, reply
+from bot.telegram.texts import text
 
 log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE
-_ADMIN = {ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER}
-_GROUPS = {Chat.GROUP, Chat.SUPERGROUP}
 _TOGGLE = "t:"
-MENU = ("start", "lists", "sub", "unsub", "my", "help")
+MENU = ("start", "lists", "sub", "unsub", "watch", "unwatch", "my", "help")
 
 
 class Commands:
     """The bot's command handlers; register them with :meth:`install`."""
 
-    def __init__(self, store: Store, watchlists: Sequence[Watchlist], admins: frozenset[int]):
+    def __init__(self, store: Store, watchlists: Sequence[Watchlist], gate: Gate):
         self._store = store
         self._lists = {w.name: w for w in watchlists}
-        self._admins = admins
+        self._gate = gate
 
     def install(self, app: Application) -> None:  # type: ignore[type-arg]
         updates = filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST
@@ -78,22 +74,22 @@ class Commands:
             log.warning("could not publish the command menu: %s", exc)
 
     async def start(self, update: Update, context: Context) -> None:
-        lang = await self._enter(update)
-        await self._reply(update, text("welcome", lang), await self._keyboard(update))
+        lang = await self._gate.enter(update)
+        await reply(update, text("welcome", lang), await self._keyboard(update))
 
     async def help(self, update: Update, context: Context) -> None:
-        await self._reply(update, text("help", await self._enter(update)))
+        await reply(update, text("help", await self._gate.enter(update)))
 
     async def lists(self, update: Update, context: Context) -> None:
-        lang = await self._enter(update)
+        lang = await self._gate.enter(update)
         if not self._lists:
-            await self._reply(update, text("no_lists", lang))
+            await reply(update, text("no_lists", lang))
             return
         lines = [text("lists", lang), ""]
         for w in self._lists.values():
             about = f" · {escape(w.description)}" if w.description else ""
             lines.append(f"<b>{escape(w.title)}</b> (<code>{escape(w.name)}</code>){about}")
-        await self._reply(update, "\n".join(lines), await self._keyboard(update))
+        await reply(update, "\n".join(lines), await self._keyboard(update))
 
     async def sub(self, update: Update, context: Context) -> None:
         await self._change(update, context.args or [], subscribe=True)
@@ -102,8 +98,8 @@ class Commands:
         await self._change(update, context.args or [], subscribe=False)
 
     async def my(self, update: Update, context: Context) -> None:
-        lang = await self._enter(update)
-        chat_id = _chat(update).id
+        lang = await self._gate.enter(update)
+        chat_id = chat_of(update).id
         subs = [escape(self._title(n)) for n in await self._store.subscriptions(chat_id)]
         rules = [
             f"{i}. <code>{escape(r.query)}</code>"
@@ -115,18 +111,18 @@ class Commands:
             text("my_rules", lang).format("\n" + "\n".join(rules) if rules else none),
             text("my_settings", lang),
         ]
-        await self._reply(update, "\n".join(lines))
+        await reply(update, "\n".join(lines))
 
     async def toggle(self, update: Update, context: Context) -> None:
         query = update.callback_query
         if query is None or query.data is None:
             return
-        lang = await self._enter(update)
+        lang = await self._gate.enter(update)
         name = query.data.removeprefix(_TOGGLE)
-        if name not in self._lists or not await self._may_change(update):
+        if name not in self._lists or not await self._gate.may_change(update):
             await query.answer(text("admins_only", lang), show_alert=True)
             return
-        chat_id = _chat(update).id
+        chat_id = chat_of(update).id
         if name in await self._store.subscriptions(chat_id):
             await self._store.unsubscribe(chat_id, [name])
             await query.answer(text("toggled_off", lang).format(self._title(name)))
@@ -152,18 +148,18 @@ class Commands:
         log.error("update %r failed", update, exc_info=context.error)
 
     async def _change(self, update: Update, args: Sequence[str], subscribe: bool) -> None:
-        lang = await self._enter(update)
+        lang = await self._gate.enter(update)
         names = [a.strip().lower() for a in args if a.strip()]
         if not names:
-            await self._reply(update, text("sub_usage" if subscribe else "unsub_usage", lang))
+            await reply(update, text("sub_usage" if subscribe else "unsub_usage", lang))
             return
-        if not await self._may_change(update):
-            await self._reply(update, text("admins_only", lang))
+        if not await self._gate.may_change(update):
+            await reply(update, text("admins_only", lang))
             return
-        chat_id = _chat(update).id
+        chat_id = chat_of(update).id
         if not subscribe and names == ["all"]:
             names = await self._store.subscriptions(chat_id)
-        await self._reply(update, await self._apply(chat_id, names, subscribe, lang))
+        await reply(update, await self._apply(chat_id, names, subscribe, lang))
 
     async def _apply(self, chat_id: int, names: list[str], subscribe: bool, lang: str) -> str:
         unknown = [n for n in names if n not in self._lists]
@@ -191,33 +187,8 @@ class Commands:
             lines.append(text(skip_key, lang).format(escape(", ".join(map(self._title, skipped)))))
         return lines
 
-    async def _enter(self, update: Update) -> str:
-        """Record the chat; return the reply language."""
-        chat = _chat(update)
-        user = update.effective_user
-        lang = language(user.language_code if user else None)
-        await self._store.upsert_chat(chat.id, chat.type, chat.title or chat.full_name, lang)
-        stored = await self._store.chat(chat.id)
-        return stored.language or lang if stored else lang
-
-    async def _may_change(self, update: Update) -> bool:
-        chat = _chat(update)
-        user = update.effective_user
-        if chat.type not in _GROUPS:
-            return True  # a private chat's owner, or a channel post (only admins can post)
-        if user is None:
-            return False
-        if user.id in self._admins:
-            return True
-        try:
-            member = await chat.get_member(user.id)
-        except TelegramError as exc:
-            log.warning("cannot check admin rights in chat %s: %s", chat.id, exc)
-            return False
-        return member.status in _ADMIN
-
     async def _keyboard(self, update: Update) -> InlineKeyboardMarkup:
-        subscribed = set(await self._store.subscriptions(_chat(update).id))
+        subscribed = set(await self._store.subscriptions(chat_of(update).id))
         rows = [
             [
                 InlineKeyboardButton(
@@ -231,20 +202,3 @@ class Commands:
     def _title(self, name: str) -> str:
         found = self._lists.get(name)
         return found.title if found else name
-
-    @staticmethod
-    async def _reply(update: Update, html: str, markup: InlineKeyboardMarkup | None = None) -> None:
-        chat = _chat(update)
-        await chat.send_message(
-            html,
-            parse_mode=ParseMode.HTML,
-            reply_markup=markup,
-            link_preview_options=LinkPreviewOptions(is_disabled=True),
-        )
-
-
-def _chat(update: Update) -> Chat:
-    chat = update.effective_chat
-    if chat is None:
-        raise ValueError("update without a chat")
-    return chat

@@ -118,3 +118,13 @@ def render_summary(stories: Sequence[tuple[str, str]], held_for: str) -> str:
         lines.append(line)
         size += len(line) + 1
     return "\n".join(lines)
+
+
+def render_feed_notice(feed_id: str, url: str, kind: str, error: str | None) -> str:
+    """The one message admins get when a feed is gone or has been failing for a day."""
+    what = "is gone (HTTP 410): polling stopped" if kind == "gone" else "has failed for 24 h"
+    lines = [f"⚠️ <b>Feed {escape(feed_id)}</b> {what}", escape(_cut(url, 300))]
+    if error:
+        lines.append(f"<i>{escape(_cut(error, 500))}</i>")
+    lines.append("Check it with <code>newsbot feeds</code>; fix or remove it in config.yaml.")
+    return "\n".join(lines)

@@ -13,6 +13,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "help": {
         "en": "<b>Commands</b>\n/lists: every watchlist, with buttons\n"
         "/sub NAME…: subscribe this chat\n/unsub NAME…|all: unsubscribe\n"
+        "/watch QUERY: a personal rule for this chat\n/unwatch N…|all: remove rules\n"
         "/my: this chat's subscriptions and rules\n/help: this message\n\n"
         "<b>Queries</b> (watchlist rules)\n<code>Rosatom</code> a word, any case\n"
         "<code>CSTO</code> capitals: only in capitals\n"
@@ -21,6 +22,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "<code>( )</code>\n<code>title:Rosatom</code> only in the title",
         "ru": "<b>Команды</b>\n/lists: все списки, с кнопками\n"
         "/sub ИМЯ…: подписать этот чат\n/unsub ИМЯ…|all: отписать\n"
+        "/watch ЗАПРОС: личное правило для этого чата\n/unwatch N…|all: удалить правила\n"
         "/my: подписки и правила этого чата\n/help: эта справка\n\n"
         "<b>Запросы</b> (правила списков)\n<code>Росатом</code> слово в любом регистре\n"
         "<code>ОДКБ</code> заглавными: только заглавными\n"
@@ -63,6 +65,49 @@ TEXTS: dict[str, dict[str, str]] = {
     "cmd_unsub": {"en": "Unsubscribe: /unsub NAME or all", "ru": "Отписаться: /unsub ИМЯ или all"},
     "cmd_my": {"en": "This chat's subscriptions", "ru": "Подписки этого чата"},
     "cmd_help": {"en": "Commands and query syntax", "ru": "Команды и синтаксис запросов"},
+    "watch_usage": {
+        "en": "Usage: /watch QUERY, e.g. <code>/watch Rosatom AND Kazakhstan</code> (see /help)",
+        "ru": "Использование: /watch ЗАПРОС, например <code>/watch Росатом AND Казахстан</code>",
+    },
+    "watching": {
+        "en": "Rule {} added: <code>{}</code>",
+        "ru": "Правило {} добавлено: <code>{}</code>",
+    },
+    "bad_query": {
+        "en": "This query does not parse: {}\n<pre>{}</pre>",
+        "ru": "Запрос не разобран: {}\n<pre>{}</pre>",
+    },
+    "rule_too_long": {
+        "en": "A rule may have at most {} characters; this one has {}.",
+        "ru": "В правиле не больше {} символов; здесь {}.",
+    },
+    "too_many_terms": {
+        "en": "A rule may have at most {} terms; this one has {}.",
+        "ru": "В правиле не больше {} терминов; здесь {}.",
+    },
+    "too_many_rules": {
+        "en": "A chat may have at most {} personal rules; remove some with /unwatch.",
+        "ru": "В чате не больше {} личных правил; удалите лишние через /unwatch.",
+    },
+    "unwatch_usage": {
+        "en": "Usage: /unwatch N… or /unwatch all (this chat has {} rules; see /my)",
+        "ru": "Использование: /unwatch N… или /unwatch all (правил в чате: {}; см. /my)",
+    },
+    "unwatched": {"en": "Rules removed: {}", "ru": "Удалено правил: {}"},
+    "status_admins": {
+        "en": "/status is for the bot's admins.",
+        "ru": "/status доступна только администраторам бота.",
+    },
+    "status_ok": {"en": "All {} feeds are healthy.", "ru": "Все ленты ({}) в порядке."},
+    "status_head": {
+        "en": "<b>{} of {} feeds need attention</b>",
+        "ru": "<b>Проблемы у {} из {} лент</b>",
+    },
+    "cmd_watch": {"en": "Personal rule: /watch QUERY", "ru": "Личное правило: /watch ЗАПРОС"},
+    "cmd_unwatch": {
+        "en": "Remove rules: /unwatch N or all",
+        "ru": "Удалить правила: /unwatch N или all",
+    },
     "toggled_on": {"en": "Subscribed to {}", "ru": "Подписка на {}"},
     "toggled_off": {"en": "Unsubscribed from {}", "ru": "Отписка от {}"},
 }

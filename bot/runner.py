@@ -1,0 +1,102 @@
+"""``newsbot run``: the scheduler, the sender and the Telegram bot in one event loop.
+
+Only this module loads python-telegram-bot's application layer, so the other commands
+start faster.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from telegram.error import TelegramError
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+
+from bot.config import Config
+from bot.console import CONSOLE_CHAT, ConsoleTransport
+from bot.errors import NewsbotError
+from bot.scheduler import PollScheduler
+from bot.service import assemble
+from bot.telegram.commands import Commands
+from bot.telegram.gate import Gate
+from bot.telegram.transport import TelegramTransport
+
+log = logging.getLogger(__name__)
+STOP_GRACE = 2.0
+
+
+def build_application(config: Config) -> Application:  # type: ignore[type-arg]
+    """A python-telegram-bot Application talking to ``telegram.api_url``."""
+    api = config.telegram.api_url.rstrip("/")
+    return (
+        ApplicationBuilder()
+        .token(config.telegram.token.strip())
+        .base_url(f"{api}/bot")
+        .base_file_url(f"{api}/file/bot")
+        .rate_limiter(AIORateLimiter(max_retries=0))
+        .build()
+    )
+
+
+async def run_service(config: Config, stop: asyncio.Event) -> None:
+    """Run until ``stop`` is set, then stop every part within a few seconds."""
+    if config.console_mode:
+        log.info("no Telegram token: console mode, alerts are printed")
+        await _run(config, stop, None)
+        return
+    app = build_application(config)
+    try:
+        async with _telegram(app):
+            await _run(config, stop, app)
+    except TelegramError as exc:
+        raise NewsbotError(f"Telegram: {exc}") from exc
+
+
+async def _run(config: Config, stop: asyncio.Event, app: Application | None) -> None:  # type: ignore[type-arg]
+    transport = TelegramTransport(app.bot) if app else ConsoleTransport()
+    async with assemble(config, transport, console=app is None) as parts:
+        if app is not None:
+            gate = Gate(parts.store, config.telegram.admins)
+            commands = Commands(parts.store, config.watchlists, gate)
+            commands.install(app)
+            await parts.store.deactivate_chat(CONSOLE_CHAT, "console mode ended")
+            await commands.publish(app.bot)
+            await _start_updates(app)
+        scheduler = PollScheduler(parts.pipeline, parts.store, config.feeds)
+        await scheduler.start()
+        delivery = asyncio.create_task(parts.sender.run(stop))
+        log.info(
+            "newsbot running: %d feeds, %d watchlists", len(config.feeds), len(config.watchlists)
+        )
+        await stop.wait()
+        log.info("stopping")
+        await scheduler.stop(STOP_GRACE)
+        await _finish(delivery)
+        if app is not None and app.updater is not None:
+            await app.updater.stop()
+
+
+async def _start_updates(app: Application) -> None:  # type: ignore[type-arg]
+    await app.start()
+    if app.updater is not None:
+        await app.updater.start_polling(timeout=10, drop_pending_updates=False)
+
+
+async def _finish(task: asyncio.Task[None]) -> None:
+    try:
+        await asyncio.wait_for(task, STOP_GRACE)
+    except TimeoutError:
+        log.warning("delivery did not stop in time; cancelled")
+
+
+@contextlib.asynccontextmanager
+async def _telegram(app: Application) -> AsyncIterator[None]:  # type: ignore[type-arg]
+    await app.initialize()
+    try:
+        yield
+    finally:
+        if app.running:
+            await app.stop()
+        await app.shutdown()

@@ -1,0 +1,144 @@
+"""Queries about chats, their subscriptions and their personal rules."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+
+from sqlalchemy import delete, insert, select, update
+
+from bot.store import schema as t
+from bot.store.base import Queries, _inserted_id, utcnow
+from bot.store.records import Audience, Chat, ChatRule
+
+
+class ChatQueries(Queries):
+    async def upsert_chat(
+        self, chat_id: int, type_: str, title: str | None, language: str | None = None
+    ) -> None:
+        """Remember a chat that talked to the bot; a returning chat becomes active again."""
+        async with self.writing() as conn:
+            found = await conn.execute(select(t.chats.c.id).where(t.chats.c.id == chat_id))
+            values = {"type": type_, "title": title, "active": True, "inactive_reason": None}
+            if found.first():
+                await conn.execute(update(t.chats).where(t.chats.c.id == chat_id).values(values))
+            else:
+                await conn.execute(
+                    insert(t.chats).values(
+                        id=chat_id, language=language, created_at=utcnow(), **values
+                    )
+                )
+
+    async def chat(self, chat_id: int) -> Chat | None:
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(select(t.chats).where(t.chats.c.id == chat_id))).first()
+        return Chat(row.id, row.type, row.title, row.language, row.active) if row else None
+
+    async def subscriptions(self, chat_id: int) -> list[str]:
+        query = (
+            select(t.subscriptions.c.watchlist)
+            .where(t.subscriptions.c.chat_id == chat_id)
+            .order_by(t.subscriptions.c.watchlist)
+        )
+        async with self.engine.connect() as conn:
+            return [r[0] for r in await conn.execute(query)]
+
+    async def subscribe(self, chat_id: int, names: Iterable[str]) -> list[str]:
+        """Subscribe; returns the names that were not subscribed before."""
+        have = set(await self.subscriptions(chat_id))
+        added = [n for n in dict.fromkeys(names) if n not in have]
+        if added:
+            async with self.writing() as conn:
+                await conn.execute(
+                    insert(t.subscriptions),
+                    [{"chat_id": chat_id, "watchlist": n, "created_at": utcnow()} for n in added],
+                )
+        return added
+
+    async def unsubscribe(self, chat_id: int, names: Iterable[str]) -> list[str]:
+        """Unsubscribe; returns the names that were subscribed before."""
+        have = set(await self.subscriptions(chat_id))
+        removed = [n for n in dict.fromkeys(names) if n in have]
+        async with self.writing() as conn:
+            await conn.execute(
+                delete(t.subscriptions).where(
+                    t.subscriptions.c.chat_id == chat_id, t.subscriptions.c.watchlist.in_(removed)
+                )
+            )
+        return removed
+
+    async def rules(self, chat_id: int) -> list[ChatRule]:
+        query = select(t.rules).where(t.rules.c.chat_id == chat_id).order_by(t.rules.c.id)
+        async with self.engine.connect() as conn:
+            return [ChatRule(r.id, r.chat_id, r.query) for r in await conn.execute(query)]
+
+    async def add_rule(self, chat_id: int, query: str) -> int:
+        async with self.writing() as conn:
+            result = await conn.execute(
+                insert(t.rules).values(chat_id=chat_id, query=query, created_at=utcnow())
+            )
+            return _inserted_id(result)
+
+    async def delete_rules(self, chat_id: int, rule_ids: Iterable[int]) -> int:
+        """Remove these rules of the chat; returns how many were removed."""
+        async with self.writing() as conn:
+            result = await conn.execute(
+                delete(t.rules).where(
+                    t.rules.c.chat_id == chat_id, t.rules.c.id.in_(list(rule_ids))
+                )
+            )
+        return int(result.rowcount)
+
+    async def audience(self) -> Audience:
+        """Subscribers per watchlist and personal rules, active chats only."""
+        active = select(t.chats.c.id).where(t.chats.c.active.is_(True))
+        subs = select(t.subscriptions).where(t.subscriptions.c.chat_id.in_(active))
+        rules = select(t.rules).where(t.rules.c.chat_id.in_(active)).order_by(t.rules.c.id)
+        by_list: dict[str, set[int]] = defaultdict(set)
+        async with self.engine.connect() as conn:
+            for row in await conn.execute(subs):
+                by_list[row.watchlist].add(row.chat_id)
+            chat_rules = tuple(
+                ChatRule(r.id, r.chat_id, r.query) for r in await conn.execute(rules)
+            )
+        return Audience({k: frozenset(v) for k, v in by_list.items()}, chat_rules)
+
+    async def deactivate_chat(self, chat_id: int, reason: str) -> None:
+        """Stop alerting a chat that blocked or removed the bot; its pending alerts fail."""
+        async with self.writing() as conn:
+            await conn.execute(
+                update(t.chats)
+                .where(t.chats.c.id == chat_id)
+                .values(active=False, inactive_reason=reason)
+            )
+            await conn.execute(
+                update(t.outbox)
+                .where(t.outbox.c.chat_id == chat_id, t.outbox.c.status == "pending")
+                .values(status="failed", error=reason)
+            )
+
+    async def migrate_chat(self, old_id: int, new_id: int) -> None:
+        """A group became a supergroup: everything of ``old_id`` moves to ``new_id``."""
+        async with self.writing() as conn:
+            old = (await conn.execute(select(t.chats).where(t.chats.c.id == old_id))).first()
+            exists = await conn.execute(select(t.chats.c.id).where(t.chats.c.id == new_id))
+            if old and not exists.first():
+                await conn.execute(
+                    insert(t.chats).values(
+                        id=new_id,
+                        type="supergroup",
+                        title=old.title,
+                        language=old.language,
+                        active=True,
+                        created_at=old.created_at,
+                    )
+                )
+            for table in (t.subscriptions, t.rules, t.outbox):
+                await conn.execute(
+                    update(table).where(table.c.chat_id == old_id).values(chat_id=new_id)
+                )
+            await conn.execute(
+                update(t.chats)
+                .where(t.chats.c.id == old_id)
+                .values(active=False, inactive_reason=f"migrated to {new_id}")
+            )

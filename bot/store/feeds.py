@@ -1,0 +1,207 @@
+"""Queries about feeds and the entries seen in them, and the poll's one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import and_, func, insert, literal, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.models import Alert, Entry
+from bot.store import schema as t
+from bot.store.base import Queries
+from bot.store.records import FeedState, FeedUpdate
+
+
+class FeedQueries(Queries):
+    async def sync_feeds(self, configured: Iterable[tuple[str, str, str | None]]) -> None:
+        """Make sure every (id, url, title) from config has a row; a changed url resets."""
+        async with self.writing() as conn:
+            known = {r.id: r.config_url for r in await conn.execute(select(t.feeds))}
+            for feed_id, url, title in configured:
+                if feed_id not in known:
+                    await conn.execute(
+                        insert(t.feeds).values(
+                            id=feed_id,
+                            config_url=url,
+                            url=url,
+                            title=title,
+                            initialized=False,
+                            status="active",
+                            failures=0,
+                        )
+                    )
+                elif known[feed_id] != url:
+                    await conn.execute(
+                        update(t.feeds)
+                        .where(t.feeds.c.id == feed_id)
+                        .values(
+                            config_url=url,
+                            url=url,
+                            etag=None,
+                            last_modified=None,
+                            status="active",
+                            failures=0,
+                        )
+                    )
+
+    async def mark_health_notice(self, feed_id: str, when: datetime) -> None:
+        """Admins were told about this feed; not again until it recovers."""
+        async with self.writing() as conn:
+            await conn.execute(
+                update(t.feeds).where(t.feeds.c.id == feed_id).values(health_notice_at=when)
+            )
+
+    async def feed_states(self) -> list[FeedState]:
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(select(t.feeds).order_by(t.feeds.c.id))
+            return [_feed_state(r) for r in rows]
+
+    async def feed_state(self, feed_id: str) -> FeedState | None:
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(select(t.feeds).where(t.feeds.c.id == feed_id))).first()
+            return _feed_state(row) if row else None
+
+    async def recent_published(self, feed_id: str, limit: int = 20) -> list[datetime]:
+        """Publication times of the feed's latest entries, for the polling policy."""
+        query = (
+            select(t.entries.c.published_at)
+            .where(t.entries.c.feed_id == feed_id, t.entries.c.published_at.is_not(None))
+            .order_by(t.entries.c.published_at.desc())
+            .limit(limit)
+        )
+        async with self.engine.connect() as conn:
+            return [r[0] for r in await conn.execute(query)]
+
+    async def unseen(self, feed_id: str, keys: Sequence[str]) -> set[str]:
+        """Which of ``keys`` this feed has never stored."""
+        seen: set[str] = set()
+        async with self.engine.connect() as conn:
+            for start in range(0, len(keys), 500):
+                chunk = keys[start : start + 500]
+                query = select(t.entries.c.key).where(
+                    t.entries.c.feed_id == feed_id, t.entries.c.key.in_(chunk)
+                )
+                seen.update(r[0] for r in await conn.execute(query))
+        return set(keys) - seen
+
+    async def commit_poll(
+        self,
+        feed_id: str,
+        change: FeedUpdate,
+        new: Sequence[Entry],
+        alerts: Sequence[tuple[Alert, str]],
+    ) -> int:
+        """Store new entries, their alerts and the feed's state in one transaction.
+
+        Returns how many alerts were queued: an alert for a story the chat already has
+        in its outbox is dropped, so a chat hears of each story once.
+        """
+        now = change.attempted_at
+        async with self.writing() as conn:
+            ids = await _insert_entries(conn, feed_id, new, {a.entry.key for a, _ in alerts}, now)
+            queued = 0
+            for alert, text in alerts:
+                queued += await _enqueue(conn, alert, ids[alert.entry.key], text, now)
+            await _apply_feed_update(conn, feed_id, change, initialized=True)
+        return queued
+
+    async def record_attempt(self, feed_id: str, change: FeedUpdate) -> None:
+        """A poll that brought no entries: only the feed's state changes."""
+        async with self.writing() as conn:
+            await _apply_feed_update(conn, feed_id, change, initialized=None)
+
+
+async def _insert_entries(
+    conn: AsyncConnection, feed_id: str, new: Sequence[Entry], wanted: set[str], now: datetime
+) -> dict[str, int]:
+    """Insert in one statement; return the row ids of the ``wanted`` keys."""
+    if not new:
+        return {}
+    rows = [
+        {
+            "feed_id": feed_id,
+            "key": e.key,
+            "story": e.story,
+            "title": e.title,
+            "link": e.link,
+            "published_at": e.published,
+            "seen_at": now,
+        }
+        for e in new
+    ]
+    await conn.execute(insert(t.entries), rows)
+    if not wanted:
+        return {}
+    query = select(t.entries.c.key, t.entries.c.id).where(
+        t.entries.c.feed_id == feed_id, t.entries.c.key.in_(sorted(wanted))
+    )
+    return {key: row_id for key, row_id in await conn.execute(query)}
+
+
+async def _enqueue(
+    conn: AsyncConnection, alert: Alert, entry_id: int, text: str, now: datetime
+) -> int:
+    story = alert.entry.story
+    exists = await conn.execute(
+        select(t.outbox.c.id).where(
+            and_(t.outbox.c.chat_id == alert.chat_id, t.outbox.c.story == story)
+        )
+    )
+    if exists.first():
+        return 0
+    await conn.execute(
+        insert(t.outbox).values(
+            chat_id=alert.chat_id,
+            entry_id=entry_id,
+            story=story,
+            text=text,
+            status="pending",
+            attempts=0,
+            not_before=now,
+            created_at=now,
+        )
+    )
+    return 1
+
+
+async def _apply_feed_update(
+    conn: AsyncConnection, feed_id: str, change: FeedUpdate, initialized: bool | None
+) -> None:
+    values: dict[str, object] = {
+        "last_attempt_at": change.attempted_at,
+        "next_poll_at": change.next_poll_at,
+    }
+    if change.ok:
+        values.update(
+            last_success_at=change.attempted_at,
+            last_error=None,
+            failures=0,
+            failing_since=None,
+            health_notice_at=None,
+        )
+    else:
+        values.update(
+            last_error=change.error,
+            failures=t.feeds.c.failures + 1,
+            failing_since=func.coalesce(
+                t.feeds.c.failing_since, literal(change.attempted_at, t.UTCDateTime())
+            ),
+        )
+    optional = {
+        "url": change.url,
+        "title": change.title,
+        "etag": change.etag,
+        "last_modified": change.last_modified,
+    }
+    values.update({k: v for k, v in optional.items() if v is not None})
+    if change.gone:
+        values["status"] = "gone"
+    if initialized is not None:
+        values["initialized"] = initialized
+    await conn.execute(update(t.feeds).where(t.feeds.c.id == feed_id).values(values))
+
+
+def _feed_state(row: object) -> FeedState:
+    return FeedState(**{name: getattr(row, name) for name in FeedState.__dataclass_fields__})

@@ -1,0 +1,76 @@
+"""What every command handler does first: record the chat, pick the language, check rights.
+
+In groups and supergroups only the chat's administrators (and the configured admins)
+may change the chat's subscriptions, rules and settings.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Chat, InlineKeyboardMarkup, LinkPreviewOptions, Update
+from telegram.constants import ChatMemberStatus, ParseMode
+from telegram.error import TelegramError
+
+from bot.store.store import Store
+from bot.telegram.texts import language
+
+log = logging.getLogger(__name__)
+_ADMIN = {ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER}
+_GROUPS = {Chat.GROUP, Chat.SUPERGROUP}
+
+
+class Gate:
+    """Chat bookkeeping and permission checks shared by all command handlers."""
+
+    def __init__(self, store: Store, admins: frozenset[int]) -> None:
+        self._store = store
+        self.admins = admins
+
+    async def enter(self, update: Update) -> str:
+        """Record the chat; return the reply language."""
+        chat = chat_of(update)
+        user = update.effective_user
+        lang = language(user.language_code if user else None)
+        await self._store.upsert_chat(chat.id, chat.type, chat.title or chat.full_name, lang)
+        stored = await self._store.chat(chat.id)
+        return stored.language or lang if stored else lang
+
+    def is_admin(self, update: Update) -> bool:
+        """A user listed in ``telegram.admins``."""
+        user = update.effective_user
+        return user is not None and user.id in self.admins
+
+    async def may_change(self, update: Update) -> bool:
+        """Whether the sender may change this chat's subscriptions and rules."""
+        chat = chat_of(update)
+        user = update.effective_user
+        if chat.type not in _GROUPS:
+            return True  # a private chat's owner, or a channel post (only admins can post)
+        if user is None:
+            return False
+        if user.id in self.admins:
+            return True
+        try:
+            member = await chat.get_member(user.id)
+        except TelegramError as exc:
+            log.warning("cannot check admin rights in chat %s: %s", chat.id, exc)
+            return False
+        return member.status in _ADMIN
+
+
+async def reply(update: Update, html: str, markup: InlineKeyboardMarkup | None = None) -> None:
+    """Answer in the update's chat, HTML, without link previews."""
+    await chat_of(update).send_message(
+        html,
+        parse_mode=ParseMode.HTML,
+        reply_markup=markup,
+        link_preview_options=LinkPreviewOptions(is_disabled=True),
+    )
+
+
+def chat_of(update: Update) -> Chat:
+    chat = update.effective_chat
+    if chat is None:
+        raise ValueError("update without a chat")
+    return chat

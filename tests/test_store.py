@@ -1,0 +1,50 @@
+"""The database: migrations at start-up, the schema they build, and reopening."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from alembic.config import Config as AlembicConfig
+from alembic.script import ScriptDirectory
+
+from bot.store.engine import HEAD, MIGRATIONS
+from bot.store.store import Store
+
+
+def test_head_constant_matches_the_newest_migration() -> None:
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    assert ScriptDirectory.from_config(config).get_current_head() == HEAD
+
+
+async def test_a_new_database_is_migrated_and_uses_wal(tmp_path: Path) -> None:
+    path = tmp_path / "sub" / "newsbot.db"
+    store = await Store.open(f"sqlite:///{path}")
+    await store.close()
+    with sqlite3.connect(path) as db:
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        version = db.execute("SELECT version_num FROM alembic_version").fetchone()[0]
+        mode = db.execute("PRAGMA journal_mode").fetchone()[0]
+    assert {"feeds", "entries", "chats", "subscriptions", "rules", "outbox"} <= tables
+    assert version == HEAD
+    assert mode == "wal"
+
+
+async def test_an_older_database_is_upgraded_and_keeps_its_rows(tmp_path: Path) -> None:
+    path = tmp_path / "newsbot.db"
+    store = await Store.open(f"sqlite:///{path}")
+    await store.sync_feeds([("a", "https://a.example/rss", None)])
+    await store.close()
+    with sqlite3.connect(path) as db:  # back to the baseline, as an old install had it
+        db.execute("ALTER TABLE feeds DROP COLUMN failing_since")
+        db.execute("ALTER TABLE feeds DROP COLUMN health_notice_at")
+        db.execute("UPDATE alembic_version SET version_num = '0001'")
+    store = await Store.open(f"sqlite:///{path}")
+    try:
+        [state] = await store.feed_states()
+        assert state.id == "a" and state.failing_since is None
+    finally:
+        await store.close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT version_num FROM alembic_version").fetchone()[0] == HEAD
