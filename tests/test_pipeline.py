@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,7 @@ from feedserver import FeedServer, Item, Reply
 from bot.config import load_config
 from bot.console import ConsoleTransport
 from bot.service import Parts, assemble
+from bot.store.records import FeedUpdate
 
 ALICE, BOB = 100, 200
 
@@ -144,3 +147,29 @@ async def test_rate_limited_feed_waits_as_asked(parts: Parts, feed_server: FeedS
     state = await parts.store.feed_state("a")
     assert state is not None and state.last_attempt_at is not None
     assert (a.next_poll_at - state.last_attempt_at).total_seconds() >= 7200
+
+
+async def test_admins_hear_once_about_a_feed_failing_for_a_day(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    feed_server.reply("/a.xml", Reply(500, b"down"))
+    feed_server.reply("/b.xml", Reply(410))
+    feeds = {"a": feed_server.url("/a.xml"), "b": feed_server.url("/b.xml")}
+    config = load_config(write_config(tmp_path, feeds, {"kz-nuclear": NUCLEAR}), env={})
+    out = io.StringIO()
+    async with assemble(config, ConsoleTransport(out), console=True) as parts:
+        day_ago = datetime.now(UTC) - timedelta(hours=25)
+        failed = FeedUpdate(attempted_at=day_ago, next_poll_at=None, ok=False, error="HTTP 500")
+        await parts.store.record_attempt("a", failed)  # the spell began a day ago
+        for _ in range(3):
+            await parts.pipeline.poll_all()
+        told = await parts.store.feed_state("a")
+        ok = FeedUpdate(attempted_at=datetime.now(UTC), next_poll_at=None, ok=True)
+        await parts.store.record_attempt("a", ok)
+        recovered = await parts.store.feed_state("a")
+    text = out.getvalue()
+    assert text.count("Feed a") == 1 and "has failed for 24 h" in text
+    assert text.count("Feed b") == 1 and "is gone (HTTP 410)" in text
+    assert told is not None and told.failures == 4 and told.health_notice_at is not None
+    assert recovered is not None and recovered.failing_since is None
+    assert recovered.health_notice_at is None and recovered.failures == 0
