@@ -21,6 +21,7 @@ from bot.scheduler import PollScheduler
 from bot.service import assemble
 from bot.telegram.commands import Commands
 from bot.telegram.gate import Gate
+from bot.telegram.personal import PersonalCommands
 from bot.telegram.transport import TelegramTransport
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,7 @@ async def _run(config: Config, stop: asyncio.Event, app: Application | None) -> 
             gate = Gate(parts.store, config.telegram.admins)
             commands = Commands(parts.store, config.watchlists, gate)
             commands.install(app)
+            PersonalCommands(parts.store, gate).install(app)
             await parts.store.deactivate_chat(CONSOLE_CHAT, "console mode ended")
             await commands.publish(app.bot)
             await _start_updates(app)

@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from conftest import CSTO, NUCLEAR, write_config
-from fakebotapi import FakeBotAPI
+from fakebotapi import FakeBotAPI, parse_html
 
 from bot.config import load_config
 from bot.runner import build_application
+from bot.store.records import FeedState
 from bot.store.store import Store
 from bot.telegram.commands import Commands
 from bot.telegram.gate import Gate
+from bot.telegram.personal import MAX_RULES_PER_CHAT, PersonalCommands, render_status
 
-ALICE, IVAN, CAROL, GROUP, CHANNEL = 100, 200, 300, -700, -1009
+ALICE, IVAN, CAROL, GROUP, CHANNEL, ADMIN = 100, 200, 300, -700, -1009, 999
 
 
 @pytest.fixture
@@ -31,11 +34,14 @@ async def store(tmp_path: Path, bot_api: FakeBotAPI) -> AsyncIterator[Store]:
     config = load_config(path, env={})
     opened = await Store.open(config.storage.url)
     app = build_application(config)
-    commands = Commands(opened, config.watchlists, Gate(opened, config.telegram.admins))
+    gate = Gate(opened, config.telegram.admins)
+    commands = Commands(opened, config.watchlists, gate)
     commands.install(app)
+    PersonalCommands(opened, gate).install(app)
     bot_api.add_user(ALICE, "Alice")
     bot_api.add_user(IVAN, "Иван", language_code="ru")
     bot_api.add_user(CAROL, "Carol")
+    bot_api.add_user(ADMIN, "Admin")
     bot_api.add_chat(GROUP, "group", "Desk")
     bot_api.set_member(GROUP, CAROL, "member")
     bot_api.set_member(GROUP, ALICE, "creator")
@@ -121,3 +127,82 @@ async def test_removed_bot_deactivates_the_chat(store: Store, bot_api: FakeBotAP
             break
         await asyncio.sleep(0.05)
     assert chat is not None and not chat.active
+
+
+async def test_watch_adds_personal_rules_within_limits(store: Store, bot_api: FakeBotAPI) -> None:
+    added = await say(bot_api, ALICE, ALICE, '/watch "Middle Corridor" AND Aktau', 1)
+    assert added == 'Rule 1 added: "Middle Corridor" AND Aktau'
+    bad = await say(bot_api, ALICE, ALICE, '/watch "Middle Corridor AND Aktau', 2)
+    assert "does not parse" in bad and "unclosed quote" in bad and "at 0" in bad
+    long_rule = " OR ".join(f"w{n}" for n in range(130))
+    assert "at most 500 characters" in await say(bot_api, ALICE, ALICE, f"/watch {long_rule}", 3)
+    many = " OR ".join(f"term{n}" for n in range(21))
+    assert "at most 20 terms; this one has 21" in await say(
+        bot_api, ALICE, ALICE, f"/watch {many}", 4
+    )
+    assert [r.query for r in await store.rules(ALICE)] == ['"Middle Corridor" AND Aktau']
+    assert "Usage: /watch" in await say(bot_api, ALICE, ALICE, "/watch", 5)
+
+
+async def test_a_chat_has_at_most_fifty_rules(store: Store, bot_api: FakeBotAPI) -> None:
+    for n in range(MAX_RULES_PER_CHAT):
+        await store.add_rule(ALICE, f"word{n}")
+    refused = await say(bot_api, ALICE, ALICE, "/watch Rosatom", 1)
+    assert "at most 50 personal rules" in refused
+    assert len(await store.rules(ALICE)) == MAX_RULES_PER_CHAT
+
+
+async def test_unwatch_by_number_or_all(store: Store, bot_api: FakeBotAPI) -> None:
+    for query in ("Rosatom", "CSTO", "Aktau"):
+        await store.add_rule(ALICE, query)
+    assert "Rules removed: 1" in await say(bot_api, ALICE, ALICE, "/unwatch 2", 1)
+    assert [r.query for r in await store.rules(ALICE)] == ["Rosatom", "Aktau"]
+    assert "Usage: /unwatch" in await say(bot_api, ALICE, ALICE, "/unwatch 7", 2)
+    my = await say(bot_api, ALICE, ALICE, "/my", 3)
+    assert "1. Rosatom" in my and "2. Aktau" in my
+    assert "Rules removed: 2" in await say(bot_api, ALICE, ALICE, "/unwatch all", 4)
+    assert await store.rules(ALICE) == []
+
+
+async def test_group_members_cannot_add_rules(store: Store, bot_api: FakeBotAPI) -> None:
+    assert "administrators" in await say(bot_api, GROUP, CAROL, "/watch Rosatom", 1)
+    assert await store.rules(GROUP) == []
+
+
+async def test_status_is_for_admins(store: Store, bot_api: FakeBotAPI) -> None:
+    await store.sync_feeds(
+        [("kz", "https://kz.example/rss", None), ("ru", "https://ru.example", None)]
+    )
+    assert "for the bot's admins" in await say(bot_api, ALICE, ALICE, "/status", 1)
+    assert "All 2 feeds are healthy" in await say(bot_api, ADMIN, ADMIN, "/status", 1)
+
+
+def test_status_lists_unhealthy_feeds_escaped() -> None:
+    now = datetime(2026, 11, 27, 12, tzinfo=UTC)
+    base = dict(
+        url="https://x",
+        title=None,
+        etag=None,
+        last_modified=None,
+        initialized=True,
+        next_poll_at=None,
+        last_attempt_at=now,
+        last_success_at=None,
+    )
+    states = [
+        FeedState(id="ok", status="active", last_error=None, failures=0, **base),
+        FeedState(
+            id="bad",
+            status="active",
+            last_error="HTTP 500 <oops> & co",
+            failures=3,
+            failing_since=now - timedelta(hours=30),
+            **base,
+        ),
+        FeedState(id="old", status="gone", last_error="HTTP 410 Gone", failures=1, **base),
+    ]
+    html = render_status(states, now, "en")
+    plain, _ = parse_html(html)
+    assert plain.splitlines()[0] == "2 of 3 feeds need attention"
+    assert "bad 3× · 30 h" in plain and "HTTP 500 <oops> & co" in plain
+    assert "old gone (410)" in plain and "ok" not in plain.split("\n", 1)[1]

@@ -448,3 +448,154 @@ def test_spans_of_every_matching_query() -> None:
     assert spans("Rosatom", item) == [("title", "Rosatom")]
     (hit,) = Matcher([RuleSet("q", ("Rosatom", "CSTO", "Tokayev"))]).match(item)
     assert [item.title[s.start : s.end] for s in hit.spans] == ["Rosatom", "CSTO"]
+
+
+# --- inflection ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("query", "title", "expected"),
+    [
+        # Russian nouns and names of every declension
+        ("Росатом", "с Росатомом", True),
+        ("Токаев", "с Токаевым", True),
+        ("Токаев", "Токаевой", True),  # the feminine form of the surname
+        ("Путин", "Путиных", True),
+        ("Астана", "в Астане", True),
+        ("Астана", "Астаной", True),
+        ("Россия", "против России", True),
+        ("нефть", "нефтью", True),
+        ("Кремль", "в Кремле", True),
+        ("Китай", "из Китая", True),
+        ("рынок", "рынка", True),
+        ("сделка", "сделок", True),
+        ("санкции", "санкций", True),
+        ("соглашение", "соглашения", True),
+        ("Дмитрий", "Дмитрием", True),
+        ('"Средний коридор"', "Среднего коридора", True),
+        ('"атомная электростанция"', "атомные электростанции", True),
+        ('"Организации Договора"', "Организация Договора", True),
+        # names skip the bare genitive plural, which would be another word
+        ("Валентина", "Валентин", False),
+        ("Газа", "газ", False),
+        ("Алматы", "Алмат", False),
+        # Kazakh suffixes with vowel harmony
+        ("Қазақстан", "Қазақстанның", True),
+        ("Қазақстан", "Қазақстандағы", True),
+        ("Ресей", "Ресейдің", True),
+        ("Ресей", "Ресейге", True),
+        ("Тоқаев", "Тоқаевтың", True),
+        ("Құрық", "Құрығының", True),  # к/қ voice before the possessive
+        ("дәліз", "дәліздерінің", True),
+        ("Путин", "Путинмен", True),  # Kazakh suffixes on a Russian spelling
+        # English plurals; possessives split at the apostrophe
+        ("drone", "drones", True),
+        ("economy", "economies", True),
+        ("crisis", "crises", True),
+        ("tax", "taxes", True),
+        ("Tokayev", "Tokayev's", True),
+        # derivations are not inflections
+        ("Rosatom", "Rosatomic", False),
+        ("Astana", "Astanaville", False),
+        ("Putin", "Putinism", False),
+        ("Путин", "путинский", False),
+        ("Казахстан", "казахстанский", False),
+        ("Қазақстан", "қазақстандық", False),
+        ("build", "building", False),
+        # acronyms: no inflection, but a Latin one may take a plural "s"
+        ("NGO", "NGOs", True),
+        ("US", "USS Nimitz", False),
+        ("ОДКБ", "ОДКБа", False),
+        ("CSTO", "CSTOs", True),
+        ("=CSTO", "CSTOs", False),
+        # =exact is this form only, in any case
+        ("=Росатом", "Росатома", False),
+        ("=Росатом", "РОСАТОМ", True),
+        ('="Средний коридор"', "Среднего коридора", False),
+        ('="Средний коридор"', "средний коридор", True),
+        # prefixes do not inflect further
+        ("Kazakh*", "Kazakhstan", True),
+        # short words and words with digits do not inflect
+        ("ЕС", "ЕСа", False),
+        ("G7", "G7s", False),
+    ],
+)
+def test_inflection(query: str, title: str, expected: bool) -> None:
+    assert matches(query, title) is expected
+
+
+def test_forms_are_listed_by_language() -> None:
+    from bot.matching.inflection import forms
+
+    assert {"токаева", "токаеву", "токаевым", "токаеве"} <= forms("токаев", proper=True)
+    assert {"астаны", "астане", "астану", "астаной"} <= forms("астана", proper=True)
+    assert "астан" not in forms("астана", proper=True)
+    assert "стран" in forms("страна")
+    assert {"среднего", "среднему", "средним", "среднем"} <= forms("средний")
+    assert {"қазақстанның", "қазақстанға", "қазақстанда"} <= forms("қазақстан")
+    assert "казахстана" not in forms("қазақстан")  # Kazakh spelling, Kazakh suffixes only
+    assert forms("tokayev") == {"tokayev", "tokayevs"}
+    assert forms("csto", acronym=True) == {"csto", "cstos"}
+    assert forms("одкб", acronym=True) == {"одкб"}
+
+
+def test_spans_cover_the_whole_inflected_word() -> None:
+    item = entry("Глава Росатома в Астане", summary="Аста\u0301ной")
+    assert spans("Росатом OR Астана", item) == [
+        ("title", "Росатома"),
+        ("title", "Астане"),
+        ("summary", "Аста\u0301ной"),
+    ]
+
+
+# --- limits and term counts ---------------------------------------------------
+
+
+def test_limits_for_personal_rules_are_exported() -> None:
+    from bot.matching import MAX_RULE_CHARS, MAX_RULE_TERMS
+
+    assert (MAX_RULE_CHARS, MAX_RULE_TERMS) == (500, 20)
+
+
+@pytest.mark.parametrize(
+    ("query", "count"),
+    [
+        ("Rosatom", 1),
+        ('"Middle Corridor"', 1),
+        ("Rosatom OR Росатом -football", 3),
+        ("Putin NEAR/5 Astana", 2),
+        ("title:(a OR b) AND NOT (c OR d)", 4),
+    ],
+)
+def test_term_count(query: str, count: int) -> None:
+    assert parse_query(query).term_count == count
+
+
+# --- presearch and scale ------------------------------------------------------
+
+
+def test_rules_whose_words_are_absent_change_nothing() -> None:
+    wanted = [RuleSet("wl:a", ("Rosatom AND Astana",)), RuleSet("wl:b", ("CSTO -football",))]
+    noise = [RuleSet(f"wl:n{i}", (f"word{i} OR слово{i}", f'"w{i} x{i}"')) for i in range(2000)]
+    item = entry("Rosatom opens an office in Astana", summary="CSTO drills")
+    small, large = Matcher(wanted), Matcher([*noise, *wanted])
+    assert large.match(item) == small.match(item)
+    assert [hit.key for hit in large.match(item)] == ["wl:a", "wl:b"]
+
+
+def test_an_exclude_rule_is_checked_even_when_only_it_occurs() -> None:
+    matcher = Matcher([RuleSet("wl", ("Rosatom",), exclude=("football OR футболе",))])
+    assert not matcher.match(entry("Rosatom", summary="о футболе"))
+    assert matcher.match(entry("Rosatom", summary="о хоккее"))
+
+
+def test_matchers_built_and_used_in_threads_agree() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    rulesets = [RuleSet(f"r{i}", (f"Rosatom OR word{i}", "Астана")) for i in range(300)]
+    items = [entry("Росатом в Астане"), entry("Rosatom"), entry("nothing")]
+    expected = [Matcher(rulesets).match(item) for item in items]
+    with ThreadPoolExecutor(4) as pool:
+        built = list(pool.map(lambda _: Matcher(rulesets), range(4)))
+        results = list(pool.map(lambda m: [m.match(item) for item in items], built))
+    assert all(result == expected for result in results)

@@ -2,15 +2,31 @@
 
 The public interface:
 
-    html_to_text   HTML -> plain text, for the feed parser
-    parse_query    one rule of the query language -> Query (or QueryError with a position)
-    RuleSet        rules under one key: match any, exclude all, optional feed filter
-    Matcher        rule sets compiled once; Matcher.match(entry) -> [Hit]
+    html_to_text    HTML -> plain text, for the feed parser
+    parse_query     one rule of the query language -> Query (or QueryError with a position)
+    Query           a parsed rule; ``term_count`` is its number of words and phrases
+    RuleSet         rules under one key: match any, exclude all, optional feed filter
+    Matcher         rule sets compiled once; Matcher.match(entry) -> [Hit]
+    MAX_RULE_CHARS  limits of a chat's personal rule (/watch), enforced by the caller
+    MAX_RULE_TERMS
+
+Inside: ``normalize`` and ``tokens`` turn text into words, ``lexer``, ``parser``, ``terms``
+and ``query`` read rules, ``inflection`` expands query words into their forms,
+``presearch`` finds which query words an entry contains, ``compiled`` and ``evaluate``
+decide which rules hold, and ``matcher`` ties them together.
 """
 
 from bot.matching.htmltext import html_to_text
 from bot.matching.matcher import Matcher, RuleSet
-from bot.matching.parser import parse_query
+from bot.matching.parser import MAX_RULE_CHARS, MAX_RULE_TERMS, parse_query
 from bot.matching.query import Query
 
-__all__ = ["Matcher", "Query", "RuleSet", "html_to_text", "parse_query"]
+__all__ = [
+    "MAX_RULE_CHARS",
+    "MAX_RULE_TERMS",
+    "Matcher",
+    "Query",
+    "RuleSet",
+    "html_to_text",
+    "parse_query",
+]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from bot.errors import QueryError
 from bot.models import FIELDS
@@ -18,6 +18,7 @@ from bot.models import FIELDS
 QUOTES = '"“”„«»'
 MAX_DISTANCE = 1000
 
+_QUOTE = re.compile(f"[{QUOTES}]")
 _WORD_END = re.compile(rf"[\s(){QUOTES}]")
 _NEAR = re.compile(r"NEAR/([0-9]+)")
 _FIELD = re.compile(r"([A-Za-z]+):(?![:/])")
@@ -39,8 +40,7 @@ class Kind(enum.Enum):
     FIELD = "field"
 
 
-@dataclass(frozen=True, slots=True)
-class Lexeme:
+class Lexeme(NamedTuple):
     """``query[start:end]``: its kind, and the value that matters to the parser."""
 
     kind: Kind
@@ -86,10 +86,10 @@ def _lexeme_at(query: str, start: int) -> Lexeme:
 
 def _phrase(query: str, start: int) -> Lexeme:
     """A quoted phrase; its words are ``query[start + 1 : end - 1]``."""
-    close = next((i for i in range(start + 1, len(query)) if query[i] in QUOTES), None)
+    close = _QUOTE.search(query, start + 1)
     if close is None:
-        raise QueryError("unclosed quote", query, start)
-    return Lexeme(Kind.PHRASE, start, close + 1)
+        raise QueryError("unclosed quote: end the phrase with a quote", query, start)
+    return Lexeme(Kind.PHRASE, start, close.end())
 
 
 def _marker(query: str, start: int) -> Lexeme:

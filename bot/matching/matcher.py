@@ -2,7 +2,16 @@
 
 A rule set (a watchlist, or one chat's personal rule) matches an entry when the entry's
 feed is allowed, at least one of its ``match`` queries matches and none of its
-``exclude`` queries does. The matcher is pure: entries in, hits out.
+``exclude`` queries does.
+
+All rule sets compile into one presearch automaton (``bot.matching.presearch``). Matching
+an entry scans its words once; only the rule sets with a ``match`` query anchored on a
+word that occurs are evaluated, and within them only the queries whose anchors occur, as
+a query without any of its anchors cannot match. So the cost of an entry does not grow
+with the rules whose words it does not contain.
+
+The matcher is pure and immutable: entries in, hits out. Construction touches no shared
+state, so it may run in a worker thread while another matcher keeps serving.
 """
 
 from __future__ import annotations
@@ -11,9 +20,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from bot.errors import QueryError
-from bot.matching.compiled import Document, matches, merge_spans, positive_spans
+from bot.matching.compiled import Compiler, Rule
+from bot.matching.evaluate import Document, merge_spans, positive_spans
 from bot.matching.parser import parse_query
-from bot.matching.query import Query
 from bot.models import Entry, Hit
 
 
@@ -30,23 +39,26 @@ class RuleSet:
 @dataclass(frozen=True, slots=True)
 class _Compiled:
     key: str
-    match: tuple[Query, ...]
-    exclude: tuple[Query, ...]
+    match: tuple[Rule, ...]
+    exclude: tuple[Rule, ...]
     feeds: frozenset[str] | None
 
 
 class Matcher:
-    """Matches entries against rule sets parsed once, at construction."""
+    """Matches entries against rule sets compiled once, at construction."""
 
     def __init__(self, rulesets: Iterable[RuleSet]) -> None:
-        """Parse every query; raises ``QueryError`` (prefixed with the key) on a bad one.
+        """Parse and compile every query; raises ``QueryError`` (prefixed with the key).
 
         Raises ``ValueError`` if two rule sets share a key.
         """
-        self._rules = tuple(_compile(ruleset) for ruleset in rulesets)
+        compiler = Compiler()
+        self._rules = tuple(_compile(ruleset, compiler) for ruleset in rulesets)
         self._keys = frozenset(rule.key for rule in self._rules)
         if len(self._keys) != len(self._rules):
             raise ValueError("rule set keys must be unique")
+        self._presearch = compiler.lexicon.build()
+        self._by_word = _anchored(self._rules)
 
     @property
     def keys(self) -> frozenset[str]:
@@ -59,27 +71,45 @@ class Matcher:
         A hit's spans cover every occurrence of the positive terms of the rule set's
         matching queries, in original field offsets, sorted and non-overlapping.
         """
-        document = Document(entry)
-        hits = (_hit(rule, document) for rule in self._rules)
+        document = Document(entry, self._presearch)
+        candidates: dict[int, dict[Rule, None]] = {}
+        for word in document.found:
+            for index, query in self._by_word.get(word, ()):
+                candidates.setdefault(index, {})[query] = None
+        hits = (_hit(self._rules[i], candidates[i], document) for i in sorted(candidates))
         return [hit for hit in hits if hit is not None]
 
 
-def _compile(ruleset: RuleSet) -> _Compiled:
-    """The rule set with its queries parsed."""
+def _compile(ruleset: RuleSet, compiler: Compiler) -> _Compiled:
+    """The rule set with its queries parsed and compiled."""
     try:
-        match = tuple(parse_query(text) for text in ruleset.match)
-        exclude = tuple(parse_query(text) for text in ruleset.exclude)
+        match = tuple(compiler.rule(parse_query(text)) for text in ruleset.match)
+        exclude = tuple(compiler.rule(parse_query(text)) for text in ruleset.exclude)
     except QueryError as exc:
         raise QueryError(f"{ruleset.key}: {exc.message}", exc.query, exc.position) from exc
     return _Compiled(ruleset.key, match, exclude, ruleset.feeds)
 
 
-def _hit(rule: _Compiled, document: Document) -> Hit | None:
-    """The rule set's hit on the document, or None if it does not match."""
+def _anchored(rules: tuple[_Compiled, ...]) -> dict[int, tuple[tuple[int, Rule], ...]]:
+    """For each anchor word, the ``match`` queries anchored on it, with their rule set."""
+    by_word: dict[int, dict[tuple[int, Rule], None]] = {}
+    for index, rule in enumerate(rules):
+        for query in rule.match:
+            for word in query.anchors:
+                by_word.setdefault(word, {})[index, query] = None
+    return {word: tuple(queries) for word, queries in by_word.items()}
+
+
+def _hit(rule: _Compiled, candidates: Iterable[Rule], document: Document) -> Hit | None:
+    """The rule set's hit on the document, or None if it does not match.
+
+    ``candidates`` are the rule set's ``match`` queries whose anchors occur: the others
+    cannot match.
+    """
     if rule.feeds is not None and document.entry.feed_id not in rule.feeds:
         return None
-    matched = [query for query in rule.match if matches(query.root, document)]
-    if not matched or any(matches(query.root, document) for query in rule.exclude):
+    matched = [query for query in candidates if document.holds(query)]
+    if not matched or any(document.holds(query) for query in rule.exclude):
         return None
     spans = (span for query in matched for span in positive_spans(query.root, document))
     return Hit(rule.key, merge_spans(spans))

@@ -1,10 +1,13 @@
 """Character-level text normalization for matching, with a map back to the original offsets.
 
-``normalize`` applies, in order: removal of invisible characters (soft hyphen, zero-width
-spaces and joiners, byte-order mark), unification of spaces (NBSP, thin and other Unicode
+``normalize`` applies, in order: unification of spaces (NBSP, thin and other Unicode
 spaces become " "), dashes (become "-"), apostrophes (become "'") and double quotes and
-guillemets (become '"'), ё/Ё -> е/Е, and Unicode NFKC. Case is kept: acronyms compare the
-text as written, ordinary words compare ``casefold()`` of it (see ``bot.matching.tokens``).
+guillemets (become '"'), ё/Ё -> е/Е, Unicode NFKC, and last the removal of invisible
+characters (soft hyphen, zero-width spaces and joiners, byte-order mark) and of combining
+accents that NFKC left uncomposed (a Russian stress mark). Accents go only after NFKC, so a
+decomposed "и" + breve still becomes "й" and a decomposed "е" + diaeresis becomes "е".
+Case is kept: acronyms compare the text as written, ordinary words compare ``casefold()``
+of it (see ``bot.matching.tokens``).
 
 Every character of the normalized text remembers which characters of the original string
 it came from, so a match found in normalized text can be reported in original offsets.
@@ -18,22 +21,26 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 _INVISIBLE = "\u00ad\u180e\u200b\u200c\u200d\u2060\ufeff"
+_ACCENTS = "\u0300-\u036f\u0483-\u0489"  # combining marks that never change a word's identity
 _SPACES = "\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
 _SPACES += "\u202f\u205f\u3000"
 _DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2043\u2212\ufe58\ufe63\uff0d"
 _APOSTROPHES = "\u2018\u2019\u201a\u201b\u2032\u02bb\u02bc\uff07"
 _QUOTES = "\u201c\u201d\u201e\u201f\u00ab\u00bb\u2033\uff02"
 
-_TABLE: dict[int, str | None] = {
-    **{ord(c): None for c in _INVISIBLE},
-    **{ord(c): " " for c in _SPACES},
-    **{ord(c): "-" for c in _DASHES},
-    **{ord(c): "'" for c in _APOSTROPHES},
-    **{ord(c): '"' for c in _QUOTES},
-    ord("ё"): "е",
-    ord("Ё"): "Е",
+_UNIFY = {
+    **dict.fromkeys(_SPACES, " "),
+    **dict.fromkeys(_DASHES, "-"),
+    **dict.fromkeys(_APOSTROPHES, "'"),
+    **dict.fromkeys(_QUOTES, '"'),
+    "ё": "е",
+    "Ё": "Е",
 }
-_INVISIBLE_RE = re.compile(f"[{_INVISIBLE}]")
+# Regular expressions rather than str.translate: they skip the ordinary characters at C
+# speed, which matters for Cyrillic text, where translate looks up every character.
+_UNIFY_RE = re.compile("[" + "".join(_UNIFY) + "]")
+_DROPPED = frozenset(_INVISIBLE) | {chr(c) for c in (*range(0x300, 0x370), *range(0x483, 0x48A))}
+_DROPPED_RE = re.compile(f"[{_INVISIBLE}{_ACCENTS}]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,18 +54,34 @@ class Normalized:
 
 def normalize(text: str) -> Normalized:
     """Normalize ``text`` for matching (see the module docstring), keeping the offset map."""
-    unified = text.translate(_TABLE)
-    if unicodedata.is_normalized("NFKC", unified):
-        return _without_invisible(text, unified)
-    return _per_cluster(text)
+    if text.isascii():  # nothing to unify, drop or compose: the common English case
+        return _same(text)
+    unified = _unify(text)
+    if not unicodedata.is_normalized("NFKC", unified):
+        return _per_cluster(text)
+    if not _DROPPED_RE.search(unified):
+        return _same(unified)
+    return _dropped(unified)
 
 
-def _without_invisible(text: str, unified: str) -> Normalized:
-    """The offset map when translation only removed characters (the common, fast case)."""
-    if not _INVISIBLE_RE.search(text):
-        return Normalized(unified, range(len(text)), range(1, len(text) + 1))
-    kept = [i for i, char in enumerate(text) if char not in _INVISIBLE]
-    return Normalized(unified, kept, [i + 1 for i in kept])
+def _same(text: str) -> Normalized:
+    """``text`` as it is: each character maps to itself."""
+    return Normalized(text, range(len(text)), range(1, len(text) + 1))
+
+
+def _unify(text: str) -> str:
+    """Spaces, dashes, apostrophes, quotes and ё replaced, one character for one."""
+    return _UNIFY_RE.sub(lambda match: _UNIFY[match.group()], text)
+
+
+def _dropped(unified: str) -> Normalized:
+    """``unified`` without invisible characters and accents, and the map to it.
+
+    A kept character's end stretches over the removed ones after it, so a highlight
+    covers a word's trailing accent.
+    """
+    kept = [i for i, char in enumerate(unified) if char not in _DROPPED]
+    return Normalized(_DROPPED_RE.sub("", unified), kept, [*kept[1:], len(unified)])
 
 
 def _per_cluster(text: str) -> Normalized:
@@ -67,7 +90,8 @@ def _per_cluster(text: str) -> Normalized:
     starts: list[int] = []
     ends: list[int] = []
     for start, end in _clusters(text):
-        piece = unicodedata.normalize("NFKC", text[start:end]).translate(_TABLE)
+        piece = unicodedata.normalize("NFKC", _unify(text[start:end]))
+        piece = _DROPPED_RE.sub("", _unify(piece))
         pieces.append(piece)
         starts.extend([start] * len(piece))
         ends.extend([end] * len(piece))

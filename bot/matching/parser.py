@@ -19,11 +19,21 @@ capitals. ``NEAR`` joins exactly two terms (words or phrases, each maybe with a 
 A field applies to every term inside the group it scopes; a field inside another field's
 group is an error. A rule must need at least one positive term to match: ``-football``
 or ``Rosatom OR -football`` would match nearly every entry, so they are errors.
+
+What a term matches (inflected forms, acronyms in capitals, ``=exact``, prefixes) is
+decided when rules compile, not here: see ``bot.matching.inflection`` and
+``bot.matching.presearch``.
+
+Every error is a ``QueryError`` with the 0-based position of the problem and a message
+that says what to change ("unclosed quote: end the phrase with a quote" at 14). A chat's
+personal rule is further limited to ``MAX_RULE_CHARS`` characters and ``MAX_RULE_TERMS``
+terms (``Query.term_count``); the caller that accepts ``/watch`` checks them.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 from bot.errors import QueryError
 from bot.matching.lexer import Kind, Lexeme, lex
@@ -31,16 +41,26 @@ from bot.matching.query import And, Near, Node, Not, Or, Query, Term
 from bot.matching.terms import make_term
 
 MAX_DEPTH = 20  # nested parentheses; deeper is surely a mistake, and bounds recursion
+MAX_RULE_CHARS = 500  # a chat's personal rule (/watch): longest text...
+MAX_RULE_TERMS = 20  # ...and most words and phrases (``Query.term_count``)
 
 _TERM_STARTS = (Kind.WORD, Kind.PHRASE, Kind.EXACT, Kind.LPAREN, Kind.FIELD)
 
 
+@functools.lru_cache(maxsize=16384)
 def parse_query(text: str) -> Query:
-    """Parse one rule; raises ``QueryError`` with the 0-based position of the problem."""
+    """Parse one rule; raises ``QueryError`` with the 0-based position of the problem.
+
+    Results are immutable and cached, so recompiling rules after one of them changed
+    parses only that one again.
+    """
     root = _Parser(text).parse()
     unanchored = _unanchored(root)
     if unanchored is not None:
-        message = "a rule needs at least one positive term; this part matches almost anything"
+        message = (
+            "a rule needs at least one positive term; this part matches almost anything "
+            "(name what to look for, as in Rosatom -football)"
+        )
         raise QueryError(message, text, unanchored.position)
     return Query(text, root)
 
@@ -117,18 +137,18 @@ class _Parser:
             raise self.error(f"parentheses nested deeper than {MAX_DEPTH}", opening)
         closing = self.peek()
         if closing is not None and closing.kind is Kind.RPAREN:
-            raise self.error("empty parentheses", opening)
+            raise self.error("empty parentheses: put a term inside or remove them", opening)
         self.depth += 1
         node = self.or_expr()
         self.depth -= 1
         if self.take(Kind.RPAREN) is None:
-            raise self.error("unbalanced parenthesis: '(' is never closed", opening)
+            raise self.error("unbalanced parenthesis: '(' is never closed; add a ')'", opening)
         return node
 
     def term(self, lexeme: Lexeme, *, exact: bool) -> Term:
         if lexeme.kind is Kind.PHRASE:
             if not self.text[lexeme.start + 1 : lexeme.end - 1].strip():
-                raise self.error("empty phrase", lexeme)
+                raise self.error("empty phrase: put words between the quotes", lexeme)
             return make_term(self.text, lexeme.start + 1, lexeme.end - 1, exact=exact)
         return make_term(self.text, lexeme.start, lexeme.end, exact=exact)
 

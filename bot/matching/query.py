@@ -19,6 +19,7 @@ class Word:
     folded: str  # case-folded: compared with the text's folded words
     cased: str | None = None  # acronyms only: the text must have exactly these capitals
     prefix: bool = False  # ``Kazakh*``: any text word starting with the word matches
+    proper: bool = False  # written with a capital (a name): see ``bot.matching.inflection``
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,3 +81,20 @@ class Query:
 
     text: str
     root: Node
+
+    @property
+    def term_count(self) -> int:
+        """How many words and phrases the rule has (each side of a NEAR counts)."""
+        return _count_terms(self.root)
+
+
+def _count_terms(node: Node) -> int:
+    match node:
+        case Term():
+            return 1
+        case Near():
+            return 2
+        case Not(child=child):
+            return _count_terms(child)
+        case And(children=children) | Or(children=children):
+            return sum(_count_terms(child) for child in children)

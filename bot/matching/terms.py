@@ -7,11 +7,15 @@ such as ``Tokayev's`` or ``COVID-19``, becomes a phrase of its words.
 
 from __future__ import annotations
 
+import re
+
 from bot.errors import QueryError
 from bot.matching.query import Term, Word
-from bot.matching.tokens import FieldText, Token
+from bot.matching.tokens import FieldText, Token, canonical_gap
 
 MIN_PREFIX = 2  # shorter prefixes would match most of any text
+# Letters and digits that normalization leaves as they are: Latin, and Cyrillic but ё/Ё
+_PLAIN_WORD = re.compile("[0-9A-Za-z\u0400\u0402-\u0450\u0452-\u0481\u048a-\u04ff]+")
 
 
 def make_term(query: str, start: int, end: int, *, exact: bool = False) -> Term:
@@ -22,12 +26,18 @@ def make_term(query: str, start: int, end: int, *, exact: bool = False) -> Term:
     misplaced ``*``.
     """
     raw = query[start:end]
+    plain = raw.split(" ")
+    if all(_PLAIN_WORD.fullmatch(word) for word in plain):  # most terms: nothing to normalize
+        words = tuple(_word(Token(word, word.casefold(), 0, 0), False) for word in plain)
+        return Term(words, (" ",) * (len(words) - 1), start, exact)
     text = FieldText(raw.replace("*", " "))  # same length, so offsets stay valid
-    if not text.tokens:
+    tokens = text.tokens()
+    if not tokens:
         raise QueryError("a term needs at least one letter or digit", query, start)
-    prefixes = _prefix_words(query, start, raw, text.tokens)
-    words = tuple(_word(token, i in prefixes) for i, token in enumerate(text.tokens))
-    return Term(words, tuple(text.gaps), start, exact=exact)
+    prefixes = _prefix_words(query, start, raw, tokens)
+    words = tuple(_word(token, i in prefixes) for i, token in enumerate(tokens))
+    gaps = tuple(canonical_gap(gap) for gap in text.gaps)
+    return Term(words, gaps, start, exact=exact)
 
 
 def _prefix_words(query: str, start: int, raw: str, tokens: list[Token]) -> set[int]:
@@ -49,9 +59,12 @@ def _prefix_words(query: str, start: int, raw: str, tokens: list[Token]) -> set[
 
 def _word(token: Token, prefix: bool) -> Word:
     """A query word; acronyms keep their capitals, since they only match in capitals."""
-    return Word(token.folded, token.cased if is_acronym(token.cased) else None, prefix)
+    if is_acronym(token.cased):
+        return Word(token.folded, token.cased, prefix)
+    return Word(token.folded, None, prefix, proper=token.cased[:1].isupper())
 
 
 def is_acronym(word: str) -> bool:
     """Whether ``word`` is written in capitals: at least two, and no lower-case letter."""
-    return sum(char.isupper() for char in word) >= 2 and not any(c.islower() for c in word)
+    # isupper(): some cased character and none in lower case; most words fail it at once
+    return word.isupper() and sum(char.isupper() for char in word) >= 2

@@ -1,23 +1,20 @@
 """Words of a text: the unit that query terms match.
 
-A word is a maximal run of letters and digits of any script (plus combining accents, which
-are ignored when comparing, so a Russian stress mark does not split or change a word).
-Everything else separates words: "Rosatom's" is the words "Rosatom" and "s". The text
-between two words is their *gap*; phrases compare gaps in ``canonical_gap`` form.
+A word is a maximal run of letters and digits of any script, found in the normalized text
+(``bot.matching.normalize``, which has already removed stress marks and invisible
+characters). Everything else separates words: "Rosatom's" is the words "Rosatom" and "s".
+The text between two words is their *gap*; phrases compare gaps in ``canonical_gap`` form.
 """
 
 from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.matching.normalize import normalize
 
-_ACCENTS = "\u0300-\u036f\u0483-\u0489"
-_WORD_RE = re.compile(f"(?:[^\\W_]|[{_ACCENTS}])+")
-_ACCENT_RE = re.compile(f"[{_ACCENTS}]")
+_WORD_SPLIT = re.compile(r"([^\W_]+)")  # the group keeps the words in re.split's result
 _SPACING_RE = re.compile(r"[\s-]+")
 
 
@@ -44,28 +41,57 @@ def canonical_gap(gap: str) -> str:
     return "".join(gap.split())
 
 
-class FieldText:
-    """One text split into words, with an index from folded word to its positions.
+def fold(words: list[str]) -> list[str]:
+    """``casefold()`` of each word, in one call: folding is per character, never across."""
+    return "\x00".join(words).casefold().split("\x00") if words else []
 
-    Built once per entry field per match call and shared by every rule.
+
+class FieldText:
+    """One text split into words, built once per entry field per match call.
+
+    ``cased[i]`` and ``folded[i]`` are word ``i``; ``gaps[i]`` is the raw text between words
+    ``i`` and ``i + 1``. Offsets are computed on first use, since most fields of most
+    entries are never looked at past the presearch.
     """
 
-    __slots__ = ("gaps", "index", "tokens")
+    __slots__ = ("_bounds", "_norm", "_parts", "cased", "folded", "gaps", "vocabulary")
 
     def __init__(self, text: str) -> None:
-        norm = normalize(text)
-        matches = list(_WORD_RE.finditer(norm.text))
-        self.tokens: list[Token] = [_token(m, norm.starts, norm.ends) for m in matches]
-        self.gaps: list[str] = [
-            canonical_gap(norm.text[left.end() : right.start()])
-            for left, right in itertools.pairwise(matches)
+        self._norm = normalize(text)
+        self._parts = _WORD_SPLIT.split(self._norm.text)
+        self.cased: list[str] = self._parts[1::2]
+        self.folded: list[str] = fold(self.cased)
+        self.gaps: list[str] = self._parts[2:-1:2]
+        self.vocabulary = frozenset(self.folded)  # the distinct folded words
+        self._bounds: list[int] | None = None
+
+    def positions(self, folded: str) -> list[int]:
+        """Where the folded word occurs, in text order.
+
+        ``list.index`` scans in C: cheaper than indexing every word, when an entry is
+        asked about only the few words the presearch found.
+        """
+        found: list[int] = []
+        if folded not in self.vocabulary:
+            return found
+        try:
+            position = self.folded.index(folded)
+            while True:
+                found.append(position)
+                position = self.folded.index(folded, position + 1)
+        except ValueError:
+            return found
+
+    def offsets(self, first: int, last: int) -> tuple[int, int]:
+        """Where words ``first`` to ``last`` (inclusive) are, in the original string."""
+        if self._bounds is None:
+            self._bounds = list(itertools.accumulate(map(len, self._parts), initial=0))
+        start, end = self._bounds[2 * first + 1], self._bounds[2 * last + 2]
+        return self._norm.starts[start], self._norm.ends[end - 1]
+
+    def tokens(self) -> list[Token]:
+        """Every word with its original offsets (the slow, complete form, for queries)."""
+        pairs = zip(self.cased, self.folded, strict=True)
+        return [
+            Token(cased, folded, *self.offsets(i, i)) for i, (cased, folded) in enumerate(pairs)
         ]
-        self.index: dict[str, list[int]] = {}
-        for position, token in enumerate(self.tokens):
-            self.index.setdefault(token.folded, []).append(position)
-
-
-def _token(match: re.Match[str], starts: Sequence[int], ends: Sequence[int]) -> Token:
-    """A token from a word match in normalized text, its offsets mapped to the original."""
-    cased = _ACCENT_RE.sub("", match.group())
-    return Token(cased, cased.casefold(), starts[match.start()], ends[match.end() - 1])

@@ -1,0 +1,219 @@
+"""Matching throughput: newsbot's matcher beside a plain regex matcher, in one run.
+
+10,000 rules in 100 watchlists (single words, two-word phrases, AND and OR combinations,
+half Latin and half Cyrillic) against 20,000 synthetic entries of about 60 words. The
+plain matcher is what a simple bot does: per watchlist, one case-insensitive ``re``
+alternation of all its terms, searched in the entry's text. It is timed on the first
+entries only (it is about two orders of magnitude slower); the figure compared is entries
+per second. Each timing is the median of a few repetitions, since the machine is noisy.
+
+Last, a tenth of the rules is timed alone and beside 9,000 rules whose words occur in no
+entry, in alternating runs: the presearch should make the two rates about equal.
+
+    uv run python benchmarks/matching.py            # the full run (about a minute)
+    uv run python benchmarks/matching.py --quick    # a smaller run, for a smoke test
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import re
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from bot.matching import Matcher, RuleSet, parse_query
+from bot.matching.inflection import stems
+from bot.models import Entry
+
+LATIN_TERM = ["ka", "ro", "ta", "mi", "zu", "ne", "lo", "pa", "ri", "ve", "zo", "ku", "bar", "dem"]
+CYRILLIC_TERM = ["ка", "ро", "та", "ми", "зу", "не", "ло", "па", "ри", "ве", "зо", "ку", "бар"]
+LATIN_FILLER = ["the", "and", "of", "said", "new", "week", "market", "report", "rail", "oil"]
+LATIN_FILLER += ["bank", "price", "talks", "deal", "state", "plan", "year", "data", "growth"]
+CYRILLIC_FILLER = ["и", "в", "на", "заявил", "рынок", "неделе", "отчет", "цены", "банк", "план"]
+CYRILLIC_FILLER += ["году", "данные", "рост", "переговоры", "сделка", "государство", "нефть"]
+ABSENT = ["qu", "xy", "zy", "qo", "щу", "жэ", "цю", "фэ"]  # syllables no entry contains
+RUSSIAN_ENDINGS = ["", "", "а", "у", "ом", "е", "ы", "ов"]
+LATIN_ENDINGS = ["", "", "s", "'s"]
+
+
+@dataclass(frozen=True)
+class Workload:
+    watchlists: list[RuleSet]
+    terms: dict[str, list[str]]  # watchlist key -> its terms, for the plain matcher
+    entries: list[Entry]
+
+
+def pseudo_word(rng: random.Random, syllables: list[str]) -> str:
+    return "".join(rng.choice(syllables) for _ in range(rng.randint(3, 4)))
+
+
+def vocabulary(rng: random.Random, count: int) -> list[str]:
+    """Distinct capitalized pseudo-words, half Latin, half Cyrillic (consonant-final)."""
+    words: set[str] = set()
+    while len(words) < count:
+        cyrillic = len(words) % 2 == 1
+        word = pseudo_word(rng, CYRILLIC_TERM if cyrillic else LATIN_TERM)
+        words.add((word + ("н" if cyrillic else "n")).capitalize())
+    return sorted(words)
+
+
+def make_rule(rng: random.Random, latin: list[str], cyrillic: list[str]) -> tuple[str, list[str]]:
+    """A rule of a random kind and the plain terms it names."""
+    pool = latin if rng.random() < 0.5 else cyrillic
+    a, b, c = rng.sample(pool, 3)
+    kind = rng.random()
+    if kind < 0.35:
+        return a, [a]
+    if kind < 0.60:
+        return f'"{a} {b}"', [f"{a} {b}"]
+    if kind < 0.80:
+        return f"{a} AND {b}", [a, b]
+    if kind < 0.95:
+        return f"{a} OR {b} OR {c}", [a, b, c]
+    return f"({a} OR {b}) AND {c}", [a, b, c]
+
+
+def make_workload(rules: int, watchlists: int, entries: int, seed: int = 7) -> Workload:
+    rng = random.Random(seed)
+    words = vocabulary(rng, 8000)
+    latin = [word for word in words if word.isascii()]
+    cyrillic = [word for word in words if not word.isascii()]
+    sets, terms = [], {}
+    for number in range(watchlists):
+        made = [make_rule(rng, latin, cyrillic) for _ in range(rules // watchlists)]
+        key = f"wl:{number}"
+        sets.append(RuleSet(key, tuple(rule for rule, _ in made)))
+        terms[key] = [term for _, named in made for term in named]
+    phrases = [term for named in terms.values() for term in named if " " in term]
+    items = [make_entry(rng, number, latin, cyrillic, phrases) for number in range(entries)]
+    return Workload(sets, terms, items)
+
+
+def absent_rules(count: int, seed: int = 11) -> list[RuleSet]:
+    """Rule sets of 100 rules each whose words occur in no entry of the workload."""
+    rng = random.Random(seed)
+    words = sorted({pseudo_word(rng, ABSENT).capitalize() for _ in range(count)})
+    rules = [make_rule(rng, words, words)[0] for _ in range(count)]
+    return [RuleSet(f"absent:{n}", tuple(rules[n : n + 100])) for n in range(0, count, 100)]
+
+
+def make_entry(
+    rng: random.Random, number: int, latin: list[str], cyrillic: list[str], phrases: list[str]
+) -> Entry:
+    """About 60 words: filler, a few watched words (inflected), sometimes a phrase."""
+    is_latin = rng.random() < 0.5
+    filler = LATIN_FILLER if is_latin else CYRILLIC_FILLER
+    words = [rng.choice(filler) for _ in range(60)]
+    for _ in range(rng.randint(0, 3)):
+        watched = rng.choice(latin if is_latin else cyrillic)
+        ending = rng.choice(LATIN_ENDINGS if is_latin else RUSSIAN_ENDINGS)
+        words[rng.randrange(60)] = watched + ending
+    if rng.random() < 0.2:
+        words[rng.randrange(59)] = rng.choice(phrases)
+    for position in rng.sample(range(60), 6):
+        words[position] += rng.choice([",", ".", ""])
+    title, summary = " ".join(words[:10]), " ".join(words[10:])
+    return Entry("feed", f"e{number}", title, f"https://x/{number}", f"s{number}", summary)
+
+
+def plain_matcher(terms: dict[str, list[str]]) -> Callable[[Entry], list[str]]:
+    """Per watchlist, one case-insensitive alternation of its terms as whole words."""
+    patterns = [
+        (key, re.compile(r"\b(?:" + "|".join(map(re.escape, named)) + r")\b", re.IGNORECASE))
+        for key, named in terms.items()
+    ]
+
+    def match(entry: Entry) -> list[str]:
+        text = entry.title + "\n" + entry.summary
+        return [key for key, pattern in patterns if pattern.search(text)]
+
+    return match
+
+
+def compile_seconds(watchlists: list[RuleSet]) -> tuple[float, Matcher]:
+    stems.cache_clear()  # a cold start: every rule parsed and every word inflected again
+    parse_query.cache_clear()
+    start = time.perf_counter()
+    matcher = Matcher(watchlists)
+    return time.perf_counter() - start, matcher
+
+
+def rate(match: Callable[[Entry], object], entries: Sequence[Entry], repeats: int) -> float:
+    """Entries per second, the median of ``repeats`` runs over ``entries``."""
+    return rates([match], entries, repeats)[0]
+
+
+def rates(
+    matches: list[Callable[[Entry], object]], entries: Sequence[Entry], repeats: int
+) -> list[float]:
+    """Entries per second of each matcher, their runs taken in turn so drift hits all."""
+    runs: list[list[float]] = [[] for _ in matches]
+    for _ in range(repeats):
+        for match, times in zip(matches, runs, strict=True):
+            start = time.perf_counter()
+            for entry in entries:
+                match(entry)
+            times.append(len(entries) / (time.perf_counter() - start))
+    return [statistics.median(times) for times in runs]
+
+
+@dataclass(frozen=True)
+class Size:
+    rules: int
+    watchlists: int
+    entries: int
+    sample: int  # entries the plain matcher is timed on
+    repeats: int = 3
+
+
+FULL, QUICK = Size(10000, 100, 20000, 200), Size(2000, 20, 4000, 60)
+
+
+def measure(size: Size) -> dict[str, float]:
+    """Every figure of the report, from one workload, in one process."""
+    work = make_workload(size.rules, size.watchlists, size.entries)
+    compiles = [compile_seconds(work.watchlists) for _ in range(size.repeats)]
+    matcher, entries = compiles[0][1], work.entries
+    few = Matcher(few_sets(work, size))
+    padded = Matcher([*absent_rules(size.rules - size.rules // 10), *few_sets(work, size)])
+    few_rate, padded_rate = rates([few.match, padded.match], entries, size.repeats)
+    return {
+        "compile": statistics.median(seconds for seconds, _ in compiles),
+        "fast": rate(matcher.match, entries, size.repeats),
+        "plain": rate(plain_matcher(work.terms), entries[: size.sample], size.repeats),
+        "hits": sum(len(matcher.match(entry)) for entry in entries) / len(entries),
+        "few": few_rate,
+        "padded": padded_rate,
+    }
+
+
+def few_sets(work: Workload, size: Size) -> list[RuleSet]:
+    """The first tenth of the watchlists."""
+    return work.watchlists[: size.watchlists // 10]
+
+
+def report(size: Size, got: dict[str, float]) -> None:
+    tenth, rest = size.rules // 10, size.rules - size.rules // 10
+    target = "  (target >= 100x)" if size == FULL else "  (the target is for the full run)"
+    print(f"{size.rules:,} rules in {size.watchlists} watchlists; {size.entries:,} entries")
+    print(f"compile (parse, inflect, automaton), median of {size.repeats}: {got['compile']:.2f} s")
+    print(f"newsbot matcher: {got['fast']:10,.0f} entries/s  (all {size.entries:,} entries)")
+    print(f"plain re matcher: {got['plain']:9,.1f} entries/s  (first {size.sample} entries)")
+    print(f"ratio: {got['fast'] / got['plain']:,.0f}x per entry{target}")
+    print(f"watchlists matched per entry: {got['hits']:.2f}")
+    print(f"presearch: {tenth:,} of the rules alone: {got['few']:,.0f} entries/s;")
+    print(f"  with {rest:,} more rules whose words never occur: {got['padded']:,.0f} entries/s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="2,000 rules, 4,000 entries")
+    size = QUICK if parser.parse_args().quick else FULL
+    report(size, measure(size))
+
+
+if __name__ == "__main__":
+    main()

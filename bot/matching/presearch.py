@@ -1,0 +1,120 @@
+"""The presearch: one scan of an entry's words finds every query word that occurs in it.
+
+All the distinct words of all compiled rules form a ``Lexicon``; each word has one or
+more stems with their endings (``bot.matching.inflection``). ``Lexicon.build`` puts every
+stem, preceded by a space, into one Aho-Corasick automaton. An entry's distinct folded
+words, joined by spaces, are scanned once: a stem found right after a space starts a
+text word, and the rest of that text word must be one of the stem's endings (any rest,
+for a prefix such as ``Kazakh*``). The scan's result maps each query word that occurs to
+the folded text words it occurs as; the matcher evaluates only the rules that can match
+given those words, so the cost of an entry grows with the rules whose words it contains,
+not with the number of rules.
+
+Case is not checked here: an acronym's stem is found in lower case too, and the
+evaluation then compares capitals (``Capitals``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import ahocorasick
+
+from bot.matching.inflection import Stem, stems
+from bot.matching.inflection.stems import EXACT
+from bot.matching.query import Word
+
+_WordKey = tuple[str, str | None, bool, bool, bool]
+_Entry = tuple[frozenset[str] | None, int]  # endings (None: any) and the query word's id
+
+
+@dataclass(frozen=True, slots=True)
+class Capitals:
+    """An acronym's case rule: the text word must be written with these capitals."""
+
+    text: str
+    prefix: bool = False  # ``CST*``: any word starting with the capitals
+    plural: bool = False  # Latin acronyms may take a lower-case plural "s": NGOs
+
+    def allows(self, cased: str) -> bool:
+        """Whether the text word ``cased`` (as written) keeps the acronym's capitals."""
+        if self.prefix:
+            return cased.startswith(self.text)
+        return cased == self.text or (self.plural and cased == self.text + "s")
+
+
+class Lexicon:
+    """The distinct words of the rules being compiled, each with an id; not thread-safe.
+
+    Built by one ``Matcher`` construction and then frozen into a ``Presearch``.
+    """
+
+    def __init__(self) -> None:
+        self._ids: dict[_WordKey, int] = {}
+        self._stems: list[tuple[Stem | tuple[str, None], ...]] = []
+        self._reach: list[int] = []
+
+    def add(self, word: Word, *, exact: bool) -> int:
+        """The id of ``word`` (``exact``: no inflection), adding it on first sight."""
+        key = (word.folded, word.cased, word.prefix, word.proper, exact)
+        if key not in self._ids:
+            self._ids[key] = len(self._stems)
+            self._stems.append(_word_stems(word, exact))
+            self._reach.append(min(len(stem) for stem, _ in self._stems[-1]))
+        return self._ids[key]
+
+    def reach(self, word_id: int) -> int:
+        """The length of the word's shortest stem: longer stems are rarer anchors."""
+        return self._reach[word_id]
+
+    def build(self) -> Presearch:
+        """The automaton over every stem of every word."""
+        patterns: dict[str, list[_Entry]] = {}
+        for word_id, pairs in enumerate(self._stems):
+            for stem, endings in pairs:
+                patterns.setdefault(" " + stem, []).append((endings, word_id))
+        return Presearch(patterns)
+
+
+def capitals(word: Word, *, exact: bool) -> Capitals | None:
+    """The case rule of a query word: None unless it is an acronym."""
+    if word.cased is None:
+        return None
+    latin = word.cased.isascii() and word.cased.isalpha()
+    return Capitals(word.cased, word.prefix, plural=latin and not exact and not word.prefix)
+
+
+def _word_stems(word: Word, exact: bool) -> tuple[Stem | tuple[str, None], ...]:
+    if word.prefix:
+        return ((word.folded, None),)
+    if exact:
+        return ((word.folded, EXACT),)
+    return stems(word.folded, acronym=word.cased is not None, proper=word.proper)
+
+
+class Presearch:
+    """An immutable automaton of stems; ``scan`` is safe to call from many threads."""
+
+    def __init__(self, patterns: dict[str, list[_Entry]]) -> None:
+        self._automaton: ahocorasick.Automaton | None = None
+        if patterns:
+            automaton = ahocorasick.Automaton(ahocorasick.STORE_ANY, ahocorasick.KEY_STRING)
+            for pattern, entries in patterns.items():
+                automaton.add_word(pattern, (len(pattern) - 1, tuple(entries)))
+            automaton.make_automaton()
+            self._automaton = automaton
+
+    def scan(self, words: Iterable[str]) -> dict[int, set[str]]:
+        """Each query word id that occurs among the folded text ``words``, with its forms."""
+        if self._automaton is None:
+            return {}
+        text = " " + " ".join(words) + " "
+        found: dict[int, set[str]] = {}
+        for end, (length, entries) in self._automaton.iter(text):
+            stop = text.index(" ", end + 1)
+            rest = text[end + 1 : stop]
+            for endings, word_id in entries:
+                if endings is None or rest in endings:
+                    found.setdefault(word_id, set()).add(text[end + 1 - length : stop])
+        return found
