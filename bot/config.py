@@ -56,6 +56,11 @@ Size = Annotated[int, BeforeValidator(parse_size)]
 _FEED_ID = r"^[a-z0-9][a-z0-9-]{0,59}$"  # short: it goes into Telegram button data
 
 
+def _default_workers() -> int:
+    cores = os.cpu_count() or 1
+    return min(cores, 4) if cores > 1 else 0
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -78,6 +83,8 @@ class PollingConfig(_Model):
     max_bytes: Size = Field(default=10 * 1000**2, gt=0)
     concurrency: int = Field(default=16, ge=1)
     per_host: int = Field(default=2, ge=1)
+    # Processes that parse feeds in parallel; 0 parses in a thread of the main process.
+    parse_workers: int = Field(default_factory=lambda: _default_workers(), ge=0, le=64)
 
 
 class DeliveryConfig(_Model):

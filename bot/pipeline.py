@@ -21,8 +21,8 @@ from bot.decide import decide
 from bot.errors import FeedParseError
 from bot.feeds.fetch import Failed, Fetched, Fetcher, FetchResult, Gone, NotModified, RateLimited
 from bot.feeds.health import notice_due
-from bot.feeds.parse import parse_feed
 from bot.feeds.policy import Schedule, next_delay
+from bot.feeds.workers import Parsers
 from bot.matching import Matcher
 from bot.models import Alert, Entry, Hit
 from bot.store.records import Audience, FeedState, FeedUpdate
@@ -84,6 +84,7 @@ class Pipeline:
         config: Config,
         store: Store,
         fetcher: Fetcher,
+        parsers: Parsers,
         rules: Callable[[Audience], Awaitable[Rules]],
         audience: Callable[[], Awaitable[Audience]],
         alert_on_first_poll: bool = False,
@@ -93,6 +94,7 @@ class Pipeline:
         self._config = config
         self._store = store
         self._fetcher = fetcher
+        self._parsers = parsers
         self._rules = rules
         self._audience = audience
         self._alert_on_first_poll = alert_on_first_poll
@@ -103,11 +105,13 @@ class Pipeline:
 
     async def poll_all(self) -> list[PollOutcome]:
         """One cycle over every configured feed, concurrently within the limits."""
-        return list(await asyncio.gather(*(self.poll(f) for f in self._config.feeds)))
+        states = {s.id: s for s in await self._store.feed_states()}
+        polls = (self.poll(f, states.get(f.id)) for f in self._config.feeds)
+        return list(await asyncio.gather(*polls))
 
-    async def poll(self, feed: FeedConfig) -> PollOutcome:
-        """Poll one feed now; never raises for the feed's faults."""
-        state = await self._store.feed_state(feed.id)
+    async def poll(self, feed: FeedConfig, state: FeedState | None = None) -> PollOutcome:
+        """Poll one feed now (``state``: as just read, if at hand); never raises for its faults."""
+        state = state or await self._store.feed_state(feed.id)
         if state is None:
             return PollOutcome(feed.id, "error", error="feed not in the database")
         if state.status == "gone":
@@ -147,8 +151,8 @@ class Pipeline:
         self, feed: FeedConfig, state: FeedState, result: Fetched, now: datetime
     ) -> PollOutcome:
         try:
-            parsed = await asyncio.to_thread(
-                parse_feed, feed.id, result.content, result.url, result.content_type
+            parsed = await self._parsers.parse(
+                feed.id, result.content, result.url, result.content_type
             )
         except FeedParseError as exc:
             return await self._failed(feed, state, now, str(exc))
@@ -236,9 +240,10 @@ class Pipeline:
         **fields: str | None,
     ) -> FeedUpdate:
         failures = 0 if ok else state.failures + 1
-        published = await self._store.recent_published(feed.id)
+        fixed = self._config.feed_interval(feed)
+        published = [] if fixed is not None else await self._store.recent_published(feed.id)
         schedule = Schedule(
-            self._config.feed_interval(feed),
+            fixed,
             self._config.polling.min_interval,
             self._config.polling.max_interval,
         )

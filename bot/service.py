@@ -12,6 +12,7 @@ import httpx
 from bot.config import Config
 from bot.console import CONSOLE_CHAT
 from bot.feeds.fetch import Fetcher, make_client
+from bot.feeds.workers import Parsers
 from bot.pipeline import Hooks, Pipeline
 from bot.rulebook import RuleBook
 from bot.store.records import Audience, FeedState
@@ -55,6 +56,7 @@ async def assemble(
     client = client or make_client(
         config.polling.timeout, max_connections=config.polling.concurrency
     )
+    parsers = Parsers(config.polling.parse_workers)
     try:
         await store.sync_feeds((f.id, f.url, f.title) for f in config.feeds)
         sender = Sender(store, transport, config.delivery.max_age)
@@ -70,6 +72,7 @@ async def assemble(
             config,
             store,
             fetcher,
+            parsers,
             RuleBook(config.watchlists),
             audience,
             alert_on_first_poll=alert_on_first_poll,
@@ -77,6 +80,7 @@ async def assemble(
         )
         yield Parts(config, store, client, pipeline, sender)
     finally:
+        parsers.close()
         await client.aclose()
         await store.close()
 

@@ -33,8 +33,13 @@ def write_config(
     token: str = "",
     api_url: str = "http://127.0.0.1:9",
     extra: str = "",
+    parse_workers: int = 0,
 ) -> Path:
-    """A config.yaml and watchlists in ``folder``; returns the config path."""
+    """A config.yaml and watchlists in ``folder``; returns the config path.
+
+    Feeds parse in a thread unless ``parse_workers`` asks for worker processes, which
+    take a moment to start in every test.
+    """
     lists = folder / "watchlists"
     lists.mkdir(exist_ok=True)
     for name, body in watchlists.items():
@@ -43,7 +48,7 @@ def write_config(
     text = (
         f"telegram:\n  token: '{token}'\n  api_url: {api_url}\n  admins: [999]\n"
         f"storage:\n  url: sqlite:///newsbot.db\n"
-        f"polling:\n  interval: 1s\n  timeout: 3s\n{extra}"
+        f"polling:\n  interval: 1s\n  timeout: 3s\n  parse_workers: {parse_workers}\n{extra}"
         f"watchlists: watchlists\nfeeds:\n{feed_lines or '  []'}\n"
     )
     path = folder / "config.yaml"

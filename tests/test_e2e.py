@@ -60,6 +60,7 @@ def running(
         {"kz-nuclear": NUCLEAR, "csto-cis": CSTO},
         token=bot_api.token,
         api_url=bot_api.api_url,
+        parse_workers=2,  # as a real deployment parses: in worker processes
     )
     process = start(config)
     try:

@@ -1,0 +1,54 @@
+"""Parse feeds off the event loop: in worker processes, or in a thread.
+
+feedparser is pure Python and CPU-bound, so threads share one core; worker processes
+parse on every core while the event loop keeps fetching, matching and storing. A
+worker that dies (a parser crash, the OOM killer) costs that one feed an error and the
+pool is started again for the next feed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+from bot.errors import FeedParseError
+from bot.feeds.parse import ParsedFeed, parse_feed
+
+log = logging.getLogger(__name__)
+
+
+class Parsers:
+    """``await parsers.parse(...)`` = :func:`parse_feed`, run off the event loop."""
+
+    def __init__(self, workers: int) -> None:
+        self._workers = workers
+        self._pool: ProcessPoolExecutor | None = None
+
+    async def parse(self, feed_id: str, content: bytes, url: str, content_type: str) -> ParsedFeed:
+        if self._workers <= 0:
+            return await asyncio.to_thread(parse_feed, feed_id, content, url, content_type)
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(
+                self._started(), parse_feed, feed_id, content, url, content_type
+            )
+        except BrokenProcessPool as exc:
+            log.error("a parser process died on feed %s; starting new ones", feed_id)
+            self._pool = None
+            raise FeedParseError("the parser crashed on this feed") from exc
+
+    def _started(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            # spawn, not fork: this process runs threads (database, resolver) by now
+            context = multiprocessing.get_context("spawn")
+            self._pool = ProcessPoolExecutor(self._workers, mp_context=context)
+        return self._pool
+
+    def close(self) -> None:
+        """Stop the workers; a parse still running is abandoned."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None

@@ -1,0 +1,57 @@
+"""Parsing in worker processes: the same result as in-process, and survival of a crash."""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+import pytest
+
+from bot.errors import FeedParseError
+from bot.feeds.parse import parse_feed
+from bot.feeds.workers import Parsers
+
+FEED = (Path(__file__).parent.parent / "bot" / "demo" / "feeds" / "ru-news.xml").read_bytes()
+URL = "https://ru-news.example/rss"
+
+
+async def test_workers_parse_like_the_main_process() -> None:
+    parsers = Parsers(workers=1)
+    try:
+        parsed = await parsers.parse("ru", FEED, URL, "application/rss+xml")
+    finally:
+        parsers.close()
+    here = parse_feed("ru", FEED, URL, "application/rss+xml")
+    assert parsed.title == here.title
+    assert [e.key for e in parsed.entries] == [e.key for e in here.entries]
+    assert [e.summary for e in parsed.entries] == [e.summary for e in here.entries]
+
+
+async def test_zero_workers_parse_in_a_thread() -> None:
+    parsed = await Parsers(workers=0).parse("ru", FEED, URL, "")
+    assert len(parsed.entries) == len(parse_feed("ru", FEED, URL).entries)
+
+
+async def test_errors_cross_the_process_boundary() -> None:
+    parsers = Parsers(workers=1)
+    try:
+        with pytest.raises(FeedParseError, match="HTML page"):
+            await parsers.parse("x", b"<!doctype html><html><body>hi</body></html>", URL, "")
+    finally:
+        parsers.close()
+
+
+async def test_a_dead_worker_costs_one_feed_then_parsing_goes_on() -> None:
+    parsers = Parsers(workers=1)
+    try:
+        await parsers.parse("ru", FEED, URL, "")
+        pool = parsers._started()
+        for pid in list(pool._processes):  # the OOM killer, say
+            os.kill(pid, signal.SIGKILL)
+        with pytest.raises(FeedParseError, match="crashed"):
+            await parsers.parse("ru", FEED, URL, "")
+        again = await parsers.parse("ru", FEED, URL, "")
+    finally:
+        parsers.close()
+    assert len(again.entries) > 5
