@@ -125,3 +125,24 @@ def test_an_absurd_retry_after_is_capped(retry_after: float) -> None:
 )
 def test_gone_stops_polling(failures: int, retry_after: float | None) -> None:
     assert next_delay(ADAPTIVE, every(0, 10), failures, retry_after, True) is None
+
+
+@pytest.mark.parametrize(
+    ("cache_for", "expected"),
+    [
+        (None, 1800.0),  # the adaptive interval alone (no history: half an hour)
+        (300.0, 1800.0),  # fresher than we would poll anyway
+        (3600.0, 3600.0),  # <ttl>60</ttl> or max-age=3600: not sooner
+        (10 * 86400.0, 86400.0),  # a floor beyond a day is capped
+    ],
+)
+def test_ttl_and_max_age_are_floors_of_the_adaptive_interval(
+    cache_for: float | None, expected: float
+) -> None:
+    adaptive = Schedule(interval=None, min_interval=600, max_interval=6 * 3600)
+    assert next_delay(adaptive, [], 0, None, False, cache_for=cache_for) == expected
+
+
+def test_a_fixed_interval_ignores_the_publishers_ttl() -> None:
+    fixed = Schedule(interval=120, min_interval=600, max_interval=6 * 3600)
+    assert next_delay(fixed, [], 0, None, False, cache_for=3600) == 120

@@ -6,9 +6,11 @@ Precedence, highest first:
    hostile or broken server can neither stop polling nor push the next poll off the clock;
 3. after failures, exponential back-off from the base interval, capped at
    ``max_interval``, with jitter so that failing feeds do not fire in step;
-4. the feed's fixed ``interval`` when configured;
+4. the feed's fixed ``interval`` when configured (the operator's word is final);
 5. otherwise the median gap between its recent entries, within
-   [``min_interval``, ``max_interval``].
+   [``min_interval``, ``max_interval``], and never sooner than the feed's own ``<ttl>``
+   or the response's ``Cache-Control: max-age`` (``cache_for``), up to
+   ``MAX_CACHE_FLOOR``.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from datetime import datetime
 DEFAULT_ADAPTIVE = 30 * 60.0
 MAX_BACKOFF_STEPS = 8
 MAX_RETRY_AFTER = 7 * 24 * 3600.0
+MAX_CACHE_FLOOR = 24 * 3600.0
 
 
 @dataclass(frozen=True)
@@ -49,11 +52,18 @@ def next_delay(
     retry_after: float | None,
     gone: bool,
     jitter: float = 0.0,
+    cache_for: float | None = None,
 ) -> float | None:
-    """Seconds until the next poll, or None to stop polling; ``jitter`` is in [0, 1)."""
+    """Seconds until the next poll, or None to stop polling; ``jitter`` is in [0, 1).
+
+    ``cache_for``: how long the publisher says the feed stays fresh (``<ttl>``,
+    ``Cache-Control: max-age``), in seconds.
+    """
     if gone:
         return None
     delay = base_interval(schedule, published)
+    if schedule.interval is None and cache_for is not None:
+        delay = max(delay, min(cache_for, MAX_CACHE_FLOOR))
     if failures > 0:
         steps = min(failures - 1, MAX_BACKOFF_STEPS)
         ceiling = max(delay, schedule.max_interval)
