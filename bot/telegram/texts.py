@@ -15,20 +15,28 @@ TEXTS: dict[str, dict[str, str]] = {
         "/sub NAME…: subscribe this chat\n/unsub NAME…|all: unsubscribe\n"
         "/watch QUERY: a personal rule for this chat\n/unwatch N…|all: remove rules\n"
         "/my: this chat's subscriptions and rules\n/help: this message\n\n"
-        "<b>Queries</b> (watchlist rules)\n<code>Rosatom</code> a word, any case\n"
+        "<b>Queries</b> (watchlist rules and /watch)\n<code>Rosatom</code> a word, any case\n"
+        "Words match in their inflected forms: Росатом → Росатома, Tokayev → Tokayev's\n"
+        "<code>=Astana</code> this form only\n"
         "<code>CSTO</code> capitals: only in capitals\n"
         '<code>"Middle Corridor"</code> a phrase\n<code>Kazakh*</code> a prefix\n'
         "<code>A AND B</code>, <code>A OR B</code>, <code>NOT A</code>, <code>-A</code>, "
-        "<code>( )</code>\n<code>title:Rosatom</code> only in the title",
+        "<code>( )</code>\n<code>Putin NEAR/5 Astana</code> at most 5 words apart\n"
+        "<code>title:Rosatom</code> only in the title; also <code>summary:</code>, "
+        "<code>content:</code>, <code>link:</code>",
         "ru": "<b>Команды</b>\n/lists: все списки, с кнопками\n"
         "/sub ИМЯ…: подписать этот чат\n/unsub ИМЯ…|all: отписать\n"
         "/watch ЗАПРОС: личное правило для этого чата\n/unwatch N…|all: удалить правила\n"
         "/my: подписки и правила этого чата\n/help: эта справка\n\n"
-        "<b>Запросы</b> (правила списков)\n<code>Росатом</code> слово в любом регистре\n"
+        "<b>Запросы</b> (правила списков и /watch)\n<code>Росатом</code> слово в любом регистре\n"
+        "Слова ищутся и в других формах: Росатом → Росатома, Tokayev → Tokayev's\n"
+        "<code>=Астана</code> только эта форма\n"
         "<code>ОДКБ</code> заглавными: только заглавными\n"
         '<code>"Средний коридор"</code> фраза\n<code>Казах*</code> начало слова\n'
         "<code>A AND B</code>, <code>A OR B</code>, <code>NOT A</code>, <code>-A</code>, "
-        "<code>( )</code>\n<code>title:Росатом</code> только в заголовке",
+        "<code>( )</code>\n<code>Путин NEAR/5 Астана</code> не дальше 5 слов друг от друга\n"
+        "<code>title:Росатом</code> только в заголовке; также <code>summary:</code>, "
+        "<code>content:</code>, <code>link:</code>",
     },
     "lists": {
         "en": "<b>Watchlists</b> (tap to subscribe or unsubscribe)",
