@@ -5,6 +5,7 @@
     ├── QueryError         a rule in the query language does not parse (carries the position)
     ├── FetchError         a feed could not be fetched (wraps httpx errors)
     ├── FeedParseError     fetched bytes are not a readable feed
+    │   └── NotAFeed       an HTML page (carries the feed addresses it advertises)
     └── StoreError         the database could not be opened or migrated
 
 Library errors are wrapped at the adapter that calls the library, with ``raise ... from exc``.
@@ -41,6 +42,22 @@ class FetchError(NewsbotError):
 
 class FeedParseError(NewsbotError):
     """The fetched bytes are not a feed newsbot can read."""
+
+
+class NotAFeed(FeedParseError):
+    """An HTML page where a feed was expected; ``alternates`` are the feeds it advertises.
+
+    The message names them, so whoever shows the feed's last error tells the operator
+    which address to configure instead.
+    """
+
+    def __init__(self, message: str, alternates: tuple[str, ...] = ()) -> None:
+        self.alternates = tuple(alternates)
+        super().__init__(message)
+
+    def __reduce__(self) -> tuple[type[NotAFeed], tuple[str, tuple[str, ...]]]:
+        # Parsing may run in a worker process: the addresses must survive pickling.
+        return (type(self), (str(self), self.alternates))
 
 
 class StoreError(NewsbotError):

@@ -5,21 +5,27 @@
         url = server.url("/kz.xml")
 
 Feeds answer conditional GETs (ETag and Last-Modified -> 304). Any path can instead be
-given a fixed :class:`Reply` (status, headers, body) or a raw handler for hostile cases
-such as a server that stalls. Every request's path and headers are recorded.
+given a fixed :class:`Reply` (status, headers, body), a raw handler, or a body streamed
+chunk by chunk (:meth:`FeedServer.stream`) for hostile cases: a server that stalls, an
+endless body, a compression bomb. Every request's path and headers are recorded, and so
+is every byte a stream managed to write.
 """
 
 from __future__ import annotations
 
 import hashlib
+import struct
 import threading
-from collections.abc import Callable
+import zlib
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from html import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
+
+import httpx
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,27 @@ def rss(title: str, items: list[Item]) -> bytes:
     ).encode()
 
 
+def gzip_bomb(decoded: int, block: int = 1 << 20) -> bytes:
+    """A valid gzip body of ``decoded`` zero bytes (whole ``block``s), about 1/1000 as big.
+
+    After a full flush the compressor starts afresh, so every block compresses to the
+    same bytes: a gigabyte's worth is built in well under a second.
+    """
+    deflate = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    one = deflate.compress(bytes(block)) + deflate.flush(zlib.Z_FULL_FLUSH)
+    count, zeros, crc = decoded // block, bytes(block), 0
+    for _ in range(count):
+        crc = zlib.crc32(zeros, crc)
+    header = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff"
+    trailer = struct.pack("<II", crc, (count * block) & 0xFFFFFFFF)
+    return header + one * count + deflate.flush() + trailer
+
+
+def chunks(body: bytes, size: int = 16 * 1024) -> list[bytes]:
+    """``body`` in pieces of ``size`` bytes, for :meth:`FeedServer.stream`."""
+    return [body[start : start + size] for start in range(0, len(body), size)]
+
+
 class FeedServer:
     """Serves feeds and canned replies; thread-safe; use as a context manager."""
 
@@ -70,6 +97,8 @@ class FeedServer:
         self._lock = threading.Lock()
         self._feeds: dict[str, tuple[str, list[Item]]] = {}
         self._replies: dict[str, Reply | Handler] = {}
+        self._sent: dict[str, int] = {}
+        self._stopping = threading.Event()
         self.requests: list[Seen] = []
         self._server: ThreadingHTTPServer | None = None
 
@@ -85,6 +114,7 @@ class FeedServer:
     def __exit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        self._stopping.set()  # ends streams still writing or waiting
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -115,6 +145,49 @@ class FeedServer:
         """Answer ``path`` with a fixed reply or a raw handler instead of a feed."""
         with self._lock:
             self._replies[path] = reply
+
+    def stream(
+        self,
+        path: str,
+        body: Iterable[bytes],
+        headers: dict[str, str] | None = None,
+        interval: float = 0.0,
+        status: int = 200,
+    ) -> None:
+        """Answer ``path`` with ``status`` and ``body`` written chunk by chunk, ``interval`` apart.
+
+        No Content-Length: the body ends when the chunks run out (an endless iterator
+        never does), the client hangs up or the server stops. :meth:`sent` counts what
+        was written.
+        """
+
+        def handler(request: BaseHTTPRequestHandler) -> None:
+            request.send_response(status)
+            for name, value in {"Connection": "close", **(headers or {})}.items():
+                request.send_header(name, value)
+            request.end_headers()
+            request.close_connection = True
+            self._write(path, request, body, interval)
+
+        self.reply(path, handler)
+
+    def sent(self, path: str) -> int:
+        """Body bytes written so far by streams at ``path`` (into the socket's buffers)."""
+        with self._lock:
+            return self._sent.get(path, 0)
+
+    def _write(
+        self, path: str, request: BaseHTTPRequestHandler, body: Iterable[bytes], interval: float
+    ) -> None:
+        try:
+            for chunk in body:
+                if self._stopping.wait(interval):
+                    return
+                request.wfile.write(chunk)
+                with self._lock:
+                    self._sent[path] = self._sent.get(path, 0) + len(chunk)
+        except OSError:  # the client hung up, which is what a test waits for
+            pass
 
     def hits(self, path: str) -> list[Seen]:
         with self._lock:
@@ -156,6 +229,37 @@ def _send(request: BaseHTTPRequestHandler, reply: Reply) -> None:
     request.end_headers()
     if reply.body and request.command != "HEAD":
         request.wfile.write(reply.body)
+
+
+class CountingTransport(httpx.AsyncBaseTransport):
+    """A real HTTP transport that counts the body bytes the client actually received."""
+
+    def __init__(self) -> None:
+        self._inner = httpx.AsyncHTTPTransport()
+        self.received = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self._inner.handle_async_request(request)
+        assert isinstance(response.stream, httpx.AsyncByteStream)
+        response.stream = _Counted(response.stream, self)
+        return response
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+class _Counted(httpx.AsyncByteStream):
+    def __init__(self, inner: httpx.AsyncByteStream, owner: CountingTransport) -> None:
+        self._inner = inner
+        self._owner = owner
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self._inner:
+            self._owner.received += len(chunk)
+            yield chunk
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
 
 
 class _Handler(BaseHTTPRequestHandler):

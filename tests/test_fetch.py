@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import itertools
 import threading
 import time
+import tracemalloc
+import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -13,7 +16,7 @@ from http.server import BaseHTTPRequestHandler
 
 import httpx
 import pytest
-from feedserver import FeedServer
+from feedserver import CountingTransport, FeedServer, Reply, chunks, gzip_bomb
 
 from bot.feeds.fetch import (
     MAX_REDIRECTS,
@@ -27,6 +30,7 @@ from bot.feeds.fetch import (
     make_client,
     parse_retry_after,
 )
+from bot.feeds.inflate import PIECE, Decoder
 
 URL = "https://news.example/feed.xml"
 RSS = b'<?xml version="1.0"?><rss version="2.0"><channel><title>x</title></channel></rss>'
@@ -49,6 +53,18 @@ async def fetch(
 def answer(status: int, content: bytes = b"", **headers: str) -> Handler:
     def handler(request: httpx.Request) -> httpx.Response:
         return httpx.Response(status, content=content, headers=headers)
+
+    return handler
+
+
+def streamed(content: bytes, **headers: str) -> Handler:
+    """A 200 whose body httpx streams as the network would (it decodes in-memory ones)."""
+
+    async def body() -> AsyncIterator[bytes]:
+        yield content
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=body(), headers=headers)
 
     return handler
 
@@ -134,6 +150,7 @@ async def test_requests_say_who_is_asking_and_what_is_wanted() -> None:
     assert "python-httpx" not in request.headers["user-agent"]
     assert "application/rss+xml" in request.headers["accept"]
     assert "application/atom+xml" in request.headers["accept"]
+    assert request.headers["accept-encoding"] == "gzip, deflate"  # only what is decoded in bounds
 
 
 # --- the other statuses ------------------------------------------------------------------
@@ -393,3 +410,174 @@ async def test_the_local_server_feed_round_trip(feed_server: FeedServer) -> None
     (_, conditional) = feed_server.hits("/kz.xml")
     assert conditional.headers["If-None-Match"] == first.etag
     assert conditional.headers["User-Agent"].startswith("newsbot/")
+
+
+# --- content encodings ----------------------------------------------------------------------
+
+
+def raw_deflate(data: bytes) -> bytes:
+    deflate = zlib.compressobj(6, zlib.DEFLATED, -zlib.MAX_WBITS)
+    return deflate.compress(data) + deflate.flush()
+
+
+PAYLOAD = bytes(range(256)) * 40 + b"a" * (3 * PIECE + 7)
+ENCODED = [
+    ("gzip", gzip.compress(PAYLOAD), PAYLOAD),
+    ("x-gzip", gzip.compress(PAYLOAD), PAYLOAD),
+    ("deflate", zlib.compress(PAYLOAD), PAYLOAD),
+    ("deflate", raw_deflate(PAYLOAD), PAYLOAD),
+    ("gzip, gzip", gzip.compress(gzip.compress(PAYLOAD)), PAYLOAD),
+    ("GZIP", gzip.compress(PAYLOAD) + gzip.compress(b"second member"), PAYLOAD + b"second member"),
+    ("gzip", gzip.compress(PAYLOAD) + b"trailing junk", PAYLOAD),
+    ("", PAYLOAD, PAYLOAD),
+    ("identity", PAYLOAD, PAYLOAD),
+    ("utf-8", PAYLOAD, PAYLOAD),  # a nonsense coding is ignored, as httpx does
+]
+
+
+def decode_in(coding: str, encoded: bytes, size: int) -> list[bytes]:
+    decoder = Decoder(coding)
+    return [
+        piece
+        for start in range(0, len(encoded), size)
+        for piece in decoder.decode(encoded[start : start + size])
+    ]
+
+
+@pytest.mark.parametrize("size", [7, 4096, PIECE + 1, 10**7])
+@pytest.mark.parametrize(("coding", "encoded", "decoded"), ENCODED)
+def test_the_decoder_round_trips_in_bounded_pieces(
+    coding: str, encoded: bytes, decoded: bytes, size: int
+) -> None:
+    pieces = decode_in(coding, encoded, size)
+    assert b"".join(pieces) == decoded
+    assert max(len(p) for p in pieces) <= PIECE
+
+
+@pytest.mark.parametrize("encoded", [zlib.compress(RSS), raw_deflate(RSS)])
+def test_deflate_is_told_apart_even_one_byte_at_a_time(encoded: bytes) -> None:
+    assert b"".join(decode_in("deflate", encoded, 1)) == RSS
+
+
+@pytest.mark.parametrize("coding", ["br", "zstd", "compress", "gzip, br"])
+async def test_encodings_newsbot_never_asks_for_fail(coding: str) -> None:
+    result = await fetch(streamed(b"\x00" * 10, **{"Content-Encoding": coding}))
+    assert result == Failed(f"unsupported Content-Encoding: {coding.split(', ')[-1]}")
+
+
+@pytest.mark.parametrize("coding", ["gzip", "deflate"])
+async def test_a_corrupt_compressed_body_fails(coding: str) -> None:
+    header = gzip.compress(b"")[:10] if coding == "gzip" else b"\x78\x9c"
+    body = header + b"\xff" * 50  # a deflate block of the reserved type 3
+    result = await fetch(streamed(body, **{"Content-Encoding": coding}))
+    assert isinstance(result, Failed)
+    assert result.error.startswith("corrupt compressed body")
+
+
+@pytest.mark.parametrize(
+    ("coding", "bomb"),
+    [
+        ("deflate", zlib.compress(bytes(20_000_000), 9)),
+        ("deflate", raw_deflate(bytes(20_000_000))),
+        ("gzip", gzip_bomb(20_000_000)),
+    ],
+)
+async def test_every_bomb_is_cut_off_by_its_decoded_size(coding: str, bomb: bytes) -> None:
+    read = 0
+
+    async def body() -> AsyncIterator[bytes]:
+        nonlocal read
+        for piece in chunks(bomb, 1024):
+            read += len(piece)
+            yield piece
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers={"Content-Encoding": coding}, content=body())
+
+    result = await fetch(handler, max_bytes=1_000_000)
+    assert result == Failed("body larger than 1000000 bytes")
+    assert read <= 2048  # about 1 MB decoded is about 1 KB of a zero bomb
+
+
+# --- hostile servers on the network ---------------------------------------------------------
+
+
+async def fetch_local(
+    server: FeedServer, path: str, *, timeout: float = 2.0, max_bytes: int = 1_000_000
+) -> tuple[FetchResult, float, int]:
+    """Fetch ``path`` over real HTTP; the result, seconds taken and body bytes received."""
+    transport = CountingTransport()
+    started = time.monotonic()
+    async with make_client(timeout, transport) as client:
+        result = await Fetcher(client, timeout, max_bytes).fetch(server.url(path))
+    return result, time.monotonic() - started, transport.received
+
+
+@pytest.fixture(scope="module")
+def gigabyte_bomb() -> bytes:
+    bomb = gzip_bomb(10**9)
+    assert len(bomb) < 1_100_000
+    return bomb
+
+
+async def test_a_gigabyte_gzip_bomb_costs_about_max_bytes_of_memory(
+    feed_server: FeedServer, gigabyte_bomb: bytes
+) -> None:
+    feed_server.stream("/bomb.xml", chunks(gigabyte_bomb), {"Content-Encoding": "gzip"})
+    max_bytes = 10_000_000
+    tracemalloc.start()
+    try:
+        result, elapsed, received = await fetch_local(feed_server, "/bomb.xml", max_bytes=max_bytes)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert result == Failed(f"body larger than {max_bytes} bytes")
+    assert peak < 1.3 * max_bytes  # httpx's own decoding peaks near 5x here
+    assert received < 100_000  # about 10 KB of the 1 MB bomb decodes to 10 MB
+    assert elapsed < 2
+
+
+async def test_an_endless_body_is_cut_off_at_max_bytes(feed_server: FeedServer) -> None:
+    feed_server.stream("/endless.xml", itertools.repeat(b"<item>" * 10_000))
+    result, elapsed, received = await fetch_local(feed_server, "/endless.xml", max_bytes=1_000_000)
+    assert result == Failed("body larger than 1000000 bytes")
+    assert received <= 1_000_000 + 2 * PIECE
+    assert elapsed < 1
+    for _ in range(20):  # the server stops writing once the dropped connection tells it
+        written = feed_server.sent("/endless.xml")
+        await asyncio.sleep(0.1)
+        if feed_server.sent("/endless.xml") == written:
+            break
+    else:
+        pytest.fail("the server is still writing: the connection was never dropped")
+
+
+async def test_a_server_that_stalls_mid_body_is_cut_off_by_the_timeout(
+    feed_server: FeedServer,
+) -> None:
+    silence = itertools.repeat(b"")
+    headers = {"Content-Length": "100000"}
+    feed_server.stream("/stall.xml", itertools.chain([RSS[:40]], silence), headers, 0.05)
+    result, elapsed, received = await fetch_local(feed_server, "/stall.xml", timeout=0.5)
+    assert result == Failed("timed out after 0.5s")
+    assert 0.5 <= elapsed < 1.0
+    assert received == 40
+
+
+async def test_a_redirect_loop_costs_six_requests(feed_server: FeedServer) -> None:
+    feed_server.reply("/loop.xml", Reply(302, headers={"Location": "/loop.xml"}))
+    result, elapsed, _ = await fetch_local(feed_server, "/loop.xml")
+    assert result == Failed(f"more than {MAX_REDIRECTS} redirects")
+    assert len(feed_server.hits("/loop.xml")) == MAX_REDIRECTS + 1 == 6
+    assert elapsed < 1
+
+
+async def test_a_redirect_body_is_never_read(feed_server: FeedServer) -> None:
+    feed_server.publish("/feed.xml", "Rosatom", "https://news.example/1")
+    endless = itertools.repeat(b"x" * 65536)
+    feed_server.stream("/hop.xml", endless, {"Location": "/feed.xml"}, status=301)
+    result, elapsed, received = await fetch_local(feed_server, "/hop.xml")
+    assert isinstance(result, Fetched)
+    assert result.moved_to == feed_server.url("/feed.xml")
+    assert received < 100_000 + len(result.content)
+    assert elapsed < 1

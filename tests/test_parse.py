@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import pickle
 import re
-from datetime import UTC, datetime
+import time
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
 
-from bot.errors import FeedParseError
-from bot.feeds.parse import parse_feed
+from bot.errors import FeedParseError, NotAFeed
+from bot.feeds.charset import decode_feed, guess_legacy
+from bot.feeds.discover import feed_links
+from bot.feeds.parse import FUTURE_SLACK, MAX_ENTRIES, parse_feed
 from bot.models import Entry
 
 DEMO_FEEDS = sorted((Path(__file__).parent.parent / "bot" / "demo" / "feeds").glob("*.xml"))
@@ -292,16 +297,74 @@ def test_declared_encoding_is_honoured() -> None:
     assert feed.entries[0].title == "Росатом строит АЭС"
 
 
-def test_entity_declarations_are_not_expanded() -> None:
-    lines = ['<!ENTITY lol "lol">', f'<!ENTITY lol2 "{"&lol;" * 10}">'] + [
-        f'<!ENTITY lol{n} "{f"&lol{n - 1};" * 10}">' for n in range(3, 10)
-    ]
+LAUGHS = ['<!ENTITY lol "lol">', f'<!ENTITY lol2 "{"&lol;" * 10}">'] + [
+    f'<!ENTITY lol{n} "{f"&lol{n - 1};" * 10}">' for n in range(3, 10)
+]
+BOMB_BODY = (
+    '<rss version="2.0"><channel><title>T</title>'
+    "<item><title>&lol9;</title><guid>x</guid></item></channel></rss>"
+)
+
+
+@pytest.mark.parametrize(
+    "prolog",
+    [
+        '<?xml version="1.0"?>\n<!DOCTYPE rss [\n' + "\n".join(LAUGHS) + "\n]>\n",
+        '<?xml version="1.0"?><!DOCTYPE rss [' + "".join(LAUGHS) + "]>",  # one line: expat's
+        '<?xml version="1.0"?>\n<!DOCTYPE rss [\n' + " ".join(LAUGHS) + "\n]>",
+        '<?xml version="1.0"?><!-- a --><?pi x?><!DOCTYPE rss SYSTEM "x.dtd" ['
+        + "".join(LAUGHS)
+        + "]>",
+        '<!DOCTYPE rss [<!ENTITY a "]>">' + "".join(LAUGHS) + "]>",  # a ]> inside a value
+        # feedparser deletes the first DOCTYPE, or makes one of stray entity lines
+        '<?xml version="1.0"?>\n<!DOCTYPE rss>\n<!-- x --><!DOCTYPE rss [' + "".join(LAUGHS) + "]>",
+        '<?xml version="1.0"?><!DOCTYPE a []><!DOCTYPE rss [' + "".join(LAUGHS) + "]>",
+        '<?xml version="1.0"?>\n<!ENTITY a "b">\n<!DOCTYPE rss [' + "".join(LAUGHS) + "]>",
+        '<?xml version="1.0"?><!DOCTYPE rss [][' + "".join(LAUGHS) + "]>",
+        '<?xml version="1.0"?><!DOCTYPE rss [<?x ]?>' + "".join(LAUGHS) + "]>",
+    ],
+)
+def test_an_entity_bomb_costs_no_time(prolog: str) -> None:
+    started = time.monotonic()
+    try:
+        titles = [
+            e.title for e in parse_feed("steppe", (prolog + BOMB_BODY).encode(), FEED_URL).entries
+        ]
+    except FeedParseError:  # a malformed DOCTYPE ends the document
+        titles = []
+    assert time.monotonic() - started < 0.2  # expat spends 0.4-2 s before its own guard trips
+    assert all(len(title) < 100 for title in titles)
+
+
+def test_flat_entities_are_not_expanded_either() -> None:
+    prolog = '<?xml version="1.0"?>\n<!DOCTYPE rss>\n<!ENTITY big "' + "x" * 10_000 + '">\n'
+    body = BOMB_BODY.replace("&lol9;", "&big;" * 1000)  # 10 MB if expanded
+    started = time.monotonic()
+    feed = parse_feed("steppe", (prolog + body).encode(), FEED_URL)
+    assert time.monotonic() - started < 0.2
+    assert all("xxxx" not in e.title for e in feed.entries)
+
+
+def test_external_entities_are_never_read(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP SECRET", encoding="utf-8")
     content = (
-        '<?xml version="1.0"?>\n<!DOCTYPE rss [\n' + "\n".join(lines) + "\n]>\n"
+        f'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY x SYSTEM "{secret.as_uri()}">]>'
         '<rss version="2.0"><channel><title>T</title>'
-        "<item><title>&lol9;</title><guid>x</guid></item></channel></rss>"
+        "<item><title>a &x; b</title><guid>g</guid></item></channel></rss>"
     ).encode()
-    assert len(one(content).title) < 100
+    assert "SECRET" not in one(content).title
+
+
+def test_a_doctype_without_an_internal_subset_is_kept() -> None:
+    content = (
+        b'<?xml version="1.0"?>\n'
+        b'<!DOCTYPE rss PUBLIC "-//Netscape Communications//DTD RSS 0.91//EN"'
+        b' "http://my.netscape.com/publish/formats/rss-0.91.dtd">\n<rss version="0.91"><channel>'
+        b"<title>Old</title><item><title>Still read</title><link>https://n.example/1</link>"
+        b"</item></channel></rss>"
+    )
+    assert one(content).title == "Still read"
 
 
 @pytest.mark.parametrize(
@@ -313,8 +376,95 @@ def test_entity_declarations_are_not_expanded() -> None:
     ],
 )
 def test_an_html_page_is_not_a_feed(content: bytes) -> None:
-    with pytest.raises(FeedParseError, match="HTML page"):
+    with pytest.raises(NotAFeed, match=r"^an HTML page, not a feed$") as raised:
         parse_feed("steppe", content, FEED_URL, "text/html; charset=utf-8")
+    assert raised.value.alternates == ()
+
+
+def test_a_huge_html_page_is_turned_away_quickly() -> None:
+    huge = page(
+        '<link rel="alternate" type="application/rss+xml" href="/rss">' + "<p>x</p>" * 1_200_000
+    )
+    started = time.monotonic()
+    with pytest.raises(NotAFeed, match=r"advertises https://news\.example/rss:"):
+        parse_feed("steppe", huge, "https://news.example/", "text/html")
+    assert time.monotonic() - started < 1  # feedparser's fallback parser: about a minute
+
+
+def test_html_inside_a_feed_does_not_make_it_a_page() -> None:
+    page_in_a_value = "<![CDATA[<html><body>hi</body></html>]]>"
+    item = (
+        f"<item><title>t</title><guid>x</guid><description>{page_in_a_value}</description></item>"
+    )
+    assert one(rss(item)).summary == "hi"
+
+
+def test_not_a_feed_keeps_its_addresses_across_processes() -> None:
+    error = NotAFeed("an HTML page, not a feed; ...", ("https://news.example/rss",))
+    copy = pickle.loads(pickle.dumps(error))  # parsing may run in a worker process
+    assert (type(copy), str(copy), copy.alternates) == (NotAFeed, str(error), error.alternates)
+
+
+def page(head: str) -> bytes:
+    return f"<!DOCTYPE html><html><head>{head}</head><body><p>News</p></body></html>".encode()
+
+
+def test_an_html_page_says_which_feed_it_advertises() -> None:
+    content = page('<link rel="alternate" type="application/rss+xml" href="/feed/">')
+    with pytest.raises(NotAFeed) as raised:
+        parse_feed("steppe", content, "https://news.example/", "text/html")
+    assert raised.value.alternates == ("https://news.example/feed/",)
+    assert str(raised.value) == (
+        "an HTML page, not a feed; it advertises https://news.example/feed/: use that address"
+    )
+
+
+def test_an_html_page_with_several_feeds_names_them() -> None:
+    content = page(
+        '<link rel="alternate" type="application/rss+xml" href="/rss">'
+        '<link rel="alternate" type="application/atom+xml" href="https://news.example/atom">'
+    )
+    with pytest.raises(NotAFeed, match=r"/rss, https://news.example/atom: use one of those"):
+        parse_feed("steppe", content, "https://news.example/", "text/html")
+
+
+@pytest.mark.parametrize(
+    ("head", "links"),
+    [
+        ('<link rel="alternate" type="application/rss+xml" href="feed.xml">',
+         ["https://site.example/news/feed.xml"]),
+        ('<LINK REL="Alternate" TYPE="Application/Atom+XML; charset=utf-8" HREF="/atom">',
+         ["https://site.example/atom"]),
+        ('<link rel="alternate feed" type="application/rdf+xml" href="//cdn.example/rdf">',
+         ["https://cdn.example/rdf"]),
+        ('<base href="https://other.example/x/"><link rel=alternate '
+         'type=application/rss+xml href=rss>', ["https://other.example/x/rss"]),
+        ('<link rel="alternate" type="application/rss+xml" href="/a">' * 2
+         + '<link rel="alternate" type="application/atom+xml" href="/b">',
+         ["https://site.example/a", "https://site.example/b"]),
+        ('<link rel="stylesheet" type="text/css" href="a.css">'
+         '<link rel="alternate" type="text/html" hreflang="ru" href="/ru/">'
+         '<link rel="alternate" type="application/json" href="/feed.json">', []),
+        ('<link rel="alternate" type="application/rss+xml" href="javascript:alert(1)">'
+         '<link rel="alternate" type="application/rss+xml" href="http://[::1">'
+         '<link rel="alternate" type="application/rss+xml" href="  ">'
+         f'<link rel="alternate" type="application/rss+xml" href="/{"x" * 5000}">', []),
+        ("<link rel=alternate type=application/rss+xml href=/ok><!-- <x <!DOCTYPE",
+         ["https://site.example/ok"]),
+    ],
+)  # fmt: skip
+def test_feed_links(head: str, links: list[str]) -> None:
+    assert feed_links(page(head), "https://site.example/news/index.html") == links
+
+
+def test_feed_links_reads_only_the_start_of_a_huge_page() -> None:
+    huge = page(
+        "<title>x</title>" * 200_000
+        + '<link rel="alternate" type="application/rss+xml" href="/late">'
+    )
+    started = time.monotonic()
+    assert feed_links(huge, "https://site.example/") == []
+    assert time.monotonic() - started < 1
 
 
 @pytest.mark.parametrize(
@@ -330,6 +480,155 @@ def test_an_html_page_is_not_a_feed(content: bytes) -> None:
 def test_garbage_is_not_a_feed(content: bytes) -> None:
     with pytest.raises(FeedParseError, match="not a feed"):
         parse_feed("steppe", content, FEED_URL)
+
+
+# --- wrong and missing encodings ------------------------------------------------------------
+
+RU = "Росатом построит АЭС в Казахстане, сообщил Токаев"
+KZ = "Қазақстан Президенті Тоқаев атом электр станциясы туралы айтты"  # no cp1251 for қ, ә, ң
+
+
+def titled(title: str, declaration: str = "") -> str:
+    return (
+        f'{declaration}<rss version="2.0"><channel><title>{title}</title>'
+        f"<item><title>{title}</title><guid>x</guid></item></channel></rss>"
+    )
+
+
+UTF8_DECL = '<?xml version="1.0" encoding="utf-8"?>'
+
+
+@pytest.mark.parametrize(
+    ("text", "codec", "declaration", "content_type"),
+    [
+        (RU, "cp1251", UTF8_DECL, ""),  # declared UTF-8, but it is not
+        (RU, "cp1251", UTF8_DECL, "application/rss+xml; charset=utf-8"),
+        (RU, "cp1251", "", ""),  # declared nowhere
+        (RU, "cp1251", "", "text/xml; charset=ISO-8859-1"),  # a server's default label
+        (RU, "cp1251", '<?xml version="1.0" encoding="windows-1251"?>', "text/xml; charset=utf-8"),
+        (RU, "koi8-r", "", ""),
+        (RU, "cp866", "", ""),
+        (KZ, "kz1048", UTF8_DECL, ""),
+        (KZ, "kz1048", "", ""),
+        (RU + " " + KZ, "utf-8", "", "text/xml; charset=windows-1251"),  # valid UTF-8 wins
+        (RU + " " + KZ, "utf-8", '<?xml version="1.0" encoding="koi8-r"?>', ""),
+        (RU + " " + KZ, "utf-16", '<?xml version="1.0" encoding="utf-16"?>', ""),
+        (RU + " " + KZ, "utf-8-sig", "", "text/xml; charset=cp1251"),
+        ("Präsident Tokajew in München", "cp1252", "", ""),
+        ("Präsident Tokajew in München", "iso-8859-1", "", "text/xml; charset=ISO-8859-1"),
+        (RU, "cp1251", '<?xml version="1.0" encoding="punycode"?>', "text/xml; charset=bogus"),
+    ],
+)
+def test_text_comes_out_right_whatever_the_declared_encoding(
+    text: str, codec: str, declaration: str, content_type: str
+) -> None:
+    content = titled(text, declaration).encode(codec)
+    feed = parse_feed("ru", content, FEED_URL, content_type)
+    assert feed.title == text
+    assert feed.entries[0].title == text
+
+
+@pytest.mark.parametrize("declaration", [UTF8_DECL, ""])
+def test_utf8_with_one_broken_byte_is_still_utf8(declaration: str) -> None:
+    content = titled(RU, declaration).encode().replace("Токаев".encode(), b"\xff")
+    assert one(content).title == RU.replace("Токаев", "\ufffd")
+
+
+def test_utf16_without_a_byte_order_mark() -> None:
+    content = titled(RU, '<?xml version="1.0" encoding="utf-16"?>').encode("utf-16-le")
+    assert one(content).title == RU
+
+
+@pytest.mark.parametrize(
+    ("text", "codec"),
+    [
+        ("Новости", "cp1251"),
+        ("Новости", "koi8-r"),
+        ("Ақтөбе мен Шымкент", "kz1048"),
+        ("Café", "cp1252"),
+        ("МИД РФ: новости", "cp1251"),
+    ],
+)
+def test_guess_legacy_from_a_few_words(text: str, codec: str) -> None:
+    assert guess_legacy(text.encode(codec)) == codec
+    assert decode_feed(text.encode(codec)) == text
+
+
+def test_a_long_ascii_head_does_not_hide_the_encoding() -> None:
+    content = titled("Steppe News " * 10_000 + RU).encode("koi8-r")  # 120 KB of ASCII first
+    assert RU in decode_feed(content)
+
+
+def test_decoding_a_large_feed_is_quick() -> None:
+    content = titled(RU * 100_000).encode("cp1251")  # 5 MB, no declaration
+    started = time.monotonic()
+    assert decode_feed(content).count("Росатом") == 200_000
+    assert time.monotonic() - started < 1
+
+
+@pytest.mark.parametrize("content", [bytes(range(256)), b"\xff\xfe\x00", b"\x98" * 10, b""])
+def test_bytes_in_no_encoding_still_decode(content: bytes) -> None:
+    assert 0 < len(decode_feed(content)) <= len(content) or content == b""
+
+
+# --- dates and volume ------------------------------------------------------------------------
+
+NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("ahead", "published"),
+    [
+        (timedelta(hours=-3), NOW - timedelta(hours=3)),
+        (timedelta(hours=12), NOW + timedelta(hours=12)),  # time zone slips: kept
+        (FUTURE_SLACK, NOW + FUTURE_SLACK),
+        (FUTURE_SLACK + timedelta(minutes=1), NOW),
+        (timedelta(days=365 * 900), NOW),
+    ],
+)
+def test_a_date_far_in_the_future_is_clamped_to_now(ahead: timedelta, published: datetime) -> None:
+    date = format_datetime(NOW + ahead, usegmt=True)
+    content = rss(f"<item><title>t</title><guid>x</guid><pubDate>{date}</pubDate></item>")
+    (entry,) = parse_feed("steppe", content, FEED_URL, now=NOW).entries
+    assert entry.published == published
+
+
+def numbered(count: int, newest_first: bool = True, dated: bool = True) -> bytes:
+    def item(n: int) -> str:
+        date = format_datetime(NOW - timedelta(minutes=n), usegmt=True) if dated else ""
+        return (
+            f"<item><title>n{n}</title><link>https://n.example/{n}</link>"
+            f"<description>&lt;p&gt;Body {n}&lt;/p&gt;</description>"
+            + (f"<pubDate>{date}</pubDate>" if date else "")
+            + "</item>"
+        )
+
+    order = range(count) if newest_first else reversed(range(count))
+    return rss("".join(item(n) for n in order))
+
+
+@pytest.mark.parametrize("newest_first", [True, False])
+def test_twenty_thousand_entries_parse_quickly_and_keep_the_newest(newest_first: bool) -> None:
+    content = numbered(20_000, newest_first)
+    started = time.monotonic()
+    feed = parse_feed("steppe", content, FEED_URL, now=NOW)
+    assert time.monotonic() - started < 4  # all 20,000 through feedparser: over 10 s
+    assert len(feed.entries) == MAX_ENTRIES == 1000
+    titles = [e.title for e in feed.entries]
+    expected = [f"n{n}" for n in range(MAX_ENTRIES)]
+    assert titles == (expected if newest_first else expected[::-1])  # document order
+
+
+def test_without_dates_the_first_entries_are_kept() -> None:
+    feed = parse_feed("steppe", numbered(2500, dated=False), FEED_URL, now=NOW)
+    assert [e.title for e in feed.entries] == [f"n{n}" for n in range(MAX_ENTRIES)]
+    assert all(e.published is None for e in feed.entries)
+
+
+def test_a_feed_just_over_the_cap_keeps_the_newest() -> None:
+    feed = parse_feed("steppe", numbered(MAX_ENTRIES + 5, newest_first=False), FEED_URL, now=NOW)
+    assert len(feed.entries) == MAX_ENTRIES
+    assert feed.entries[-1].title == "n0"
 
 
 # --- the bundled demo feeds ---------------------------------------------------------------

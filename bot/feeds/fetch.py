@@ -6,18 +6,27 @@ errors, the whole-request time bound and the body size cap). A permanent redirec
 (every hop 301/308) is reported as ``moved_to`` on Fetched and NotModified so the caller
 stores the new address. The caller handles each case; the fetcher never raises for a
 feed's misbehaviour.
+
+Bounds, whatever the server does: one ``timeout`` covers the whole request, redirects
+and body included; at most :data:`MAX_REDIRECTS` redirects are followed (so at most six
+requests per fetch) and a redirect's own body is never read; the body is decoded here,
+a piece at a time (:mod:`bot.feeds.inflate`), and abandoned as soon as the decoded size
+passes ``max_bytes``, so a compression bomb costs about ``max_bytes`` of memory.
 """
 
 from __future__ import annotations
 
 import asyncio
 import email.utils
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import httpx
 
 from bot import __version__
+from bot.errors import FetchError
+from bot.feeds.inflate import ACCEPT_ENCODING, Decoder
 
 USER_AGENT = f"newsbot/{__version__} (RSS/Atom keyword alerts; polite conditional polling)"
 ACCEPT = (
@@ -25,7 +34,7 @@ ACCEPT = (
     "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.1"
 )
 MAX_REDIRECTS = 5
-_PERMANENT = {301, 308}
+_PERMANENT = frozenset({301, 308})
 
 
 @dataclass(frozen=True)
@@ -66,11 +75,10 @@ FetchResult = Fetched | NotModified | Gone | RateLimited | Failed
 def make_client(
     timeout: float, transport: httpx.AsyncBaseTransport | None = None, max_connections: int = 100
 ) -> httpx.AsyncClient:
-    """The one shared HTTP client for all feeds."""
+    """The one shared HTTP client for all feeds (the :class:`Fetcher` follows redirects)."""
     return httpx.AsyncClient(
         headers={"User-Agent": USER_AGENT, "Accept": ACCEPT},
-        follow_redirects=True,
-        max_redirects=MAX_REDIRECTS,
+        follow_redirects=False,
         timeout=httpx.Timeout(timeout),
         limits=httpx.Limits(max_connections=max_connections),
         transport=transport,
@@ -92,46 +100,78 @@ class Fetcher:
         headers = _conditional_headers(etag, last_modified)
         try:
             async with asyncio.timeout(self._timeout):
-                return await self._get(url, headers)
+                return await self._follow(self._client.build_request("GET", url, headers=headers))
         except TimeoutError:
             return Failed(f"timed out after {self._timeout:g}s")
-        except httpx.TooManyRedirects:
-            return Failed(f"more than {MAX_REDIRECTS} redirects")
         except httpx.InvalidURL as exc:
             return Failed(f"invalid URL: {exc}")
         except httpx.HTTPError as exc:
             return Failed(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
+        except FetchError as exc:
+            return Failed(str(exc))
 
-    async def _get(self, url: str, headers: dict[str, str]) -> FetchResult:
-        async with self._client.stream("GET", url, headers=headers) as response:
-            status = response.status_code
-            if status == 200:
-                return await self._read(response)
+    async def _follow(self, request: httpx.Request) -> FetchResult:
+        """Send ``request``, following redirects without reading their bodies."""
+        hops: list[int] = []
+        for _ in range(MAX_REDIRECTS + 1):
+            response = await self._client.send(request, stream=True, follow_redirects=False)
+            try:
+                redirect = response.next_request  # set by httpx for a 3xx with a Location
+                if redirect is None:
+                    return await self._answer(response, hops)
+            finally:
+                await response.aclose()
+            hops.append(response.status_code)
+            request = redirect
+        return Failed(f"more than {MAX_REDIRECTS} redirects")
+
+    async def _answer(self, response: httpx.Response, hops: list[int]) -> FetchResult:
+        moved_to = str(response.url) if hops and _PERMANENT.issuperset(hops) else None
+        if response.status_code == 304:
+            return NotModified(moved_to=moved_to)
+        if response.status_code != 200:
             return _classify(response)
-
-    async def _read(self, response: httpx.Response) -> FetchResult:
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in response.aiter_bytes():
-            size += len(chunk)
-            if size > self._max_bytes:
-                return Failed(f"body larger than {self._max_bytes} bytes")
-            chunks.append(chunk)
+        content = await self._read(response)
+        if content is None:
+            return Failed(f"body larger than {self._max_bytes} bytes")
         return Fetched(
-            content=b"".join(chunks),
+            content=content,
             url=str(response.url),
             content_type=response.headers.get("content-type", ""),
             etag=response.headers.get("etag"),
             last_modified=response.headers.get("last-modified"),
-            moved_to=_moved_to(response),
+            moved_to=moved_to,
         )
+
+    async def _read(self, response: httpx.Response) -> bytes | None:
+        """The decoded body, or None as soon as it grows past ``max_bytes``."""
+        decoder = Decoder(response.headers.get("content-encoding", ""))
+        pieces: list[bytes] = []
+        size = 0
+        async for raw in _raw(response):
+            for piece in decoder.decode(raw):
+                size += len(piece)
+                if size > self._max_bytes:
+                    return None
+                pieces.append(piece)
+        return b"".join(pieces)
+
+
+async def _raw(response: httpx.Response) -> AsyncIterator[bytes]:
+    """The body as sent, still content-encoded.
+
+    Unlike ``aiter_raw`` this also works for a response built in memory (by a mock or
+    in-process transport), which httpx has already read.
+    """
+    if not isinstance(response.stream, httpx.AsyncByteStream):
+        raise FetchError("the HTTP transport is not asynchronous")
+    async for chunk in response.stream:
+        yield chunk
 
 
 def _classify(response: httpx.Response) -> FetchResult:
     status = response.status_code
     retry_after = parse_retry_after(response.headers.get("retry-after"))
-    if status == 304:
-        return NotModified(moved_to=_moved_to(response))
     if status == 410:
         return Gone(status)
     if status in (429, 503):
@@ -141,19 +181,12 @@ def _classify(response: httpx.Response) -> FetchResult:
 
 
 def _conditional_headers(etag: str | None, last_modified: str | None) -> dict[str, str]:
-    headers = {}
+    headers = {"Accept-Encoding": ACCEPT_ENCODING}  # only what _read can decode within bounds
     if etag:
         headers["If-None-Match"] = etag
     if last_modified:
         headers["If-Modified-Since"] = last_modified
     return headers
-
-
-def _moved_to(response: httpx.Response) -> str | None:
-    hops = response.history
-    if hops and all(hop.status_code in _PERMANENT for hop in hops):
-        return str(response.url)
-    return None
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:

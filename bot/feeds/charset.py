@@ -1,0 +1,131 @@
+"""Decide a feed's text encoding, whatever its server and its XML declaration claim.
+
+The first of these that fits wins; the first four must decode the whole body strictly.
+
+1. a byte-order mark;
+2. a declared UTF-16 or UTF-32 (those bytes would otherwise pass for UTF-8);
+3. UTF-8: bytes that are valid UTF-8 and not ASCII are almost never legacy text, while
+   servers that label everything ``ISO-8859-1`` are common;
+4. the XML declaration's encoding, then the HTTP ``charset`` (the program that wrote the
+   declaration knew its bytes; the HTTP header is often a server-wide default). A label
+   of ISO-8859-1 or windows-1252 is skipped here: it is the usual default, and any bytes
+   decode under it, so it would hide a Cyrillic feed;
+5. UTF-8 with its odd broken byte replaced, when nearly all of it is valid (a feed cut
+   mid-character, or one bad byte pasted in, is still a UTF-8 feed);
+6. a guess among the legacy encodings of the region newsbot watches (:data:`REGIONAL`,
+   windows-1252 included), by which one reads as the most plausible words.
+
+Only character sets count as declarations: codecs such as ``punycode`` (quadratic) or
+``unicode_escape`` are ignored. Pure: bytes in, text out; never raises.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+
+REGIONAL = ("cp1251", "kz1048", "koi8-r", "cp866", "cp1252")
+SNIFF_BYTES = 64 * 1024  # enough text to tell the legacy encodings apart
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+_UTF16_NO_BOM = ((b"<\0?\0", "utf-16-le"), (b"\0<\0?", "utf-16-be"))
+_XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*?\bencoding\s*=\s*["']([\w.:-]+)["']""")
+_HTTP_CHARSET = re.compile(r"""charset\s*=\s*["']?([\w.:-]+)""", re.IGNORECASE)
+_ASCII = bytes(range(128))
+_NON_ASCII = re.compile(rb"[\x80-\xff]")
+_WEAK = frozenset({"iso8859-1", "cp1252"})
+_NOT_CHARSETS = frozenset({"idna", "punycode", "raw-unicode-escape", "unicode-escape", "undefined"})
+_WORD = re.compile(r"[^\W\d_]+")
+# Lower-case Cyrillic letters of Russian, Kazakh, Kyrgyz, Uzbek and Tajik.
+_CYRILLIC = frozenset("абвгдеёжзийклмнопрстуфхцчшщъыьэюяәғқңөұүһіўҳҷӣӯ")
+
+
+def decode_feed(content: bytes, content_type: str = "") -> str:
+    """The text of ``content``, by the rules in this module's docstring."""
+    for codec in _candidates(content, content_type):
+        try:
+            return content.decode(codec)
+        except (LookupError, ValueError):  # not a text codec, or not these bytes
+            continue
+    if _mostly_utf8(content):
+        return content.decode("utf-8", errors="replace")
+    return content.decode(guess_legacy(content), errors="replace")
+
+
+def _mostly_utf8(content: bytes) -> bool:
+    """At most one in ten non-ASCII bytes is not valid UTF-8 (in legacy text, nearly all)."""
+    broken = content.decode("utf-8", errors="replace").count("\ufffd")
+    return broken * 10 <= len(content.translate(None, _ASCII))
+
+
+def _candidates(content: bytes, content_type: str) -> list[str]:
+    labels = (_xml_declared(content), _http_charset(content_type))
+    declared = [c for c in map(_charset, labels) if c and c not in _WEAK]
+    wide = [c for c in declared if c.startswith(("utf-16", "utf-32"))]
+    return list(dict.fromkeys([*_sniffed(content), *wide, "utf-8", *declared]))
+
+
+def _charset(label: str | None) -> str | None:
+    """The codec's canonical name, if ``label`` names a character set Python knows."""
+    try:
+        name = codecs.lookup(label or "").name
+    except LookupError:
+        return None
+    return None if name in _NOT_CHARSETS else name
+
+
+def _sniffed(content: bytes) -> list[str]:
+    for mark, codec in (*_BOMS, *_UTF16_NO_BOM):
+        if content.startswith(mark):
+            return [codec]
+    return []
+
+
+def _xml_declared(content: bytes) -> str | None:
+    found = _XML_ENCODING.match(content[:1024])
+    return found[1].decode("ascii") if found else None
+
+
+def _http_charset(content_type: str) -> str | None:
+    found = _HTTP_CHARSET.search(content_type)
+    return found[1] if found else None
+
+
+def guess_legacy(content: bytes) -> str:
+    """The :data:`REGIONAL` encoding under which ``content`` reads best (earliest on a tie)."""
+    first = _NON_ASCII.search(content)  # a long ASCII head tells the tables nothing apart
+    start = max(0, first.start() - 256) if first else 0  # with the start of its word
+    sample = content[start : start + SNIFF_BYTES]
+    scores = [plausibility(sample.decode(codec, errors="replace")) for codec in REGIONAL]
+    return REGIONAL[scores.index(max(scores))]
+
+
+def plausibility(text: str) -> int:
+    """Letters in plausible words minus letters in implausible ones.
+
+    A plausible word is lower-case or capitalised (wrong-encoding Cyrillic flips case
+    mid-word) and written in one script: Latin, or the Cyrillic of the region.
+    """
+    score = 0
+    for word in _WORD.findall(text):
+        if word.isupper():  # acronyms, and legacy text read in the wrong table
+            continue
+        score += len(word) if _plausible(word) else -len(word)
+    return score
+
+
+def _plausible(word: str) -> bool:
+    if not (word.islower() or word.istitle()):
+        return False
+    lower = word.lower()
+    if all(c in _CYRILLIC for c in lower):
+        return True
+    latin = all(c < "\u0250" for c in lower)
+    # Cyrillic read as Latin-1 is all accents ("Ðîñàòîì"); real Latin words are not.
+    return latin and (len(lower) <= 3 or sum(c.isascii() for c in lower) * 2 >= len(lower))
