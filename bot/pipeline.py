@@ -102,6 +102,7 @@ class Pipeline:
         self._rng = rng or random.Random()
         self._all = asyncio.Semaphore(config.polling.concurrency)
         self._hosts: dict[str, asyncio.Semaphore] = {}
+        self._ttl: dict[str, float | None] = {}  # each feed's last <ttl>, for its 304s
 
     async def poll_all(self) -> list[PollOutcome]:
         """One cycle over every configured feed, concurrently within the limits."""
@@ -132,8 +133,9 @@ class Pipeline:
         match result:
             case Fetched():
                 return await self._fetched(feed, state, result, now)
-            case NotModified(moved_to=moved):
-                change = await self._change(feed, state, now, ok=True, url=moved)
+            case NotModified(moved_to=moved, max_age=max_age):
+                fresh = _longest(max_age, self._ttl.get(feed.id))
+                change = await self._change(feed, state, now, ok=True, url=moved, cache_for=fresh)
                 await self._store.record_attempt(feed.id, change)
                 return PollOutcome(feed.id, "not_modified", next_poll_at=change.next_poll_at)
             case Gone(status=status):
@@ -166,11 +168,13 @@ class Pipeline:
             if due
             else []
         )
+        self._ttl[feed.id] = parsed.ttl
         change = await self._change(
             feed,
             state,
             now,
             ok=True,
+            cache_for=_longest(result.max_age, parsed.ttl),
             url=result.moved_to,
             title=parsed.title or None,
             etag=result.etag,
@@ -237,6 +241,7 @@ class Pipeline:
         error: str | None = None,
         retry_after: float | None = None,
         gone: bool = False,
+        cache_for: float | None = None,
         **fields: str | None,
     ) -> FeedUpdate:
         failures = 0 if ok else state.failures + 1
@@ -247,11 +252,16 @@ class Pipeline:
             self._config.polling.min_interval,
             self._config.polling.max_interval,
         )
-        delay = next_delay(schedule, published, failures, retry_after, gone, self._rng.random())
+        jitter = self._rng.random()
+        delay = next_delay(schedule, published, failures, retry_after, gone, jitter, cache_for)
         when = now + timedelta(seconds=delay) if delay is not None else None
         return FeedUpdate(
             attempted_at=now, next_poll_at=when, ok=ok, error=error, gone=gone, **fields
         )
+
+
+def _longest(*floors: float | None) -> float | None:
+    return max((f for f in floors if f is not None), default=None)
 
 
 def _match_all(matcher: Matcher, entries: Sequence[Entry]) -> list[tuple[Entry, list[Hit]]]:

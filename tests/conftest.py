@@ -34,6 +34,7 @@ def write_config(
     api_url: str = "http://127.0.0.1:9",
     extra: str = "",
     parse_workers: int = 0,
+    interval: str | None = "1s",
 ) -> Path:
     """A config.yaml and watchlists in ``folder``; returns the config path.
 
@@ -48,7 +49,9 @@ def write_config(
     text = (
         f"telegram:\n  token: '{token}'\n  api_url: {api_url}\n  admins: [999]\n"
         f"storage:\n  url: sqlite:///newsbot.db\n"
-        f"polling:\n  interval: 1s\n  timeout: 3s\n  parse_workers: {parse_workers}\n{extra}"
+        "polling:\n"
+        + (f"  interval: {interval}\n" if interval else "")
+        + f"  timeout: 3s\n  parse_workers: {parse_workers}\n{extra}"
         f"watchlists: watchlists\nfeeds:\n{feed_lines or '  []'}\n"
     )
     path = folder / "config.yaml"

@@ -28,6 +28,7 @@ from bot.feeds.fetch import (
     NotModified,
     RateLimited,
     make_client,
+    parse_max_age,
     parse_retry_after,
 )
 from bot.feeds.inflate import PIECE, Decoder
@@ -581,3 +582,19 @@ async def test_a_redirect_body_is_never_read(feed_server: FeedServer) -> None:
     assert result.moved_to == feed_server.url("/feed.xml")
     assert received < 100_000 + len(result.content)
     assert elapsed < 1
+
+
+@pytest.mark.parametrize(
+    ("header", "seconds"),
+    [
+        ("max-age=600", 600.0),
+        ("public, max-age=3600, must-revalidate", 3600.0),
+        ('private, MAX-AGE="60"', 60.0),
+        ("s-maxage=900", None),  # for shared caches, not for us
+        ("no-cache", None),
+        (None, None),
+        ("max-age=soon", None),
+    ],
+)
+def test_cache_control_max_age(header: str | None, seconds: float | None) -> None:
+    assert parse_max_age(header) == seconds

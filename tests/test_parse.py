@@ -649,3 +649,9 @@ def test_demo_feeds_parse(path: Path) -> None:
 
 def test_there_are_demo_feeds() -> None:
     assert len(DEMO_FEEDS) >= 3
+
+
+@pytest.mark.parametrize(("ttl", "seconds"), [("60", 3600.0), ("0", None), ("soon", None)])
+def test_rss_ttl_in_seconds(ttl: str, seconds: float | None) -> None:
+    body = rss(f"<ttl>{ttl}</ttl><item><title>t</title><link>https://x.example/1</link></item>")
+    assert parse_feed("steppe", body, FEED_URL).ttl == seconds

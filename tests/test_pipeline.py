@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from conftest import CSTO, NUCLEAR, write_config
-from feedserver import FeedServer, Item, Reply
+from feedserver import FeedServer, Item, Reply, rss
 
 from bot.config import load_config
 from bot.console import ConsoleTransport
@@ -173,3 +173,25 @@ async def test_admins_hear_once_about_a_feed_failing_for_a_day(
     assert told is not None and told.failures == 4 and told.health_notice_at is not None
     assert recovered is not None and recovered.failing_since is None
     assert recovered.health_notice_at is None and recovered.failures == 0
+
+
+async def test_publishers_freshness_hints_delay_the_next_poll(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    with_ttl = rss("Slow News", [Item("Weekly digest", "https://news.example/w")]).replace(
+        b"<description>test feed</description>", b"<ttl>180</ttl>"
+    )
+    feed_server.reply("/ttl.xml", Reply(200, with_ttl, {"Content-Type": "application/rss+xml"}))
+    cached = {"Cache-Control": "public, max-age=7200"}
+    feed_server.reply("/cc.xml", Reply(200, rss("Cached", []), cached))
+    feeds = {"ttl": feed_server.url("/ttl.xml"), "cc": feed_server.url("/cc.xml")}
+    config = load_config(
+        write_config(tmp_path, feeds, {"kz-nuclear": NUCLEAR}, interval=None), env={}
+    )
+    async with assemble(config, ConsoleTransport(io.StringIO()), console=True) as parts:
+        outcomes = {o.feed: o for o in await parts.pipeline.poll_all()}
+        states = {s.id: s for s in await parts.store.feed_states()}
+    for feed, floor in (("ttl", 180 * 60), ("cc", 7200)):
+        outcome, state = outcomes[feed], states[feed]
+        assert outcome.status == "ok" and outcome.next_poll_at and state.last_attempt_at
+        assert (outcome.next_poll_at - state.last_attempt_at).total_seconds() >= floor

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -34,6 +35,7 @@ ACCEPT = (
     "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.1"
 )
 MAX_REDIRECTS = 5
+_MAX_AGE = re.compile(r"(?:^|[,\s])max-age\s*=\s*\"?(\d{1,9})", re.IGNORECASE)
 _PERMANENT = frozenset({301, 308})
 
 
@@ -45,11 +47,13 @@ class Fetched:
     etag: str | None
     last_modified: str | None
     moved_to: str | None = None
+    max_age: float | None = None  # Cache-Control: how long the publisher says it is fresh
 
 
 @dataclass(frozen=True)
 class NotModified:
     moved_to: str | None = None
+    max_age: float | None = None
 
 
 @dataclass(frozen=True)
@@ -127,8 +131,9 @@ class Fetcher:
 
     async def _answer(self, response: httpx.Response, hops: list[int]) -> FetchResult:
         moved_to = str(response.url) if hops and _PERMANENT.issuperset(hops) else None
+        max_age = parse_max_age(response.headers.get("cache-control"))
         if response.status_code == 304:
-            return NotModified(moved_to=moved_to)
+            return NotModified(moved_to=moved_to, max_age=max_age)
         if response.status_code != 200:
             return _classify(response)
         content = await self._read(response)
@@ -141,6 +146,7 @@ class Fetcher:
             etag=response.headers.get("etag"),
             last_modified=response.headers.get("last-modified"),
             moved_to=moved_to,
+            max_age=max_age,
         )
 
     async def _read(self, response: httpx.Response) -> bytes | None:
@@ -187,6 +193,12 @@ def _conditional_headers(etag: str | None, last_modified: str | None) -> dict[st
     if last_modified:
         headers["If-Modified-Since"] = last_modified
     return headers
+
+
+def parse_max_age(value: str | None) -> float | None:
+    """``Cache-Control: max-age=N`` as seconds (``s-maxage`` is for shared caches)."""
+    found = _MAX_AGE.search(value or "")
+    return float(found[1]) if found else None
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:

@@ -58,6 +58,7 @@ class ParsedFeed:
 
     title: str
     entries: tuple[Entry, ...]
+    ttl: float | None = None  # RSS <ttl>: minutes the feed may be cached, as seconds
 
 
 def parse_feed(
@@ -74,7 +75,7 @@ def parse_feed(
         raise _not_a_feed(text, url, doc)
     kept = _newest([(raw, _published(raw, now)) for raw in doc.entries], now)
     entries = tuple(_entry(feed_id, raw, url, published) for raw, published in kept)
-    return ParsedFeed(_text(doc.feed, "title"), entries)
+    return ParsedFeed(_text(doc.feed, "title"), entries, _ttl(doc.feed))
 
 
 def _feedparser(prepared: bytes, url: str, content_type: str) -> Any:
@@ -240,3 +241,8 @@ def _date(raw: Any) -> datetime | None:
         return datetime.fromtimestamp(calendar.timegm(parsed), tz=UTC)
     except (OverflowError, ValueError, OSError):
         return None
+
+
+def _ttl(feed: Any) -> float | None:
+    value = str(feed.get("ttl") or "").strip()
+    return float(value) * 60 if value.isdigit() and int(value) > 0 else None
