@@ -19,7 +19,7 @@ from bot.config import Config, default_config_path, load_config
 from bot.console import ConsoleTransport
 from bot.demo.runner import run_demo
 from bot.errors import ConfigError, NewsbotError
-from bot.health import print_feeds
+from bot.health import print_feeds, stored_advice
 from bot.matchcmd import run_match
 from bot.pipeline import PollOutcome
 from bot.service import assemble
@@ -93,6 +93,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     config = _config(args)
     rules = sum(len(w.match) + len(w.exclude) for w in config.watchlists)
     mode = "console mode (no token)" if config.console_mode else "Telegram"
+    for line in asyncio.run(stored_advice(config)):
+        print(f"warning: {line}")
     print(
         f"{config.path}: OK: {len(config.feeds)} feeds, {len(config.watchlists)} "
         f"watchlists, {rules} rules; {mode}"

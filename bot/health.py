@@ -1,14 +1,17 @@
-"""``newsbot feeds``: feed health as a table."""
+"""``newsbot feeds``: feed health as a table; advice for ``newsbot check`` too."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TextIO
 
 from bot.config import Config
 from bot.store.records import FeedState
 from bot.store.store import Store
 
+_ADVERTISES = re.compile(r"HTML page, not a feed; it advertises (.+?): use (?:that|one)")
 _COLUMNS = ("feed", "status", "last poll", "last success", "next poll", "failures", "error")
 
 
@@ -23,7 +26,39 @@ async def print_feeds(config: Config, out: TextIO) -> int:
     now = datetime.now(UTC)
     rows = [_row(states[f.id], f.url, now) for f in config.feeds if f.id in states]
     out.write(_table([_COLUMNS, *rows]))
+    for line in _advice(config, states):
+        out.write(line + "\n")
     return 0
+
+
+async def stored_advice(config: Config) -> list[str]:
+    """What the last polls taught about the configured addresses, if a database exists.
+
+    A missing SQLite file is not created: ``newsbot check`` stays read-only.
+    """
+    path = config.storage.url.partition(":///")[2]
+    if config.storage.url.startswith("sqlite") and not Path(path).is_file():
+        return []
+    store = await Store.open(config.storage.url)
+    try:
+        states = {s.id: s for s in await store.feed_states()}
+    finally:
+        await store.close()
+    return _advice(config, states)
+
+
+def _advice(config: Config, states: dict[str, FeedState]) -> list[str]:
+    """A line per feed whose address should change: HTML pages that advertise a feed."""
+    lines = []
+    for index, feed in enumerate(config.feeds):
+        error = states[feed.id].last_error if feed.id in states else None
+        found = _ADVERTISES.search(error or "")
+        if found:
+            lines.append(
+                f"{config.path.name}: feeds[{index}].url: {feed.url} is an HTML page, not a "
+                f"feed; it advertises {found[1]}: use that address"
+            )
+    return lines
 
 
 def _row(state: FeedState, configured_url: str, now: datetime) -> tuple[str, ...]:

@@ -134,3 +134,28 @@ def test_match_respects_feed_limits_only_for_inputs_from_a_feed(
     assert main(["match", "--config", str(path), "--input", str(entries), "--json"]) == 0
     found = {o["id"]: o["watchlists"] for o in lines(capsys.readouterr().out)}
     assert found == {"a": ["only-a"], "b": [], "none": ["only-a"]}
+
+
+def test_check_and_feeds_name_the_feed_an_html_page_advertises(
+    tmp_path: Path, feed_server: FeedServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    page = (
+        b"<!doctype html><html><head><title>Astana News</title>"
+        b'<link rel="alternate" type="application/rss+xml" href="/feed/"></head>'
+        b"<body>news</body></html>"
+    )
+    feed_server.reply("/news", Reply(200, page, {"Content-Type": "text/html"}))
+    path = write_config(tmp_path, {"astana": feed_server.url("/news")}, {"kz-nuclear": NUCLEAR})
+    assert main(["check", "--config", str(path)]) == 0
+    assert "warning" not in capsys.readouterr().out  # nothing polled yet, nothing to say
+    assert not (tmp_path / "newsbot.db").exists()  # and check created no database
+    main(["poll", "--config", str(path)])
+    capsys.readouterr()
+    advice = (
+        f"config.yaml: feeds[0].url: {feed_server.url('/news')} is an HTML page, not a feed; "
+        f"it advertises {feed_server.url('/feed/')}: use that address"
+    )
+    assert main(["check", "--config", str(path)]) == 0
+    assert f"warning: {advice}" in capsys.readouterr().out
+    assert main(["feeds", "--config", str(path)]) == 0
+    assert advice in capsys.readouterr().out
