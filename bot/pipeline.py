@@ -39,7 +39,7 @@ class PollOutcome:
     feed: str
     status: str  # ok | not_modified | error | skipped
     new_entries: int = 0
-    matches: int = 0
+    matches: int = 0  # new entries matched for delivery (none on a feed's first poll)
     alerts: int = 0
     error: str | None = None
     next_poll_at: datetime | None = None
@@ -159,15 +159,14 @@ class Pipeline:
         except FeedParseError as exc:
             return await self._failed(feed, state, now, str(exc))
         new = await self._new_entries(feed.id, parsed.entries)
-        audience = await self._audience()
-        rules = await self._rules(audience)
-        hits = await asyncio.to_thread(_match_all, rules.matcher, new)
-        due = state.initialized or self._alert_on_first_poll
-        alerts = (
-            self._alerts(feed.title or parsed.title or feed.id, hits, audience, rules.titles)
-            if due
-            else []
-        )
+        alerts: list[tuple[Alert, str]] = []
+        hits: list[tuple[Entry, list[Hit]]] = []
+        if state.initialized or self._alert_on_first_poll:  # else: recorded, not matched
+            audience = await self._audience()
+            rules = await self._rules(audience)
+            hits = await asyncio.to_thread(_match_all, rules.matcher, new)
+            title = feed.title or parsed.title or feed.id
+            alerts = self._alerts(title, hits, audience, rules.titles)
         self._ttl[feed.id] = parsed.ttl
         change = await self._change(
             feed,

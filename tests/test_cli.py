@@ -33,7 +33,7 @@ def test_poll_json_reports_each_feed(
 ) -> None:
     assert main(["poll", "--config", str(config), "--json"]) == 0
     assert lines(capsys.readouterr().out) == [
-        {"feed": "a", "status": "ok", "new_entries": 2, "matches": 2},
+        {"feed": "a", "status": "ok", "new_entries": 2, "matches": 0},  # recorded, not alerted
         {
             "feed": "broken",
             "status": "error",
@@ -43,9 +43,10 @@ def test_poll_json_reports_each_feed(
         },
     ]
     feed_server.publish("/a.xml", "Weather", "https://news.example/3")
+    feed_server.publish("/a.xml", "Росатом строит АЭС", "https://news.example/4")
     assert main(["poll", "--config", str(config), "--json"]) == 0
     first, _ = lines(capsys.readouterr().out)
-    assert first == {"feed": "a", "status": "ok", "new_entries": 1, "matches": 0}
+    assert first == {"feed": "a", "status": "ok", "new_entries": 2, "matches": 1}
     assert main(["poll", "--config", str(config), "--json"]) == 0
     assert lines(capsys.readouterr().out)[0]["status"] == "not_modified"
 

@@ -73,8 +73,12 @@ async def bench(
             transport = CountingTransport()
             config = load_config(path, env={})
             parts = await stack.enter_async_context(
-                assemble(
-                    config, ConsoleTransport(), console=True, client=make_client(TIMEOUT, transport)
+                assemble(  # entries are matched on the first poll, to see their text arrived
+                    config,
+                    ConsoleTransport(),
+                    console=True,
+                    client=make_client(TIMEOUT, transport),
+                    alert_on_first_poll=True,
                 )
             )
             await asyncio.gather(

@@ -46,7 +46,7 @@ async def pending(parts: Parts) -> list[tuple[int, str]]:
 async def test_first_poll_records_without_alerting(parts: Parts) -> None:
     outcomes = await parts.pipeline.poll_all()
     assert [o.as_json() for o in outcomes] == [
-        {"feed": "a", "status": "ok", "new_entries": 1, "matches": 1},
+        {"feed": "a", "status": "ok", "new_entries": 1, "matches": 0},
         {"feed": "b", "status": "ok", "new_entries": 1, "matches": 0},
     ]
     assert await pending(parts) == []
