@@ -57,6 +57,7 @@ async def assemble(
         config.polling.timeout, max_connections=config.polling.concurrency
     )
     parsers = Parsers(config.polling.parse_workers)
+    parsers.warm()
     try:
         await store.sync_feeds((f.id, f.url, f.title) for f in config.feeds)
         sender = Sender(store, transport, config.delivery.max_age)

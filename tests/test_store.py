@@ -9,6 +9,7 @@ from alembic.config import Config as AlembicConfig
 from alembic.script import ScriptDirectory
 
 from bot.store.engine import HEAD, MIGRATIONS
+from bot.store.schema import metadata
 from bot.store.store import Store
 
 
@@ -48,3 +49,24 @@ async def test_an_older_database_is_upgraded_and_keeps_its_rows(tmp_path: Path) 
         await store.close()
     with sqlite3.connect(path) as db:
         assert db.execute("SELECT version_num FROM alembic_version").fetchone()[0] == HEAD
+
+
+async def test_a_new_database_has_exactly_the_migrated_schema(tmp_path: Path) -> None:
+    from alembic import command
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlalchemy import create_engine
+
+    migrated = tmp_path / "migrated.db"
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with create_engine(f"sqlite:///{migrated}").begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "head")
+    store = await Store.open(f"sqlite:///{tmp_path / 'fresh.db'}")  # created in one step
+    await store.close()
+    for path in (migrated, tmp_path / "fresh.db"):
+        engine = create_engine(f"sqlite:///{path}")
+        with engine.connect() as conn:
+            assert compare_metadata(MigrationContext.configure(conn), metadata) == [], path
+        engine.dispose()

@@ -40,6 +40,13 @@ class Parsers:
             self._pool = None
             raise FeedParseError("the parser crashed on this feed") from exc
 
+    def warm(self) -> None:
+        """Start the workers now, so their start-up overlaps the first fetches."""
+        if self._workers > 0:
+            pool = self._started()
+            for _ in range(self._workers):
+                pool.submit(_ready)
+
     def _started(self) -> ProcessPoolExecutor:
         if self._pool is None:
             # spawn, not fork: this process runs threads (database, resolver) by now
@@ -52,3 +59,8 @@ class Parsers:
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
+
+
+def _ready() -> bool:
+    """Run in a new worker: importing this module has loaded the parser."""
+    return True
