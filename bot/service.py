@@ -53,9 +53,7 @@ async def assemble(
     instead of the chats subscribed in Telegram.
     """
     store = await Store.open(config.storage.url)
-    client = client or make_client(
-        config.polling.timeout, max_connections=config.polling.concurrency
-    )
+    client = client or make_client(config.polling.timeout)
     parsers = Parsers(config.polling.parse_workers)
     parsers.warm()
     try:

@@ -77,14 +77,19 @@ FetchResult = Fetched | NotModified | Gone | RateLimited | Failed
 
 
 def make_client(
-    timeout: float, transport: httpx.AsyncBaseTransport | None = None, max_connections: int = 100
+    timeout: float, transport: httpx.AsyncBaseTransport | None = None, keep_alive: int = 100
 ) -> httpx.AsyncClient:
-    """The one shared HTTP client for all feeds (the :class:`Fetcher` follows redirects)."""
+    """The one shared HTTP client for all feeds (the :class:`Fetcher` follows redirects).
+
+    How many fetches run at once is the pipeline's business (``polling.concurrency`` and
+    ``per_host``); the client only keeps up to ``keep_alive`` idle connections, so a
+    cycle over many hosts reuses them instead of opening one per feed.
+    """
     return httpx.AsyncClient(
         headers={"User-Agent": USER_AGENT, "Accept": ACCEPT},
         follow_redirects=False,
         timeout=httpx.Timeout(timeout),
-        limits=httpx.Limits(max_connections=max_connections),
+        limits=httpx.Limits(max_connections=None, max_keepalive_connections=keep_alive),
         transport=transport,
     )
 

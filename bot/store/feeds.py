@@ -19,20 +19,17 @@ class FeedQueries(Queries):
         """Make sure every (id, url, title) from config has a row; a changed url resets."""
         async with self.writing() as conn:
             known = {r.id: r.config_url for r in await conn.execute(select(t.feeds))}
-            for feed_id, url, title in configured:
-                if feed_id not in known:
-                    await conn.execute(
-                        insert(t.feeds).values(
-                            id=feed_id,
-                            config_url=url,
-                            url=url,
-                            title=title,
-                            initialized=False,
-                            status="active",
-                            failures=0,
-                        )
-                    )
-                elif known[feed_id] != url:
+            wanted = list(configured)
+            new = [
+                {"id": feed_id, "config_url": url, "url": url, "title": title}
+                for feed_id, url, title in wanted
+                if feed_id not in known
+            ]
+            if new:
+                fresh = {"initialized": False, "status": "active", "failures": 0}
+                await conn.execute(insert(t.feeds), [{**row, **fresh} for row in new])
+            for feed_id, url, _ in wanted:
+                if feed_id in known and known[feed_id] != url:
                     await conn.execute(
                         update(t.feeds)
                         .where(t.feeds.c.id == feed_id)
