@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
+import time
+from concurrent.futures import CancelledError
 from pathlib import Path
 
 import pytest
@@ -55,3 +58,16 @@ async def test_a_dead_worker_costs_one_feed_then_parsing_goes_on() -> None:
     finally:
         parsers.close()
     assert len(again.entries) > 5
+
+
+async def test_close_does_not_wait_for_a_long_parse() -> None:
+    parsers = Parsers(workers=1)
+    # element-dense: about 10 s of feedparser's time, and no entries to trim it by
+    huge = b"<rss><channel>" + b"<x/>" * 300_000 + b"</channel></rss>"
+    task = asyncio.ensure_future(parsers.parse("big", huge, URL, ""))
+    await asyncio.sleep(1.0)  # the worker is busy with it now
+    began = time.monotonic()
+    parsers.close()
+    with pytest.raises((FeedParseError, asyncio.CancelledError, CancelledError)):
+        await task
+    assert time.monotonic() - began < 2

@@ -55,10 +55,18 @@ class Parsers:
         return self._pool
 
     def close(self) -> None:
-        """Stop the workers; a parse still running is abandoned."""
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = None
+        """Stop the workers at once; a parse still running is abandoned.
+
+        Workers hold no state, so they are terminated rather than waited for: a long parse
+        must not hold up a graceful stop (the executor would join them at exit).
+        """
+        if self._pool is None:
+            return
+        processes = list(getattr(self._pool, "_processes", {}).values())
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.terminate()
+        self._pool = None
 
 
 def _ready() -> bool:
