@@ -140,6 +140,7 @@ class Config:
     delivery: DeliveryConfig
     feeds: tuple[FeedConfig, ...]
     watchlists: tuple[Watchlist, ...]
+    watchlists_dir: Path | None = None  # where the watchlists were read from
 
     @property
     def console_mode(self) -> bool:
@@ -179,6 +180,7 @@ def load_config(path: Path, env: dict[str, str] | None = None) -> Config:
         parsed.delivery,
         parsed.feeds,
         tuple(watchlists),
+        folder,
     )
 
 

@@ -9,16 +9,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
 from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
-from bot.config import Config
+from bot.config import Config, Watchlist
 from bot.console import CONSOLE_CHAT, ConsoleTransport
 from bot.errors import NewsbotError
+from bot.reload import WatchlistReloader
 from bot.scheduler import PollScheduler
-from bot.service import assemble
+from bot.service import Parts, assemble
 from bot.telegram.commands import Commands
 from bot.telegram.gate import Gate
 from bot.telegram.personal import PersonalCommands
@@ -58,6 +59,7 @@ async def run_service(config: Config, stop: asyncio.Event) -> None:
 async def _run(config: Config, stop: asyncio.Event, app: Application | None) -> None:  # type: ignore[type-arg]
     transport = TelegramTransport(app.bot) if app else ConsoleTransport()
     async with assemble(config, transport, console=app is None) as parts:
+        commands: Commands | None = None
         if app is not None:
             gate = Gate(parts.store, config.telegram.admins)
             commands = Commands(parts.store, config.watchlists, gate)
@@ -69,6 +71,7 @@ async def _run(config: Config, stop: asyncio.Event, app: Application | None) -> 
         scheduler = PollScheduler(parts.pipeline, parts.store, config.feeds)
         await scheduler.start()
         delivery = asyncio.create_task(parts.sender.run(stop))
+        reloading = asyncio.create_task(_reloader(config, parts, commands).run(stop))
         log.info(
             "newsbot running: %d feeds, %d watchlists", len(config.feeds), len(config.watchlists)
         )
@@ -76,8 +79,19 @@ async def _run(config: Config, stop: asyncio.Event, app: Application | None) -> 
         log.info("stopping")
         await scheduler.stop(STOP_GRACE)
         await _finish(delivery)
+        await _finish(reloading)
         if app is not None and app.updater is not None:
             await app.updater.stop()
+
+
+def _reloader(config: Config, parts: Parts, commands: Commands | None) -> WatchlistReloader:
+    async def apply(watchlists: Sequence[Watchlist]) -> None:
+        await parts.rulebook.replace_watchlists(watchlists)
+        if commands is not None:
+            commands.set_watchlists(watchlists)
+
+    folder = config.watchlists_dir or config.path.parent / "watchlists"
+    return WatchlistReloader(folder, {f.id for f in config.feeds}, apply)
 
 
 async def _start_updates(app: Application) -> None:  # type: ignore[type-arg]

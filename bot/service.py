@@ -32,11 +32,12 @@ class Parts:
     client: httpx.AsyncClient
     pipeline: Pipeline
     sender: Sender
+    rulebook: RuleBook
 
 
-def console_audience(config: Config) -> Audience:
+def console_audience(names: list[str]) -> Audience:
     """Console mode: one pseudo-chat subscribed to every watchlist."""
-    return Audience({w.name: frozenset({CONSOLE_CHAT}) for w in config.watchlists}, ())
+    return Audience({name: frozenset({CONSOLE_CHAT}) for name in names}, ())
 
 
 @contextlib.asynccontextmanager
@@ -59,10 +60,10 @@ async def assemble(
     try:
         await store.sync_feeds((f.id, f.url, f.title) for f in config.feeds)
         sender = Sender(store, transport, config.delivery.max_age)
-        fixed = console_audience(config)
+        rulebook = RuleBook(config.watchlists)
 
         async def audience() -> Audience:
-            return fixed if console else await store.audience()
+            return console_audience(rulebook.names) if console else await store.audience()
 
         fetcher = Fetcher(client, config.polling.timeout, config.polling.max_bytes)
         admins = (CONSOLE_CHAT,) if console else tuple(config.telegram.admins)
@@ -72,12 +73,12 @@ async def assemble(
             store,
             fetcher,
             parsers,
-            RuleBook(config.watchlists),
+            rulebook,
             audience,
             alert_on_first_poll=alert_on_first_poll,
             hooks=hooks,
         )
-        yield Parts(config, store, client, pipeline, sender)
+        yield Parts(config, store, client, pipeline, sender, rulebook)
     finally:
         parsers.close()
         await client.aclose()

@@ -48,6 +48,10 @@ class Commands:
         self._lists = {w.name: w for w in watchlists}
         self._gate = gate
 
+    def set_watchlists(self, watchlists: Sequence[Watchlist]) -> None:
+        """Offer edited watchlists from now on (subscriptions are kept by name)."""
+        self._lists = {w.name: w for w in watchlists}
+
     def install(self, app: Application) -> None:  # type: ignore[type-arg]
         updates = filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST
         for name, handler in (
