@@ -70,3 +70,28 @@ async def test_a_new_database_has_exactly_the_migrated_schema(tmp_path: Path) ->
         with engine.connect() as conn:
             assert compare_metadata(MigrationContext.configure(conn), metadata) == [], path
         engine.dispose()
+
+
+async def test_concurrent_feed_updates_share_transactions(tmp_path: Path) -> None:
+    import asyncio
+    from datetime import UTC, datetime
+
+    from sqlalchemy import event
+
+    from bot.store.records import FeedUpdate
+
+    store = await Store.open(f"sqlite:///{tmp_path / 'newsbot.db'}")
+    try:
+        ids = [f"f{n}" for n in range(50)]
+        await store.sync_feeds([(i, f"https://x.example/{i}", None) for i in ids])
+        commits: list[int] = []
+        event.listen(store.engine.sync_engine, "commit", lambda conn: commits.append(1))
+        now = datetime.now(UTC)
+        await asyncio.gather(
+            *(store.record_attempt(i, FeedUpdate(now, None, ok=False, error=i)) for i in ids)
+        )
+        states = {s.id: s for s in await store.feed_states()}
+    finally:
+        await store.close()
+    assert all(states[i].last_error == i and states[i].failures == 1 for i in ids)
+    assert 1 <= len(commits) <= 3  # 50 updates, a few transactions

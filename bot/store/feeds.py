@@ -106,8 +106,11 @@ class FeedQueries(Queries):
 
     async def record_attempt(self, feed_id: str, change: FeedUpdate) -> None:
         """A poll that brought no entries: only the feed's state changes."""
-        async with self.writing() as conn:
+
+        async def write(conn: AsyncConnection) -> None:
             await _apply_feed_update(conn, feed_id, change, initialized=None)
+
+        await self.in_shared_transaction(write)
 
 
 async def _insert_entries(
