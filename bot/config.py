@@ -231,6 +231,11 @@ def _load_watchlist(file: Path, feed_ids: set[str]) -> Watchlist:
     unknown = sorted(set(parsed.feeds or ()) - feed_ids)
     if unknown:
         problems.append(f"{label}: feeds: unknown feed id(s) {', '.join(unknown)}")
+    if parsed.name is None and not re.match(_FEED_ID, file.stem):
+        problems.append(
+            f"{label}: name: the file name {file.stem!r} is not a usable watchlist name "
+            "(lower-case letters, digits and '-', at most 60): rename the file or set name:"
+        )
     if problems:
         raise ConfigError(problems)
     name = parsed.name or file.stem

@@ -118,8 +118,22 @@ class Pipeline:
         if state.status == "gone":
             return PollOutcome(feed.id, "skipped", error="the feed is gone (HTTP 410)")
         now = datetime.now(UTC)
-        result = await self._fetch(state)
-        return await self._handle(feed, state, result, now)
+        try:
+            return await self._handle(feed, state, await self._fetch(state), now)
+        except Exception as exc:  # a fault of ours or the database: this feed only
+            log.exception("poll of %s failed", feed.id)
+            return await self._crashed(feed, state, now, exc)
+
+    async def _crashed(
+        self, feed: FeedConfig, state: FeedState, now: datetime, exc: Exception
+    ) -> PollOutcome:
+        """Record an unexpected failure like any other, so health and back-off apply."""
+        error = f"internal error: {type(exc).__name__}: {exc}"[:500]
+        try:
+            return await self._failed(feed, state, now, error)
+        except Exception:  # the store itself is failing: report, and let the caller retry
+            log.exception("could not record the failure of %s", feed.id)
+            return PollOutcome(feed.id, "error", error=error)
 
     async def _fetch(self, state: FeedState) -> FetchResult:
         host = urlsplit(state.url).hostname or ""

@@ -16,7 +16,7 @@ from bot.runner import build_application
 from bot.store.records import FeedState
 from bot.store.store import Store
 from bot.telegram.commands import Commands
-from bot.telegram.gate import Gate
+from bot.telegram.gate import Gate, fit
 from bot.telegram.personal import MAX_RULES_PER_CHAT, PersonalCommands, render_status
 
 ALICE, IVAN, CAROL, GROUP, CHANNEL, ADMIN = 100, 200, 300, -700, -1009, 999
@@ -206,3 +206,19 @@ def test_status_lists_unhealthy_feeds_escaped() -> None:
     assert plain.splitlines()[0] == "2 of 3 feeds need attention"
     assert "bad 3× · 30 h" in plain and "HTTP 500 <oops> & co" in plain
     assert "old gone (410)" in plain and "ok" not in plain.split("\n", 1)[1]
+
+
+def test_long_replies_are_cut_at_a_whole_line() -> None:
+    lines = [f"<b>feed-{n}</b> <i>{'x' * 200}</i>" for n in range(100)]
+    html = fit("\n".join(lines))
+    plain, _ = parse_html(html)  # still valid: every kept line is balanced
+    assert len(html) <= 4096 and html.endswith("\n…")
+    assert plain.count("feed-") == len(html.split("\n")) - 1
+
+
+async def test_a_removed_watchlist_can_still_be_unsubscribed(
+    store: Store, bot_api: FakeBotAPI
+) -> None:
+    await store.subscribe(ALICE, ["retired-list"])
+    assert "Unsubscribed: retired-list" in await say(bot_api, ALICE, ALICE, "/unsub all", 1)
+    assert await store.subscriptions(ALICE) == []

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.config import load_config, parse_duration, parse_size
+from bot.config import load_config, load_watchlists, parse_duration, parse_size
 from bot.errors import ConfigError
 
 ROOT = Path(__file__).parent.parent
@@ -414,3 +414,14 @@ def test_check_on_a_missing_file_exits_1(
 ) -> None:
     assert main(["check", "--config", str(tmp_path / "absent.yaml")]) == 1
     assert "absent.yaml: cannot read" in capsys.readouterr().err
+
+
+def test_a_file_name_that_cannot_be_a_watchlist_name_is_an_error(tmp_path: Path) -> None:
+    lists = tmp_path / "watchlists"
+    lists.mkdir()
+    (lists / "Ядерная энергетика.yaml").write_text("match: [Rosatom]\n", encoding="utf-8")
+    (lists / "Named Fine.yaml").write_text("name: named-fine\nmatch: [CSTO]\n", encoding="utf-8")
+    found, problems = load_watchlists(lists, set())
+    assert [w.name for w in found] == ["named-fine"]
+    [problem] = problems
+    assert problem.startswith("watchlists/Ядерная энергетика.yaml: name: the file name")

@@ -119,3 +119,12 @@ def test_entry_key_without_guid_or_link_is_a_stable_hash() -> None:
     assert entry_key(None, None, "Other title", "The contract was signed.") != key
     # the separator keeps title and content apart
     assert entry_key(None, None, "ab", "c") != entry_key(None, None, "a", "bc")
+
+
+def test_very_long_keys_are_bounded_and_still_distinct() -> None:
+    long_a = "https://news.example/" + "a" * 5000
+    long_b = "https://news.example/" + "a" * 4999 + "b"
+    key_a, key_b = entry_key(None, long_a, "t", "c"), entry_key(None, long_b, "t", "c")
+    assert len(key_a) <= 512 and len(key_b) <= 512
+    assert key_a != key_b
+    assert entry_key("g" * 3000, None, "t", "c") == entry_key("g" * 3000, None, "x", "y")

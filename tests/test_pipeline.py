@@ -195,3 +195,24 @@ async def test_publishers_freshness_hints_delay_the_next_poll(
         outcome, state = outcomes[feed], states[feed]
         assert outcome.status == "ok" and outcome.next_poll_at and state.last_attempt_at
         assert (outcome.next_poll_at - state.last_attempt_at).total_seconds() >= floor
+
+
+async def test_an_unexpected_error_is_that_feeds_failure_only(
+    parts: Parts, feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await parts.pipeline.poll_all()
+    feed_server.publish("/a.xml", "Rosatom again", "https://news.example/again")
+    feed_server.publish("/b.xml", "CSTO again", "https://news.example/csto-again")
+    real = parts.store.commit_poll
+
+    async def broken(feed_id: str, *args: object) -> int:
+        if feed_id == "a":
+            raise RuntimeError("disk full")
+        return await real(feed_id, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(parts.store, "commit_poll", broken)
+    a, b = await parts.pipeline.poll_all()
+    assert a.status == "error" and a.error == "internal error: RuntimeError: disk full"
+    assert (b.status, b.alerts) == ("ok", 1)
+    state = await parts.store.feed_state("a")
+    assert state is not None and state.failures == 1 and state.next_poll_at is not None

@@ -141,3 +141,17 @@ async def test_alerts_survive_a_restart(tmp_path: Path, feed_server: FeedServer)
         assert await parts.sender.drain() == 1
         assert await parts.sender.drain() == 0
     assert "Rosatom news before the crash" in out.getvalue()
+
+
+async def test_migration_onto_a_chat_with_the_same_rows_keeps_one_of_each(
+    world: tuple[Parts, Sender], feed_server: FeedServer, bot_api: FakeBotAPI
+) -> None:
+    parts, sender = world
+    bot_api.migrate(GROUP, SUPERGROUP)
+    await parts.store.upsert_chat(SUPERGROUP, "supergroup", "Desk")
+    await parts.store.subscribe(SUPERGROUP, ["kz-nuclear"])  # an admin was quick
+    await publish(parts, feed_server, "Rosatom for both ids")  # queued for -500 and -100500
+    await sender.drain()
+    assert len(bot_api.sent(SUPERGROUP)) == 1
+    assert await parts.store.subscriptions(SUPERGROUP) == ["kz-nuclear"]
+    assert await parts.store.due(utcnow() + timedelta(days=1)) == []

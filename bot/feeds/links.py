@@ -64,11 +64,26 @@ def _is_tracking(name: str) -> bool:
     return lowered in _TRACKING or lowered.startswith(_TRACKING_PREFIXES)
 
 
+MAX_KEY = 512
+
+
+def bounded(key: str) -> str:
+    """``key``, or for a very long one its start and a hash of the whole.
+
+    Keys are indexed, and a database index entry has a size limit (PostgreSQL's is about
+    2.7 KB): a hostile feed's 10 KB guid must not stop the feed.
+    """
+    if len(key) <= MAX_KEY:
+        return key
+    digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"{key[: MAX_KEY - 72]}#sha256:{digest}"
+
+
 def entry_key(guid: str | None, link: str | None, title: str, content: str) -> str:
     """Identity within a feed: the guid, else the normalized link, else a content hash."""
     if guid and guid.strip():
-        return guid.strip()
+        return bounded(guid.strip())
     if link and link.strip():
-        return normalize_link(link)
+        return bounded(normalize_link(link))
     digest = hashlib.sha256(f"{title}\x00{content}".encode()).hexdigest()
     return f"sha256:{digest[:32]}"

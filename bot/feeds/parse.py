@@ -35,7 +35,7 @@ import feedparser
 from bot.errors import FeedParseError, NotAFeed
 from bot.feeds.charset import decode_feed
 from bot.feeds.discover import SCAN_BYTES, feed_links
-from bot.feeds.links import entry_key, normalize_link
+from bot.feeds.links import bounded, entry_key, normalize_link
 from bot.matching import html_to_text
 from bot.models import Entry
 
@@ -188,7 +188,7 @@ def _entry(feed_id: str, raw: Any, base_url: str, published: datetime | None) ->
     content = _content(raw)
     link = urljoin(base_url, raw.get("link") or "") if raw.get("link") else ""
     key = entry_key(raw.get("id"), link, title, content or summary)
-    story = normalize_link(link) if link else f"{feed_id}:{key}"  # a guid is unique per feed only
+    story = bounded(normalize_link(link) if link else f"{feed_id}:{key}")  # guids: per feed
     return Entry(
         feed_id=feed_id,
         key=key,

@@ -31,13 +31,13 @@ class Parsers:
         if self._workers <= 0:
             return await asyncio.to_thread(parse_feed, feed_id, content, url, content_type)
         loop = asyncio.get_running_loop()
+        pool = self._started()
         try:
-            return await loop.run_in_executor(
-                self._started(), parse_feed, feed_id, content, url, content_type
-            )
+            return await loop.run_in_executor(pool, parse_feed, feed_id, content, url, content_type)
         except BrokenProcessPool as exc:
             log.error("a parser process died on feed %s; starting new ones", feed_id)
-            self._pool = None
+            if self._pool is pool:  # not one that a parse started since
+                self._pool = None
             raise FeedParseError("the parser crashed on this feed") from exc
 
     def warm(self) -> None:

@@ -6,6 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from sqlalchemy import delete, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.store import schema as t
 from bot.store.base import Queries, _inserted_id, utcnow
@@ -133,6 +134,7 @@ class ChatQueries(Queries):
                         created_at=old.created_at,
                     )
                 )
+            await _drop_what_new_has(conn, old_id, new_id)
             for table in (t.subscriptions, t.rules, t.outbox):
                 await conn.execute(
                     update(table).where(table.c.chat_id == old_id).values(chat_id=new_id)
@@ -142,3 +144,14 @@ class ChatQueries(Queries):
                 .where(t.chats.c.id == old_id)
                 .values(active=False, inactive_reason=f"migrated to {new_id}")
             )
+
+
+async def _drop_what_new_has(conn: AsyncConnection, old_id: int, new_id: int) -> None:
+    """Before moving: what the new chat already has (a /sub there, a story queued there)
+    would break the unique keys, and is not needed twice."""
+    subs = t.subscriptions
+    have = select(subs.c.watchlist).where(subs.c.chat_id == new_id)
+    await conn.execute(delete(subs).where(subs.c.chat_id == old_id, subs.c.watchlist.in_(have)))
+    box = t.outbox
+    queued = select(box.c.story).where(box.c.chat_id == new_id)
+    await conn.execute(delete(box).where(box.c.chat_id == old_id, box.c.story.in_(queued)))

@@ -166,8 +166,10 @@ class Commands:
         await reply(update, await self._apply(chat_id, names, subscribe, lang))
 
     async def _apply(self, chat_id: int, names: list[str], subscribe: bool, lang: str) -> str:
-        unknown = [n for n in names if n not in self._lists]
-        known = [n for n in names if n in self._lists]
+        # a watchlist removed from the config can still be unsubscribed from
+        held = set() if subscribe else set(await self._store.subscriptions(chat_id))
+        unknown = [n for n in names if n not in self._lists and n not in held]
+        known = [n for n in names if n in self._lists or n in held]
         lines = []
         if subscribe:
             done = await self._store.subscribe(chat_id, known)
@@ -177,7 +179,8 @@ class Commands:
             lines += self._report("unsubscribed", "not_subscribed", known, done, lang)
         if unknown:
             names_known = ", ".join(f"<code>{escape(n)}</code>" for n in self._lists)
-            lines.append(text("unknown", lang).format(escape(", ".join(unknown)), names_known))
+            asked = ", ".join(unknown)[:200]
+            lines.append(text("unknown", lang).format(escape(asked), names_known))
         return "\n".join(lines)
 
     def _report(

@@ -13,11 +13,13 @@ from telegram.constants import ChatMemberStatus, ParseMode
 from telegram.error import TelegramError
 
 from bot.store.store import Store
+from bot.telegram.render import MAX_MESSAGE
 from bot.telegram.texts import language
 
 log = logging.getLogger(__name__)
 _ADMIN = {ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER}
 _GROUPS = {Chat.GROUP, Chat.SUPERGROUP}
+_MORE = "\n…"
 
 
 class Gate:
@@ -47,6 +49,9 @@ class Gate:
         user = update.effective_user
         if chat.type not in _GROUPS:
             return True  # a private chat's owner, or a channel post (only admins can post)
+        message = update.effective_message
+        if message and message.sender_chat and message.sender_chat.id == chat.id:
+            return True  # an anonymous administrator, writing as the group itself
         if user is None:
             return False
         if user.id in self.admins:
@@ -60,13 +65,31 @@ class Gate:
 
 
 async def reply(update: Update, html: str, markup: InlineKeyboardMarkup | None = None) -> None:
-    """Answer in the update's chat, HTML, without link previews."""
+    """Answer in the update's chat, HTML, without link previews, cut to Telegram's limit."""
     await chat_of(update).send_message(
-        html,
+        fit(html),
         parse_mode=ParseMode.HTML,
         reply_markup=markup,
         link_preview_options=LinkPreviewOptions(is_disabled=True),
     )
+
+
+def fit(html: str, limit: int = MAX_MESSAGE) -> str:
+    """``html`` cut after its last whole line that fits, so that every tag stays closed.
+
+    Replies are built line by line, each line balanced; a list that outgrows one message
+    (many failing feeds, fifty long rules) ends with a note instead of being refused.
+    """
+    if len(html) <= limit:
+        return html
+    kept: list[str] = []
+    size = len(_MORE)
+    for line in html.split("\n"):
+        if size + len(line) + 1 > limit:
+            break
+        kept.append(line)
+        size += len(line) + 1
+    return "\n".join(kept) + _MORE
 
 
 def chat_of(update: Update) -> Chat:

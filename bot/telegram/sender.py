@@ -68,13 +68,19 @@ class Sender:
         self._max_age = timedelta(seconds=max_age)
         self._idle = idle
         self._wakeup = asyncio.Event()
+        self._stop: asyncio.Event | None = None
         self._chats = asyncio.Semaphore(CONCURRENT_CHATS)
+
+    @property
+    def _stopping(self) -> bool:
+        return self._stop is not None and self._stop.is_set()
 
     def wake(self) -> None:
         self._wakeup.set()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Drain until ``stop`` is set; a failing round is logged, never fatal."""
+        self._stop = stop
         while not stop.is_set():
             self._wakeup.clear()
             try:
@@ -98,11 +104,21 @@ class Sender:
             by_chat: dict[int, list[OutboxRow]] = {}
             for row in rows:
                 by_chat.setdefault(row.chat_id, []).append(row)
-            counts = await asyncio.gather(*(self._send_chat(r) for r in by_chat.values()))
+            results = await asyncio.gather(
+                *(self._send_chat(r) for r in by_chat.values()), return_exceptions=True
+            )
+            counts = [r if isinstance(r, int) else self._failed_round(r) for r in results]
             total += sum(counts)
             if sum(counts) == 0 and not await self._progressed(rows):
                 break
         return total
+
+    def _failed_round(self, error: BaseException) -> int:
+        """One chat's round failed (the others finished): log it, try again next round."""
+        if not isinstance(error, Exception):
+            raise error
+        log.error("delivery to one chat failed; retrying", exc_info=error)
+        return 0
 
     async def _progressed(self, rows: Sequence[OutboxRow]) -> bool:
         """Whether the last round changed anything (else it would loop forever)."""
@@ -119,12 +135,15 @@ class Sender:
             if stale:
                 summary = render_summary([(r.title, r.link) for r in stale], _span(self._max_age))
                 result = await self._transport.send(stale[0].chat_id, summary)
-                if not await self._settle(stale, result):
+                if not await asyncio.shield(self._settle(stale, result)):
                     return 0
                 sent += isinstance(result, Sent)
             for row in fresh:
+                if self._stopping:
+                    break  # the rest waits in the outbox for the next start
                 result = await self._transport.send(row.chat_id, row.text)
-                if not await self._settle([row], result):
+                # recorded even if a stop cancels us now: a sent alert is never resent
+                if not await asyncio.shield(self._settle([row], result)):
                     break
                 sent += isinstance(result, Sent)
         return sent
