@@ -13,9 +13,12 @@ import logging
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from typing import TYPE_CHECKING
 
 from bot.errors import FeedParseError
-from bot.feeds.parse import ParsedFeed, parse_feed
+
+if TYPE_CHECKING:
+    from bot.feeds.parse import ParsedFeed
 
 log = logging.getLogger(__name__)
 
@@ -29,11 +32,11 @@ class Parsers:
 
     async def parse(self, feed_id: str, content: bytes, url: str, content_type: str) -> ParsedFeed:
         if self._workers <= 0:
-            return await asyncio.to_thread(parse_feed, feed_id, content, url, content_type)
+            return await asyncio.to_thread(_parse, feed_id, content, url, content_type)
         loop = asyncio.get_running_loop()
         pool = self._started()
         try:
-            return await loop.run_in_executor(pool, parse_feed, feed_id, content, url, content_type)
+            return await loop.run_in_executor(pool, _parse, feed_id, content, url, content_type)
         except BrokenProcessPool as exc:
             log.error("a parser process died on feed %s; starting new ones", feed_id)
             if self._pool is pool:  # not one that a parse started since
@@ -69,6 +72,16 @@ class Parsers:
         self._pool = None
 
 
+def _parse(feed_id: str, content: bytes, url: str, content_type: str) -> ParsedFeed:
+    # Imported where it runs: with worker processes, the main process never loads
+    # feedparser, and starts faster.
+    from bot.feeds.parse import parse_feed
+
+    return parse_feed(feed_id, content, url, content_type)
+
+
 def _ready() -> bool:
-    """Run in a new worker: importing this module has loaded the parser."""
+    """Run in a new worker: load the parser before the first feed arrives."""
+    import bot.feeds.parse  # noqa: F401
+
     return True
