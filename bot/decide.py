@@ -30,17 +30,31 @@ class _Pending:
     spans: set[Span]
 
 
-def decide(
-    entry: Entry, hits: Sequence[Hit], audience: Audience, titles: Mapping[str, str]
-) -> list[Alert]:
-    """The alerts for one entry: which chats hear of it, and why.
+class Listeners:
+    """Who hears of a rule set's match, indexed once for a batch of entries."""
 
-    ``titles`` maps watchlist names to their display titles.
-    """
-    rule_chats = {rule_key(r.id): (r.chat_id, r.query) for r in audience.rules}
+    def __init__(self, audience: Audience, titles: Mapping[str, str]) -> None:
+        self._subscribers = audience.subscribers
+        self._titles = titles
+        self._rules = {rule_key(r.id): (r.chat_id, r.query) for r in audience.rules}
+
+    def of(self, key: str) -> list[tuple[int, str]]:
+        """(chat, reason) for every chat listening to rule set ``key``."""
+        if key.startswith(WATCHLIST_PREFIX):
+            name = key.removeprefix(WATCHLIST_PREFIX)
+            title = self._titles.get(name, name)
+            return [(chat, title) for chat in self._subscribers.get(name, ())]
+        if key in self._rules:
+            chat_id, query = self._rules[key]
+            return [(chat_id, f"“{query}”")]
+        return []
+
+
+def decide(entry: Entry, hits: Sequence[Hit], listeners: Listeners) -> list[Alert]:
+    """The alerts for one entry: which chats hear of it, and why."""
     by_chat: dict[int, _Pending] = {}
     for hit in hits:
-        for chat_id, reason in _listeners(hit.key, audience, rule_chats, titles):
+        for chat_id, reason in listeners.of(hit.key):
             pending = by_chat.setdefault(chat_id, _Pending([], set()))
             if reason not in pending.reasons:
                 pending.reasons.append(reason)
@@ -49,21 +63,6 @@ def decide(
         Alert(chat_id, entry, tuple(p.reasons), _ordered(p.spans))
         for chat_id, p in sorted(by_chat.items())
     ]
-
-
-def _listeners(
-    key: str,
-    audience: Audience,
-    rule_chats: Mapping[str, tuple[int, str]],
-    titles: Mapping[str, str],
-) -> list[tuple[int, str]]:
-    if key.startswith(WATCHLIST_PREFIX):
-        name = key.removeprefix(WATCHLIST_PREFIX)
-        return [(c, titles.get(name, name)) for c in audience.subscribers.get(name, ())]
-    if key in rule_chats:
-        chat_id, query = rule_chats[key]
-        return [(chat_id, f"“{query}”")]
-    return []
 
 
 def _ordered(spans: set[Span]) -> tuple[Span, ...]:

@@ -2,27 +2,21 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
 from bot.config import Config
+from bot.feeds.discover import advises_another_address
 from bot.store.records import FeedState
 from bot.store.store import Store
 
-_ADVERTISES = re.compile(r"HTML page, not a feed; it advertises (.+?): use (?:that|one)")
 _COLUMNS = ("feed", "status", "last poll", "last success", "next poll", "failures", "error")
 
 
 async def print_feeds(config: Config, out: TextIO) -> int:
     """Print one row per configured feed; feeds never polled say so."""
-    store = await Store.open(config.storage.url)
-    try:
-        await store.sync_feeds((f.id, f.url, f.title) for f in config.feeds)
-        states = {s.id: s for s in await store.feed_states()}
-    finally:
-        await store.close()
+    states = await _states(config, register=True)
     now = datetime.now(UTC)
     rows = [_row(states[f.id], f.url, now) for f in config.feeds if f.id in states]
     out.write(_table([_COLUMNS, *rows]))
@@ -39,12 +33,18 @@ async def stored_advice(config: Config) -> list[str]:
     path = config.storage.url.partition(":///")[2]
     if config.storage.url.startswith("sqlite") and not Path(path).is_file():
         return []
+    return _advice(config, await _states(config, register=False))
+
+
+async def _states(config: Config, register: bool) -> dict[str, FeedState]:
+    """Every feed's stored state; ``register`` adds feeds configured since the last run."""
     store = await Store.open(config.storage.url)
     try:
-        states = {s.id: s for s in await store.feed_states()}
+        if register:
+            await store.sync_feeds((f.id, f.url, f.title) for f in config.feeds)
+        return {s.id: s for s in await store.feed_states()}
     finally:
         await store.close()
-    return _advice(config, states)
 
 
 def _advice(config: Config, states: dict[str, FeedState]) -> list[str]:
@@ -52,12 +52,8 @@ def _advice(config: Config, states: dict[str, FeedState]) -> list[str]:
     lines = []
     for index, feed in enumerate(config.feeds):
         error = states[feed.id].last_error if feed.id in states else None
-        found = _ADVERTISES.search(error or "")
-        if found:
-            lines.append(
-                f"{config.path.name}: feeds[{index}].url: {feed.url} is an HTML page, not a "
-                f"feed; it advertises {found[1]}: use that address"
-            )
+        if advises_another_address(error):
+            lines.append(f"{config.path.name}: feeds[{index}].url: {feed.url} is {error}")
     return lines
 
 

@@ -25,8 +25,12 @@ def run_match(
     """Print, for each input in order, the watchlists it matches; 1 if any input was bad."""
     matcher = RuleBook(config.watchlists).watchlists.matcher
     # Without a "feed" an input is not from any feed: watchlists limited to feeds still apply.
-    anywhere = RuleBook([replace(w, feeds=None) for w in config.watchlists])
-    unscoped = anywhere.watchlists.matcher
+    limited = any(w.feeds is not None for w in config.watchlists)
+    unscoped = (
+        RuleBook([replace(w, feeds=None) for w in config.watchlists]).watchlists.matcher
+        if limited
+        else matcher
+    )
     titles = {w.name: w.title for w in config.watchlists}
     failed = False
     for item_id, entry, error in _inputs(texts, input_file):

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from bot.config import Config, FeedConfig
-from bot.decide import decide
+from bot.decide import Listeners, decide
 from bot.errors import FeedParseError
 from bot.feeds.fetch import Failed, Fetched, Fetcher, FetchResult, Gone, NotModified, RateLimited
 from bot.feeds.health import notice_due
@@ -209,9 +209,10 @@ class Pipeline:
         titles: dict[str, str],
     ) -> list[tuple[Alert, str]]:
         out = []
+        listeners = Listeners(audience, titles)
         for entry, entry_hits in hits:
             when = entry.published or datetime.now(UTC)
-            for alert in decide(entry, entry_hits, audience, titles):
+            for alert in decide(entry, entry_hits, listeners):
                 out.append((alert, render_alert(alert, feed_title, when)))
         return out
 

@@ -7,6 +7,7 @@ bytes in, addresses out; never raises, never fetches.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
@@ -62,3 +63,21 @@ def _advertises_feed(attrs: dict[str, str]) -> bool:
     rel = attrs.get("rel", "").lower().split()
     kind = attrs.get("type", "").split(";")[0].strip().lower()
     return "alternate" in rel and kind in FEED_TYPES and bool(attrs.get("href", "").strip())
+
+
+NOT_A_FEED = "an HTML page, not a feed"
+
+
+def not_a_feed_message(alternates: Sequence[str]) -> str:
+    """What to tell the operator about an HTML page, naming the feeds it advertises."""
+    if len(alternates) == 1:
+        return f"{NOT_A_FEED}; it advertises {alternates[0]}: use that address"
+    if alternates:
+        shown = ", ".join(alternates[:3])
+        return f"{NOT_A_FEED}; it advertises {shown}: use one of those addresses"
+    return NOT_A_FEED
+
+
+def advises_another_address(error: str | None) -> bool:
+    """Whether a feed's stored error says which address to use instead."""
+    return error is not None and error.startswith(f"{NOT_A_FEED}; it advertises ")

@@ -34,7 +34,7 @@ import feedparser
 
 from bot.errors import FeedParseError, NotAFeed
 from bot.feeds.charset import decode_feed
-from bot.feeds.discover import SCAN_BYTES, feed_links
+from bot.feeds.discover import SCAN_BYTES, feed_links, not_a_feed_message
 from bot.feeds.links import bounded, entry_key, normalize_link
 from bot.matching import html_to_text
 from bot.models import Entry
@@ -173,13 +173,7 @@ def _not_a_feed(text: str, url: str, doc: Any) -> FeedParseError:
 
 def _html_page(text: str, url: str) -> NotAFeed:
     alternates = tuple(feed_links(text[:SCAN_BYTES].encode("utf-8", "replace"), url))
-    message = "an HTML page, not a feed"
-    if len(alternates) == 1:
-        message += f"; it advertises {alternates[0]}: use that address"
-    elif alternates:
-        shown = ", ".join(alternates[:3])
-        message += f"; it advertises {shown}: use one of those addresses"
-    return NotAFeed(message, alternates)
+    return NotAFeed(not_a_feed_message(alternates), alternates)
 
 
 def _entry(feed_id: str, raw: Any, base_url: str, published: datetime | None) -> Entry:
