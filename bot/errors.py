@@ -3,7 +3,7 @@
     NewsbotError
     ├── ConfigError        config.yaml or a watchlist is invalid (carries every problem)
     ├── QueryError         a rule in the query language does not parse (carries the position)
-    ├── FetchError         a feed could not be fetched (wraps httpx errors)
+    ├── FetchError         a feed could not be fetched (a bound passed, a bad address)
     ├── FeedParseError     fetched bytes are not a readable feed
     │   └── NotAFeed       an HTML page (carries the feed addresses it advertises)
     └── StoreError         the database could not be opened or migrated

@@ -1,4 +1,4 @@
-"""The parts every command shares: store, HTTP client, pipeline and sender, wired together."""
+"""The parts every command shares: store, fetcher, pipeline and sender, wired together."""
 
 from __future__ import annotations
 
@@ -7,11 +7,9 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
-import httpx
-
 from bot.config import Config
 from bot.console import CONSOLE_CHAT
-from bot.feeds.fetch import Fetcher, make_client
+from bot.feeds.fetch import Fetcher, make_session
 from bot.feeds.workers import Parsers
 from bot.pipeline import Hooks, Pipeline
 from bot.rulebook import RuleBook
@@ -29,7 +27,7 @@ class Parts:
 
     config: Config
     store: Store
-    client: httpx.AsyncClient
+    fetcher: Fetcher
     pipeline: Pipeline
     sender: Sender
     rulebook: RuleBook
@@ -45,16 +43,15 @@ async def assemble(
     config: Config,
     transport: Transport,
     console: bool,
-    client: httpx.AsyncClient | None = None,
     alert_on_first_poll: bool = False,
 ) -> AsyncIterator[Parts]:
-    """Open the store and the HTTP client and wire the pipeline and sender to them.
+    """Open the store and the HTTP session and wire the pipeline and sender to them.
 
     ``console``: alerts go to the console pseudo-chat, subscribed to every watchlist,
     instead of the chats subscribed in Telegram.
     """
     store = await Store.open(config.storage.url)
-    client = client or make_client(config.polling.timeout)
+    session = make_session()
     parsers = Parsers(config.polling.parse_workers)
     parsers.warm()
     try:
@@ -65,7 +62,7 @@ async def assemble(
         async def audience() -> Audience:
             return console_audience(rulebook.names) if console else await store.audience()
 
-        fetcher = Fetcher(client, config.polling.timeout, config.polling.max_bytes)
+        fetcher = Fetcher(session, config.polling.timeout, config.polling.max_bytes)
         admins = (CONSOLE_CHAT,) if console else tuple(config.telegram.admins)
         hooks = Hooks(queued=sender.wake, unhealthy=_notify(transport, admins))
         pipeline = Pipeline(
@@ -78,10 +75,10 @@ async def assemble(
             alert_on_first_poll=alert_on_first_poll,
             hooks=hooks,
         )
-        yield Parts(config, store, client, pipeline, sender, rulebook)
+        yield Parts(config, store, fetcher, pipeline, sender, rulebook)
     finally:
         parsers.close()
-        await client.aclose()
+        await session.close()
         await store.close()
 
 

@@ -17,15 +17,13 @@ import hashlib
 import struct
 import threading
 import zlib
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from html import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
-
-import httpx
 
 
 @dataclass(frozen=True)
@@ -229,37 +227,6 @@ def _send(request: BaseHTTPRequestHandler, reply: Reply) -> None:
     request.end_headers()
     if reply.body and request.command != "HEAD":
         request.wfile.write(reply.body)
-
-
-class CountingTransport(httpx.AsyncBaseTransport):
-    """A real HTTP transport that counts the body bytes the client actually received."""
-
-    def __init__(self) -> None:
-        self._inner = httpx.AsyncHTTPTransport()
-        self.received = 0
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        response = await self._inner.handle_async_request(request)
-        assert isinstance(response.stream, httpx.AsyncByteStream)
-        response.stream = _Counted(response.stream, self)
-        return response
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
-
-
-class _Counted(httpx.AsyncByteStream):
-    def __init__(self, inner: httpx.AsyncByteStream, owner: CountingTransport) -> None:
-        self._inner = inner
-        self._owner = owner
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        async for chunk in self._inner:
-            self._owner.received += len(chunk)
-            yield chunk
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
 
 
 class _Handler(BaseHTTPRequestHandler):

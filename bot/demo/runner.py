@@ -1,17 +1,20 @@
 """``newsbot demo``: the real pipeline on bundled feeds, offline, alerts printed.
 
-The bundled feeds are served to the real fetcher by an in-process HTTP transport, so
-fetching, parsing, matching, storing (in a temporary SQLite file) and rendering are the
-same code as ``newsbot run``; every bundled entry counts as new.
+The bundled feeds are served over HTTP on a free loopback port, so fetching, parsing,
+matching, storing (in a temporary SQLite file) and rendering are the same code as
+``newsbot run``; every bundled entry counts as new.
 """
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import tempfile
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TextIO
 
-import httpx
+from aiohttp import web
 
 from bot.config import (
     Config,
@@ -26,28 +29,39 @@ from bot.config import (
 )
 from bot.console import ConsoleTransport
 from bot.errors import ConfigError
-from bot.feeds.fetch import make_client
 from bot.service import assemble
 
 FEEDS = Path(__file__).parent / "feeds"
-DEMO_HOST = "demo.newsbot.invalid"
 
 
-def demo_feeds() -> tuple[FeedConfig, ...]:
+def demo_feeds(base_url: str) -> tuple[FeedConfig, ...]:
     return tuple(
-        FeedConfig(id=p.stem, url=f"https://{DEMO_HOST}/{p.name}")
-        for p in sorted(FEEDS.glob("*.xml"))
+        FeedConfig(id=p.stem, url=f"{base_url}/{p.name}") for p in sorted(FEEDS.glob("*.xml"))
     )
 
 
-def serve_bundled(request: httpx.Request) -> httpx.Response:
-    """The in-process 'server' of the bundled feeds."""
-    path = FEEDS / Path(request.url.path).name
-    if request.url.host != DEMO_HOST or not path.is_file():
-        return httpx.Response(404)
-    return httpx.Response(
-        200, content=path.read_bytes(), headers={"content-type": "application/xml; charset=utf-8"}
-    )
+@contextlib.asynccontextmanager
+async def serve_bundled() -> AsyncIterator[str]:
+    """Serve the bundled feeds on a free port of 127.0.0.1; yield the server's address."""
+
+    async def feed(request: web.Request) -> web.Response:
+        path = FEEDS / request.match_info["name"]
+        if path.parent != FEEDS or not path.is_file():
+            raise web.HTTPNotFound()
+        return web.Response(body=path.read_bytes(), content_type="application/xml", charset="utf-8")
+
+    app = web.Application()
+    app.router.add_get("/{name}", feed)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    with socket.socket() as listening:
+        listening.bind(("127.0.0.1", 0))
+        await web.SockSite(runner, listening).start()
+        host, port = listening.getsockname()
+        try:
+            yield f"http://{host}:{port}"
+        finally:
+            await runner.cleanup()
 
 
 def watchlists_folder() -> Path:
@@ -63,8 +77,8 @@ def watchlists_folder() -> Path:
     return Path("watchlists")
 
 
-def demo_config(db_folder: Path) -> Config:
-    feeds = demo_feeds()
+def demo_config(db_folder: Path, base_url: str) -> Config:
+    feeds = demo_feeds(base_url)
     lists, problems = load_watchlists(watchlists_folder(), {f.id for f in feeds})
     if problems:
         raise ConfigError(problems)
@@ -82,14 +96,12 @@ def demo_config(db_folder: Path) -> Config:
 async def run_demo(out: TextIO) -> int:
     """Poll every bundled feed once, print the alerts and a summary; exit status."""
     with tempfile.TemporaryDirectory(prefix="newsbot-demo-") as folder:
-        config = demo_config(Path(folder))
-        client = make_client(config.polling.timeout, transport=httpx.MockTransport(serve_bundled))
-        transport = ConsoleTransport(out)
-        async with assemble(
-            config, transport, console=True, client=client, alert_on_first_poll=True
-        ) as parts:
-            outcomes = await parts.pipeline.poll_all()
-            sent = await parts.sender.drain()
+        async with serve_bundled() as base_url:
+            config = demo_config(Path(folder), base_url)
+            transport = ConsoleTransport(out)
+            async with assemble(config, transport, console=True, alert_on_first_poll=True) as parts:
+                outcomes = await parts.pipeline.poll_all()
+                sent = await parts.sender.drain()
     entries = sum(o.new_entries for o in outcomes)
     matched = sum(o.matches for o in outcomes)
     errors = [f"{o.feed}: {o.error}" for o in outcomes if o.status == "error"]

@@ -1,1 +1,1 @@
-"""Feeds: fetch (httpx -> FetchResult cases), parse (bytes -> Entry), identity, policy."""
+"""Feeds: fetch (HTTP -> FetchResult cases), parse (bytes -> Entry), identity, policy."""

@@ -19,15 +19,15 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import re
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import httpx
+import aiohttp
+from yarl import URL
 
 from bot import __version__
 from bot.errors import FetchError
-from bot.feeds.inflate import ACCEPT_ENCODING, Decoder
+from bot.feeds.inflate import ACCEPT_ENCODING, PIECE, Decoder
 
 USER_AGENT = f"newsbot/{__version__} (RSS/Atom keyword alerts; polite conditional polling)"
 ACCEPT = (
@@ -36,7 +36,10 @@ ACCEPT = (
 )
 MAX_REDIRECTS = 5
 _MAX_AGE = re.compile(r"(?:^|[,\s])max-age\s*=\s*\"?(\d{1,9})", re.IGNORECASE)
+KEEP_ALIVE = 15.0  # seconds an idle connection is kept for the next feed on its host
 _PERMANENT = frozenset({301, 308})
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_SCHEMES = frozenset({"http", "https"})
 
 
 @dataclass(frozen=True)
@@ -76,32 +79,39 @@ class Failed:
 FetchResult = Fetched | NotModified | Gone | RateLimited | Failed
 
 
-def make_client(
-    timeout: float, transport: httpx.AsyncBaseTransport | None = None, keep_alive: int = 16
-) -> httpx.AsyncClient:
-    """The one shared HTTP client for all feeds (the :class:`Fetcher` follows redirects).
+def make_session(keep_alive: float = KEEP_ALIVE) -> aiohttp.ClientSession:
+    """The one HTTP session shared by all feeds; create it inside the running event loop.
 
     How many fetches run at once is the pipeline's business (``polling.concurrency`` and
-    ``per_host``); the client keeps up to ``keep_alive`` idle connections for reuse. Not
-    more: httpcore checks every idle connection each time it places a request, which
-    with 100 kept cost more CPU than reconnecting saved.
+    ``per_host``), so the connector sets no limit of its own. Idle connections are kept
+    ``keep_alive`` seconds, for the next feed on the same host. Bodies arrive as sent
+    (the :class:`Fetcher` decodes them within bounds) with at most about ``PIECE``
+    bytes buffered ahead of the reader; the header block is bounded (128 fields of at
+    most 8 KB each); no cookie is kept between feeds. Proxy settings come from the
+    environment (``HTTPS_PROXY``, ``NO_PROXY``).
     """
-    return httpx.AsyncClient(
+    return aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=0, keepalive_timeout=keep_alive),
         headers={"User-Agent": USER_AGENT, "Accept": ACCEPT},
-        follow_redirects=False,
-        timeout=httpx.Timeout(timeout),
-        limits=httpx.Limits(max_connections=None, max_keepalive_connections=keep_alive),
-        transport=transport,
+        cookie_jar=aiohttp.DummyCookieJar(),
+        timeout=aiohttp.ClientTimeout(total=None),  # the Fetcher bounds the whole request
+        auto_decompress=False,
+        read_bufsize=PIECE,  # what is buffered ahead of the reader, per connection
+        trust_env=True,
     )
 
 
 class Fetcher:
-    """Conditional GET with a bound on the whole request and on the decoded body size."""
+    """Conditional GET with a bound on the whole request and on the decoded body size.
 
-    def __init__(self, client: httpx.AsyncClient, timeout: float, max_bytes: int) -> None:
-        self._client = client
+    ``received`` counts the body bytes read off the network, as sent, over all fetches.
+    """
+
+    def __init__(self, session: aiohttp.ClientSession, timeout: float, max_bytes: int) -> None:
+        self._session = session
         self._timeout = timeout
         self._max_bytes = max_bytes
+        self.received = 0
 
     async def fetch(
         self, url: str, etag: str | None = None, last_modified: str | None = None
@@ -110,57 +120,59 @@ class Fetcher:
         headers = _conditional_headers(etag, last_modified)
         try:
             async with asyncio.timeout(self._timeout):
-                return await self._follow(self._client.build_request("GET", url, headers=headers))
+                return await self._follow(_address(url), headers)
         except TimeoutError:
             return Failed(f"timed out after {self._timeout:g}s")
-        except httpx.InvalidURL as exc:
+        except aiohttp.InvalidURL as exc:
             return Failed(f"invalid URL: {exc}")
-        except httpx.HTTPError as exc:
-            return Failed(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
+        except aiohttp.ClientError as exc:
+            return Failed(_describe(exc))
         except FetchError as exc:
             return Failed(str(exc))
 
-    async def _follow(self, request: httpx.Request) -> FetchResult:
-        """Send ``request``, following redirects without reading their bodies."""
+    async def _follow(self, url: URL, headers: dict[str, str]) -> FetchResult:
+        """GET ``url``, following redirects without reading their bodies."""
         hops: list[int] = []
         for _ in range(MAX_REDIRECTS + 1):
-            response = await self._client.send(request, stream=True, follow_redirects=False)
-            try:
-                redirect = response.next_request  # set by httpx for a 3xx with a Location
-                if redirect is None:
-                    return await self._answer(response, hops)
-            finally:
-                await response.aclose()
-            hops.append(response.status_code)
-            request = redirect
+            async with self._session.get(url, headers=headers, allow_redirects=False) as response:
+                location = response.headers.get("Location")
+                if response.status not in _REDIRECTS or location is None:
+                    return await self._answer(response, url, hops)
+                response.close()  # its body is never read
+            hops.append(response.status)
+            url = _address(location, url)
         return Failed(f"more than {MAX_REDIRECTS} redirects")
 
-    async def _answer(self, response: httpx.Response, hops: list[int]) -> FetchResult:
-        moved_to = str(response.url) if hops and _PERMANENT.issuperset(hops) else None
-        max_age = parse_max_age(response.headers.get("cache-control"))
-        if response.status_code == 304:
+    async def _answer(
+        self, response: aiohttp.ClientResponse, url: URL, hops: list[int]
+    ) -> FetchResult:
+        moved_to = str(url) if hops and _PERMANENT.issuperset(hops) else None
+        max_age = parse_max_age(response.headers.get("Cache-Control"))
+        if response.status == 304:
             return NotModified(moved_to=moved_to, max_age=max_age)
-        if response.status_code != 200:
+        if response.status != 200:
             return _classify(response)
         content = await self._read(response)
         if content is None:
+            response.close()  # drop the connection: the server may still be writing
             return Failed(f"body larger than {self._max_bytes} bytes")
         return Fetched(
             content=content,
-            url=str(response.url),
-            content_type=response.headers.get("content-type", ""),
-            etag=response.headers.get("etag"),
-            last_modified=response.headers.get("last-modified"),
+            url=str(url),
+            content_type=response.headers.get("Content-Type", ""),
+            etag=response.headers.get("ETag"),
+            last_modified=response.headers.get("Last-Modified"),
             moved_to=moved_to,
             max_age=max_age,
         )
 
-    async def _read(self, response: httpx.Response) -> bytes | None:
+    async def _read(self, response: aiohttp.ClientResponse) -> bytes | None:
         """The decoded body, or None as soon as it grows past ``max_bytes``."""
-        decoder = Decoder(response.headers.get("content-encoding", ""))
+        decoder = Decoder(response.headers.get("Content-Encoding", ""))
         pieces: list[bytes] = []
         size = 0
-        async for raw in _raw(response):
+        async for raw in response.content.iter_chunked(PIECE):
+            self.received += len(raw)
             for piece in decoder.decode(raw):
                 size += len(piece)
                 if size > self._max_bytes:
@@ -169,26 +181,32 @@ class Fetcher:
         return b"".join(pieces)
 
 
-async def _raw(response: httpx.Response) -> AsyncIterator[bytes]:
-    """The body as sent, still content-encoded.
+def _address(text: str, base: URL | None = None) -> URL:
+    """``text`` as an absolute http(s) URL (resolved against ``base``); FetchError if not."""
+    try:
+        url = base.join(URL(text)) if base is not None else URL(text)
+    except ValueError as exc:
+        raise FetchError(f"invalid URL: {exc}") from exc
+    if url.scheme not in _SCHEMES or not url.host:
+        raise FetchError(f"invalid URL: {url.human_repr()!r} is not an http(s) address")
+    return url
 
-    Unlike ``aiter_raw`` this also works for a response built in memory (by a mock or
-    in-process transport), which httpx has already read.
-    """
-    if not isinstance(response.stream, httpx.AsyncByteStream):
-        raise FetchError("the HTTP transport is not asynchronous")
-    async for chunk in response.stream:
-        yield chunk
+
+def _describe(exc: aiohttp.ClientError) -> str:
+    """The error on one line, as the feeds table and /status show it."""
+    detail = exc.message if isinstance(exc, aiohttp.ClientResponseError) else str(exc)
+    text = f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
+    return " ".join(text.split())[:300]
 
 
-def _classify(response: httpx.Response) -> FetchResult:
-    status = response.status_code
-    retry_after = parse_retry_after(response.headers.get("retry-after"))
+def _classify(response: aiohttp.ClientResponse) -> FetchResult:
+    status = response.status
+    retry_after = parse_retry_after(response.headers.get("Retry-After"))
     if status == 410:
         return Gone(status)
     if status in (429, 503):
         return RateLimited(status, retry_after)
-    reason = response.reason_phrase or ""
+    reason = response.reason or ""
     return Failed(f"HTTP {status} {reason}".strip(), retry_after)
 
 

@@ -1,6 +1,6 @@
 """Undo a response's ``Content-Encoding`` a bounded piece at a time.
 
-httpx inflates each network chunk completely before handing it over, so a few kilobytes
+HTTP clients inflate each network chunk completely before handing it over, so a few kilobytes
 of gzip can become gigabytes in memory before any size check runs. Here the raw bytes
 are inflated with zlib's ``max_length``: every decoded piece is at most :data:`PIECE`
 bytes, so a caller that stops once its total passes a cap never holds more than the cap
@@ -9,7 +9,7 @@ plus one piece.
 Supported: ``gzip`` (also ``x-gzip`` and several gzip members in a row), ``deflate``
 (zlib-wrapped or raw, as servers send both) and ``identity``. Brotli, zstd and
 ``compress`` are refused with :class:`~bot.errors.FetchError`: newsbot never asks for
-them (see :data:`ACCEPT_ENCODING`). Unknown tokens are ignored, as httpx does.
+them (see :data:`ACCEPT_ENCODING`). Unknown tokens are ignored.
 """
 
 from __future__ import annotations
