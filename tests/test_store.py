@@ -95,3 +95,41 @@ async def test_concurrent_feed_updates_share_transactions(tmp_path: Path) -> Non
         await store.close()
     assert all(states[i].last_error == i and states[i].failures == 1 for i in ids)
     assert 1 <= len(commits) <= 3  # 50 updates, a few transactions
+
+
+async def test_a_batch_of_differently_shaped_feed_updates_applies_each(tmp_path: Path) -> None:
+    import asyncio
+    from datetime import UTC, datetime, timedelta
+
+    from bot.store.records import FeedUpdate
+
+    store = await Store.open(f"sqlite:///{tmp_path / 'newsbot.db'}")
+    try:
+        ids = ["ok", "failed", "moved", "gone", "ok2"]
+        await store.sync_feeds([(i, f"https://x.example/{i}", None) for i in ids])
+        now = datetime.now(UTC)
+        later = now + timedelta(minutes=10)
+        updates = {
+            "ok": FeedUpdate(now, later, ok=True, etag='"e1"'),
+            "failed": FeedUpdate(now, later, ok=False, error="HTTP 500"),
+            "moved": FeedUpdate(now, later, ok=True, url="https://y.example/moved"),
+            "gone": FeedUpdate(now, None, ok=False, error="HTTP 410 Gone", gone=True),
+            "ok2": FeedUpdate(now, later, ok=True, etag='"e2"', last_modified="Mon"),
+        }
+        await asyncio.gather(*(store.record_attempt(i, u) for i, u in updates.items()))
+        await store.record_attempt("failed", FeedUpdate(later, later, ok=False, error="again"))
+        states = {s.id: s for s in await store.feed_states()}
+    finally:
+        await store.close()
+    assert (states["ok"].etag, states["ok"].last_success_at, states["ok"].failures) == (
+        '"e1"',
+        now,
+        0,
+    )
+    failed = states["failed"]
+    assert (failed.last_error, failed.failures, failed.failing_since) == ("again", 2, now)
+    assert failed.last_success_at is None and failed.next_poll_at == later
+    assert states["moved"].url == "https://y.example/moved"
+    assert (states["gone"].status, states["gone"].next_poll_at) == ("gone", None)
+    assert (states["ok2"].etag, states["ok2"].last_modified) == ('"e2"', "Mon")
+    assert states["ok2"].url == "https://x.example/ok2"  # what was not given stays

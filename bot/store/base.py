@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+import itertools
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import CursorResult
+from sqlalchemy import CursorResult, Executable
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 
@@ -29,19 +30,20 @@ class Queries:
         self._write_lock = asyncio.Lock()
         self._batch: _Batch | None = None
 
-    async def in_shared_transaction(self, write: Write) -> None:
-        """Run ``write`` in a transaction shared with the writes queued meanwhile.
+    async def in_shared_transaction(self, statement: Executable, params: Params) -> None:
+        """Execute ``statement`` with ``params`` in a transaction shared with others.
 
         Group commit: while one transaction holds the writer, the small writes that
         arrive wait together and go in the next transaction, each caller returning once
-        its write is committed (or raising its error). A polling cycle's many feed-state
-        updates then cost a few transactions instead of one each.
+        its write is committed (or raising the batch's error). Consecutive writes of the
+        same statement go to the database as one ``executemany``, so a polling cycle's
+        many feed-state updates cost a few round trips instead of one each.
         """
         batch = self._batch
         if batch is None:
             batch = self._batch = _Batch(asyncio.get_running_loop().create_future())
             batch.task = asyncio.create_task(self._commit(batch))
-        batch.writes.append(write)
+        batch.writes.append((statement, params))
         await asyncio.shield(batch.done)
 
     async def _commit(self, batch: _Batch) -> None:
@@ -49,8 +51,9 @@ class Queries:
             async with self._write_lock:
                 self._batch = None  # later writes form the next batch
                 async with self.engine.begin() as conn:
-                    for write in batch.writes:
-                        await write(conn)
+                    for _, group in itertools.groupby(batch.writes, key=_statement_id):
+                        same = list(group)
+                        await conn.execute(same[0][0], [params for _, params in same])
         except BaseException as exc:
             batch.done.set_exception(exc)
             if not isinstance(exc, Exception):
@@ -65,14 +68,18 @@ class Queries:
             yield conn
 
 
-Write = Callable[[AsyncConnection], Awaitable[None]]
+Params = dict[str, Any]
 
 
 @dataclass
 class _Batch:
     done: asyncio.Future[None]
-    writes: list[Write] = field(default_factory=list)
+    writes: list[tuple[Executable, Params]] = field(default_factory=list)
     task: asyncio.Task[None] | None = None  # held, so the commit is not collected midway
+
+
+def _statement_id(write: tuple[Executable, Params]) -> int:
+    return id(write[0])  # statements compare by identity: each shape is built once
 
 
 def _inserted_id(result: CursorResult[Any]) -> int:

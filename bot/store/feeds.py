@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, func, insert, literal, select, update
+from sqlalchemy import Update, and_, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.models import Alert, Entry
@@ -106,11 +107,7 @@ class FeedQueries(Queries):
 
     async def record_attempt(self, feed_id: str, change: FeedUpdate) -> None:
         """A poll that brought no entries: only the feed's state changes."""
-
-        async def write(conn: AsyncConnection) -> None:
-            await _apply_feed_update(conn, feed_id, change, initialized=None)
-
-        await self.in_shared_transaction(write)
+        await self.in_shared_transaction(*_feed_update(feed_id, change, initialized=None))
 
 
 async def _insert_entries(
@@ -169,13 +166,47 @@ async def _enqueue(
 async def _apply_feed_update(
     conn: AsyncConnection, feed_id: str, change: FeedUpdate, initialized: bool | None
 ) -> None:
-    values: dict[str, object] = {
-        "last_attempt_at": change.attempted_at,
-        "next_poll_at": change.next_poll_at,
+    await conn.execute(*_feed_update(feed_id, change, initialized))
+
+
+def _feed_update(
+    feed_id: str, change: FeedUpdate, initialized: bool | None
+) -> tuple[Update, dict[str, object]]:
+    """The statement and parameters that apply ``change`` to the feed's row.
+
+    Changes of the same shape (success or failure, the same fields given) share one
+    statement, so a batch of them is executed as one ``executemany``.
+    """
+    given = {
+        "url": change.url,
+        "title": change.title,
+        "etag": change.etag,
+        "last_modified": change.last_modified,
     }
-    if change.ok:
+    params: dict[str, object] = {
+        "p_id": feed_id,
+        "p_attempted_at": change.attempted_at,
+        "p_next_poll_at": change.next_poll_at,
+    }
+    if not change.ok:
+        params["p_error"] = change.error
+    if initialized is not None:
+        params["p_initialized"] = initialized
+    params.update({f"p_{name}": value for name, value in given.items() if value is not None})
+    shape = frozenset(name for name, value in given.items() if value is not None)
+    return _update_statement(change.ok, change.gone, initialized is not None, shape), params
+
+
+@functools.cache
+def _update_statement(ok: bool, gone: bool, initialize: bool, given: frozenset[str]) -> Update:
+    attempted_at = bindparam("p_attempted_at", type_=t.UTCDateTime())
+    values: dict[str, object] = {
+        "last_attempt_at": attempted_at,
+        "next_poll_at": bindparam("p_next_poll_at", type_=t.UTCDateTime()),
+    }
+    if ok:
         values.update(
-            last_success_at=change.attempted_at,
+            last_success_at=attempted_at,
             last_error=None,
             failures=0,
             failing_since=None,
@@ -183,24 +214,16 @@ async def _apply_feed_update(
         )
     else:
         values.update(
-            last_error=change.error,
+            last_error=bindparam("p_error"),
             failures=t.feeds.c.failures + 1,
-            failing_since=func.coalesce(
-                t.feeds.c.failing_since, literal(change.attempted_at, t.UTCDateTime())
-            ),
+            failing_since=func.coalesce(t.feeds.c.failing_since, attempted_at),
         )
-    optional = {
-        "url": change.url,
-        "title": change.title,
-        "etag": change.etag,
-        "last_modified": change.last_modified,
-    }
-    values.update({k: v for k, v in optional.items() if v is not None})
-    if change.gone:
+    values.update({name: bindparam(f"p_{name}") for name in sorted(given)})
+    if gone:
         values["status"] = "gone"
-    if initialized is not None:
-        values["initialized"] = initialized
-    await conn.execute(update(t.feeds).where(t.feeds.c.id == feed_id).values(values))
+    if initialize:
+        values["initialized"] = bindparam("p_initialized")
+    return update(t.feeds).where(t.feeds.c.id == bindparam("p_id")).values(values)
 
 
 def _feed_state(row: object) -> FeedState:
