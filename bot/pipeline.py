@@ -30,6 +30,7 @@ from bot.store.store import Store
 from bot.telegram.render import render_alert
 
 log = logging.getLogger(__name__)
+HISTORY = 20  # the schedule adapts to the publication times of a feed's newest entries
 
 
 @dataclass(frozen=True)
@@ -172,7 +173,7 @@ class Pipeline:
             )
         except FeedParseError as exc:
             return await self._failed(feed, state, now, str(exc))
-        new = await self._new_entries(feed.id, parsed.entries)
+        new = await self._new_entries(feed.id, parsed.entries, stored=state.initialized)
         alerts: list[tuple[Alert, str]] = []
         hits: list[tuple[Entry, list[Hit]]] = []
         if state.initialized or self._alert_on_first_poll:  # else: recorded, not matched
@@ -188,6 +189,7 @@ class Pipeline:
             now,
             ok=True,
             cache_for=_longest(result.max_age, parsed.ttl),
+            fresh=[e.published for e in new if e.published],
             url=result.moved_to,
             title=parsed.title or None,
             etag=result.etag,
@@ -216,8 +218,13 @@ class Pipeline:
                 out.append((alert, render_alert(alert, feed_title, when)))
         return out
 
-    async def _new_entries(self, feed_id: str, entries: Sequence[Entry]) -> list[Entry]:
+    async def _new_entries(
+        self, feed_id: str, entries: Sequence[Entry], stored: bool
+    ) -> list[Entry]:
+        """The entries not stored yet, each key once (``stored``: the feed has entries)."""
         unique = list({e.key: e for e in reversed(entries)}.values())[::-1]
+        if not stored:  # a feed's first entries are stored with its first poll
+            return unique
         unseen = await self._store.unseen(feed_id, [e.key for e in unique])
         return [e for e in unique if e.key in unseen]
 
@@ -256,11 +263,18 @@ class Pipeline:
         retry_after: float | None = None,
         gone: bool = False,
         cache_for: float | None = None,
+        fresh: Sequence[datetime] = (),
         **fields: str | None,
     ) -> FeedUpdate:
+        """The feed's new state; ``fresh``: publication times of the entries just found."""
         failures = 0 if ok else state.failures + 1
         fixed = self._config.feed_interval(feed)
-        published = [] if fixed is not None else await self._store.recent_published(feed.id)
+        published: list[datetime] = []
+        if fixed is None:
+            stored = (
+                await self._store.recent_published(feed.id, HISTORY) if state.initialized else []
+            )
+            published = sorted([*stored, *fresh], reverse=True)[:HISTORY]
         schedule = Schedule(
             fixed,
             self._config.polling.min_interval,

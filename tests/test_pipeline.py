@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
@@ -195,6 +196,34 @@ async def test_publishers_freshness_hints_delay_the_next_poll(
         outcome, state = outcomes[feed], states[feed]
         assert outcome.status == "ok" and outcome.next_poll_at and state.last_attempt_at
         assert (outcome.next_poll_at - state.last_attempt_at).total_seconds() >= floor
+
+
+async def test_the_first_poll_schedules_by_the_entries_it_found(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    now = datetime.now(UTC)
+    every_two_hours = [
+        Item(f"Report {n}", f"https://news.example/r{n}", published=format_datetime(when))
+        for n in range(6)
+        if (when := now - timedelta(hours=2 * n + 1))
+    ]
+    feed_server.set_feed("/slow.xml", every_two_hours)
+    feeds = {"slow": feed_server.url("/slow.xml")}
+    config = load_config(
+        write_config(tmp_path, feeds, {"kz-nuclear": NUCLEAR}, interval=None), env={}
+    )
+    async with assemble(config, ConsoleTransport(io.StringIO()), console=True) as parts:
+        [first] = await parts.pipeline.poll_all()
+        state = await parts.store.feed_state("slow")
+        feed_server.set_feed("/slow.xml", [Item("Report new", "https://news.example/new")])
+        [second] = await parts.pipeline.poll_all()  # its history now comes from the store
+        again = await parts.store.feed_state("slow")
+    assert (first.status, first.new_entries) == ("ok", 6)
+    assert state is not None and state.last_attempt_at and first.next_poll_at
+    assert (first.next_poll_at - state.last_attempt_at).total_seconds() == 2 * 3600
+    assert (second.status, second.new_entries) == ("ok", 1)
+    assert again is not None and again.last_attempt_at and second.next_poll_at
+    assert (second.next_poll_at - again.last_attempt_at).total_seconds() == 2 * 3600
 
 
 async def test_an_unexpected_error_is_that_feeds_failure_only(
