@@ -28,6 +28,8 @@ def html_to_text(markup: str) -> str:
     dropped; non-breaking and other Unicode spaces become ordinary spaces. Never raises:
     broken HTML is read as well as it can be.
     """
+    if "<" not in markup and "&" not in markup:  # plain text already, as most titles are
+        return _SPACE_RE.sub(" ", markup).strip()
     parser = _TextParser()
     try:
         parser.feed(markup)
