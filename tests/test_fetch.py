@@ -150,6 +150,19 @@ async def test_no_cookie_is_kept_between_fetches(feed_server: FeedServer) -> Non
     assert all("cookie" not in headers for headers in headers_of(feed_server))
 
 
+async def test_a_proxy_set_in_the_environment_is_used(
+    feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    feed_url = "http://feeds.example.invalid/feed.xml"  # a name that never resolves
+    feed_server.reply(feed_url, Reply(200, RSS))  # a proxy is asked for the whole URL
+    monkeypatch.setenv("HTTP_PROXY", feed_server.url(""))
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    result, _ = await fetch_url(feed_url)
+    assert isinstance(result, Fetched) and result.content == RSS
+    assert [seen.path for seen in feed_server.requests] == [feed_url]
+
+
 # --- the other statuses ------------------------------------------------------------------
 
 

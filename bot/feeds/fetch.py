@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import re
+import urllib.request
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -88,7 +89,8 @@ def make_session(keep_alive: float = KEEP_ALIVE) -> aiohttp.ClientSession:
     (the :class:`Fetcher` decodes them within bounds) with at most about ``PIECE``
     bytes buffered ahead of the reader; the header block is bounded (128 fields of at
     most 8 KB each); no cookie is kept between feeds. Proxy settings come from the
-    environment (``HTTPS_PROXY``, ``NO_PROXY``).
+    environment (``HTTPS_PROXY``, ``NO_PROXY``), read for each request only when a proxy
+    is set: that reading costs two trips to a thread per request.
     """
     return aiohttp.ClientSession(
         connector=aiohttp.TCPConnector(limit=0, keepalive_timeout=keep_alive),
@@ -97,7 +99,7 @@ def make_session(keep_alive: float = KEEP_ALIVE) -> aiohttp.ClientSession:
         timeout=aiohttp.ClientTimeout(total=None),  # the Fetcher bounds the whole request
         auto_decompress=False,
         read_bufsize=PIECE,  # what is buffered ahead of the reader, per connection
-        trust_env=True,
+        trust_env=bool(urllib.request.getproxies()),
     )
 
 
