@@ -203,9 +203,8 @@ async def test_the_first_poll_schedules_by_the_entries_it_found(
 ) -> None:
     now = datetime.now(UTC)
     every_two_hours = [
-        Item(f"Report {n}", f"https://news.example/r{n}", published=format_datetime(when))
-        for n in range(6)
-        if (when := now - timedelta(hours=2 * n + 1))
+        Item(f"Report {h}", f"https://news.example/r{h}", published=format_datetime(now - h))
+        for h in (timedelta(hours=2 * n + 1) for n in range(6))
     ]
     feed_server.set_feed("/slow.xml", every_two_hours)
     feeds = {"slow": feed_server.url("/slow.xml")}
