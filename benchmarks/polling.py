@@ -14,7 +14,7 @@ Measured in the same run, each poller in a process of its own:
             (kept 15 s); then a third, also all 304s, after the parts are assembled
             again, on new connections, as polls minutes apart find them
 with each process's peak memory (max RSS; newsbot's parse workers are processes of
-their own, reported beside it). Medians over --repeat runs.
+their own, reported beside it, from /proc: Linux only). Medians over --repeat runs.
 
     uv run python benchmarks/polling.py [--feeds 300] [--entries 40] [--repeat 3]
 """
@@ -140,7 +140,7 @@ def serve(feeds: int, entries: int, port: int) -> None:
 
 
 NEWSBOT = textwrap.dedent("""
-    import asyncio, multiprocessing, resource, sys, time
+    import asyncio, multiprocessing, sys, time
     from pathlib import Path
 
     async def cycles():
@@ -153,9 +153,22 @@ NEWSBOT = textwrap.dedent("""
         async with assemble(config, ConsoleTransport(), console=False) as parts:
             first = await parts.pipeline.poll_all()
             print("first", sum(o.new_entries for o in first), flush=True)
+            workers = workers_peak()
             kept = await timed_304(parts)
         async with assemble(config, ConsoleTransport(), console=False) as parts:
-            return kept, await timed_304(parts)
+            return kept, await timed_304(parts), workers
+
+    def workers_peak():
+        # The largest peak RSS of the parse workers, in MB. VmHWM belongs to the program
+        # a worker started (spawn: fork, then exec), so the parent's pages it was forked
+        # with do not count, as in ru_maxrss they would.
+        peaks = [0.0]
+        for worker in multiprocessing.active_children():
+            with open(f"/proc/{worker.pid}/status") as status:
+                for line in status:
+                    if line.startswith("VmHWM:"):
+                        peaks.append(int(line.split()[1]) / 1024)
+        return max(peaks)
 
     async def timed_304(parts):
         began = time.perf_counter()
@@ -165,10 +178,7 @@ NEWSBOT = textwrap.dedent("""
         return took
 
     if __name__ == "__main__":
-        kept, new = asyncio.run(cycles())
-        for worker in multiprocessing.active_children():
-            worker.join()
-        workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        kept, new, workers = asyncio.run(cycles())
         print("304", kept, new, workers, flush=True)
 """)
 
