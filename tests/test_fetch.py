@@ -150,6 +150,35 @@ async def test_no_cookie_is_kept_between_fetches(feed_server: FeedServer) -> Non
     assert all("cookie" not in headers for headers in headers_of(feed_server))
 
 
+async def test_header_text_that_is_not_utf8_is_read_as_latin1(feed_server: FeedServer) -> None:
+    answer(feed_server, 200, RSS, ETag='"café"', **{"Last-Modified": "Mär 2026"})
+    result = await fetch(feed_server)
+    assert isinstance(result, Fetched)
+    assert (result.etag, result.last_modified) == ('"café"', "Mär 2026")
+
+    def french(request: BaseHTTPRequestHandler) -> None:
+        request.send_response(404, "Non trouvé")  # http.server writes it in Latin-1
+        request.send_header("Content-Length", "0")
+        request.end_headers()
+
+    feed_server.reply(PATH, french)
+    assert await fetch(feed_server) == Failed("HTTP 404 Non trouvé")
+
+
+async def test_an_encoded_address_is_sent_as_written(feed_server: FeedServer) -> None:
+    signed = "/feed.xml?sig=abc%2F%3D%3D&next=http%3A%2F%2Fx.example%2F"
+    feed_server.reply(signed, Reply(200, RSS))
+    assert isinstance(await fetch(feed_server, signed), Fetched)
+    assert [seen.path for seen in feed_server.requests] == [signed]
+
+
+async def test_an_address_with_spaces_or_cyrillic_is_encoded(feed_server: FeedServer) -> None:
+    encoded = "/%D0%BD%D0%BE%D0%B2%D0%BE%D1%81%D1%82%D0%B8.xml"
+    feed_server.reply(encoded, Reply(200, RSS))
+    assert isinstance(await fetch(feed_server, "/новости.xml"), Fetched)
+    assert [seen.path for seen in feed_server.requests] == [encoded]
+
+
 async def test_a_proxy_set_in_the_environment_is_used(
     feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -306,8 +335,11 @@ async def test_five_redirects_are_still_followed(feed_server: FeedServer) -> Non
     assert result.moved_to == feed_server.url(f"/{MAX_REDIRECTS}")
 
 
+BAD_HOSTS = ["http://xn--a.example/feed", "http://a..b.example/feed", f"http://{'a' * 64}.example/"]
+
+
 @pytest.mark.parametrize(
-    "location", ["ftp://news.example/feed", "http://[::1", "mailto:a@b.example"]
+    "location", ["ftp://news.example/feed", "http://[::1", "mailto:a@b.example", *BAD_HOSTS]
 )
 async def test_a_redirect_to_a_bad_address_fails(feed_server: FeedServer, location: str) -> None:
     feed_server.reply(PATH, Reply(301, headers={"Location": location}))
@@ -388,7 +420,9 @@ async def test_a_refused_connection_fails() -> None:
     assert result.error.startswith("ClientConnectorError")
 
 
-@pytest.mark.parametrize("url", ["not a url", "ftp://news.example/feed", "https://", "http://[::1"])
+@pytest.mark.parametrize(
+    "url", ["not a url", "ftp://news.example/feed", "https://", "http://[::1", *BAD_HOSTS]
+)
 async def test_bad_urls_fail(url: str) -> None:
     result, _ = await fetch_url(url)  # refused before any connection is made
     assert isinstance(result, Failed)

@@ -41,6 +41,7 @@ KEEP_ALIVE = 15.0  # seconds an idle connection is kept for the next feed on its
 _PERMANENT = frozenset({301, 308})
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _SCHEMES = frozenset({"http", "https"})
+_ENCODED = re.compile(r"(?:[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})*")
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,7 @@ class Failed:
 FetchResult = Fetched | NotModified | Gone | RateLimited | Failed
 
 
-def make_session(keep_alive: float = KEEP_ALIVE) -> aiohttp.ClientSession:
+def make_session(keep_alive: float = KEEP_ALIVE, direct: bool = False) -> aiohttp.ClientSession:
     """The one HTTP session shared by all feeds; create it inside the running event loop.
 
     How many fetches run at once is the pipeline's business (``polling.concurrency`` and
@@ -90,7 +91,8 @@ def make_session(keep_alive: float = KEEP_ALIVE) -> aiohttp.ClientSession:
     bytes buffered ahead of the reader; the header block is bounded (128 fields of at
     most 8 KB each); no cookie is kept between feeds. Proxy settings come from the
     environment (``HTTPS_PROXY``, ``NO_PROXY``), read for each request only when a proxy
-    is set: that reading costs two trips to a thread per request.
+    is set: that reading costs two trips to a thread per request. ``direct``: ignore
+    them, and connect straight to every host.
     """
     return aiohttp.ClientSession(
         connector=aiohttp.TCPConnector(limit=0, keepalive_timeout=keep_alive),
@@ -99,7 +101,7 @@ def make_session(keep_alive: float = KEEP_ALIVE) -> aiohttp.ClientSession:
         timeout=aiohttp.ClientTimeout(total=None),  # the Fetcher bounds the whole request
         auto_decompress=False,
         read_bufsize=PIECE,  # what is buffered ahead of the reader, per connection
-        trust_env=bool(urllib.request.getproxies()),
+        trust_env=not direct and bool(urllib.request.getproxies()),
     )
 
 
@@ -125,7 +127,7 @@ class Fetcher:
                 return await self._follow(_address(url), headers)
         except TimeoutError:
             return Failed(f"timed out after {self._timeout:g}s")
-        except aiohttp.InvalidURL as exc:
+        except (aiohttp.InvalidURL, UnicodeError) as exc:  # the latter: a host name's IDNA
             return Failed(f"invalid URL: {exc}")
         except aiohttp.ClientError as exc:
             return Failed(_describe(exc))
@@ -149,7 +151,7 @@ class Fetcher:
         self, response: aiohttp.ClientResponse, url: URL, hops: list[int]
     ) -> FetchResult:
         moved_to = str(url) if hops and _PERMANENT.issuperset(hops) else None
-        max_age = parse_max_age(response.headers.get("Cache-Control"))
+        max_age = parse_max_age(_header(response, "Cache-Control"))
         if response.status == 304:
             return NotModified(moved_to=moved_to, max_age=max_age)
         if response.status != 200:
@@ -161,16 +163,16 @@ class Fetcher:
         return Fetched(
             content=content,
             url=str(url),
-            content_type=response.headers.get("Content-Type", ""),
-            etag=response.headers.get("ETag"),
-            last_modified=response.headers.get("Last-Modified"),
+            content_type=_header(response, "Content-Type") or "",
+            etag=_header(response, "ETag"),
+            last_modified=_header(response, "Last-Modified"),
             moved_to=moved_to,
             max_age=max_age,
         )
 
     async def _read(self, response: aiohttp.ClientResponse) -> bytes | None:
         """The decoded body, or None as soon as it grows past ``max_bytes``."""
-        decoder = Decoder(response.headers.get("Content-Encoding", ""))
+        decoder = Decoder(_header(response, "Content-Encoding") or "")
         pieces: list[bytes] = []
         size = 0
         async for raw in response.content.iter_chunked(PIECE):
@@ -184,13 +186,22 @@ class Fetcher:
 
 
 def _address(text: str, base: URL | None = None) -> URL:
-    """``text`` as an absolute http(s) URL (resolved against ``base``); FetchError if not."""
+    """``text`` as an absolute http(s) URL (resolved against ``base``); FetchError if not.
+
+    A URL already in its encoded form is sent exactly as written: re-encoding would turn
+    ``%2F`` into ``/`` in a query, and break a signed address. Anything else (spaces,
+    non-ASCII paths and host names) is encoded here.
+    """
     try:
-        url = base.join(URL(text)) if base is not None else URL(text)
-    except ValueError as exc:
+        url = URL(text, encoded=bool(_ENCODED.fullmatch(text)))
+        url = base.join(url) if base is not None else url
+        host = url.host or ""
+        host.encode("idna")  # empty or over-long labels, which the resolver would raise on
+        shown = url.human_repr()
+    except ValueError as exc:  # UnicodeError included: a host name that is not IDNA
         raise FetchError(f"invalid URL: {exc}") from exc
-    if url.scheme not in _SCHEMES or not url.host:
-        raise FetchError(f"invalid URL: {url.human_repr()!r} is not an http(s) address")
+    if url.scheme not in _SCHEMES or not host:
+        raise FetchError(f"invalid URL: {shown!r} is not an http(s) address")
     return url
 
 
@@ -198,17 +209,37 @@ def _describe(exc: aiohttp.ClientError) -> str:
     """The error on one line, as the feeds table and /status show it."""
     detail = exc.message if isinstance(exc, aiohttp.ClientResponseError) else str(exc)
     text = f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
-    return " ".join(text.split())[:300]
+    return " ".join(_text(text).split())[:300]
+
+
+def _header(response: aiohttp.ClientResponse, name: str) -> str | None:
+    value = response.headers.get(name)
+    return _text(value) if value is not None else None
+
+
+def _text(value: str) -> str:
+    """Header text as a server sent it: UTF-8 if it is, else Latin-1 (as HTTP/1.1 had it).
+
+    aiohttp keeps bytes that are not UTF-8 as lone surrogates, which no database will
+    store and no message can carry.
+    """
+    if value.isascii():
+        return value
+    raw = value.encode("utf-8", "surrogateescape")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
 
 
 def _classify(response: aiohttp.ClientResponse) -> FetchResult:
     status = response.status
-    retry_after = parse_retry_after(response.headers.get("Retry-After"))
+    retry_after = parse_retry_after(_header(response, "Retry-After"))
     if status == 410:
         return Gone(status)
     if status in (429, 503):
         return RateLimited(status, retry_after)
-    reason = response.reason or ""
+    reason = _text(response.reason or "")
     return Failed(f"HTTP {status} {reason}".strip(), retry_after)
 
 
