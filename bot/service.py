@@ -44,14 +44,16 @@ async def assemble(
     transport: Transport,
     console: bool,
     alert_on_first_poll: bool = False,
+    direct: bool = False,
 ) -> AsyncIterator[Parts]:
     """Open the store and the HTTP session and wire the pipeline and sender to them.
 
     ``console``: alerts go to the console pseudo-chat, subscribed to every watchlist,
-    instead of the chats subscribed in Telegram.
+    instead of the chats subscribed in Telegram. ``direct``: fetch without any proxy
+    set in the environment.
     """
     store = await Store.open(config.storage.url)
-    session = make_session()
+    session = make_session(direct=direct)
     parsers = Parsers(config.polling.parse_workers)
     parsers.warm()
     try:

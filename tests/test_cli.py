@@ -113,6 +113,19 @@ def test_demo_prints_alerts_from_bundled_feeds(
     assert summary.startswith("6 feeds,") and "alerts (one per story)" in summary
 
 
+def test_demo_stays_offline_behind_a_proxy(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(ROOT)
+    monkeypatch.delenv("NEWSBOT_CONFIG", raising=False)
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
+        monkeypatch.setenv(name, "http://127.0.0.1:9")  # nothing listens there
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    assert main(["demo"]) == 0
+    assert "error:" not in capsys.readouterr().out
+
+
 def test_match_respects_feed_limits_only_for_inputs_from_a_feed(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

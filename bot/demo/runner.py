@@ -8,7 +8,6 @@ matching, storing (in a temporary SQLite file) and rendering are the same code a
 from __future__ import annotations
 
 import contextlib
-import socket
 import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -54,14 +53,12 @@ async def serve_bundled() -> AsyncIterator[str]:
     app.router.add_get("/{name}", feed)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    with socket.socket() as listening:
-        listening.bind(("127.0.0.1", 0))
-        await web.SockSite(runner, listening).start()
-        host, port = listening.getsockname()
-        try:
-            yield f"http://{host}:{port}"
-        finally:
-            await runner.cleanup()
+    try:
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        host, port = runner.addresses[0][:2]
+        yield f"http://{host}:{port}"
+    finally:
+        await runner.cleanup()
 
 
 def watchlists_folder() -> Path:
@@ -99,7 +96,9 @@ async def run_demo(out: TextIO) -> int:
         async with serve_bundled() as base_url:
             config = demo_config(Path(folder), base_url)
             transport = ConsoleTransport(out)
-            async with assemble(config, transport, console=True, alert_on_first_poll=True) as parts:
+            async with assemble(
+                config, transport, console=True, alert_on_first_poll=True, direct=True
+            ) as parts:
                 outcomes = await parts.pipeline.poll_all()
                 sent = await parts.sender.drain()
     entries = sum(o.new_entries for o in outcomes)
