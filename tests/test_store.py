@@ -133,3 +133,32 @@ async def test_a_batch_of_differently_shaped_feed_updates_applies_each(tmp_path:
     assert (states["gone"].status, states["gone"].next_poll_at) == ("gone", None)
     assert (states["ok2"].etag, states["ok2"].last_modified) == ('"e2"', "Mon")
     assert states["ok2"].url == "https://x.example/ok2"  # what was not given stays
+
+
+async def test_one_bad_write_in_a_shared_transaction_fails_alone(tmp_path: Path) -> None:
+    import asyncio
+    from datetime import UTC, datetime
+
+    from bot.store.records import FeedUpdate
+
+    store = await Store.open(f"sqlite:///{tmp_path / 'newsbot.db'}")
+    try:
+        ids = ["a", "b", "bad", "c"]
+        await store.sync_feeds([(i, f"https://x.example/{i}", None) for i in ids])
+        now = datetime.now(UTC)
+        errors = {i: f"HTTP 500 on {i}" for i in ids} | {"bad": "caf\udce9"}  # unstorable
+        results = await asyncio.gather(
+            *(
+                store.record_attempt(i, FeedUpdate(now, None, ok=False, error=errors[i]))
+                for i in ids
+            ),
+            return_exceptions=True,
+        )
+        states = {s.id: s for s in await store.feed_states()}
+    finally:
+        await store.close()
+    outcome = dict(zip(ids, results, strict=True))
+    assert isinstance(outcome.pop("bad"), UnicodeEncodeError)
+    assert outcome == {"a": None, "b": None, "c": None}
+    assert [states[i].last_error for i in ("a", "b", "c")] == [errors[i] for i in ("a", "b", "c")]
+    assert states["bad"].failures == 0 and states["bad"].last_error is None

@@ -35,31 +35,45 @@ class Queries:
 
         Group commit: while one transaction holds the writer, the small writes that
         arrive wait together and go in the next transaction, each caller returning once
-        its write is committed (or raising the batch's error). Consecutive writes of the
-        same statement go to the database as one ``executemany``, so a polling cycle's
-        many feed-state updates cost a few round trips instead of one each.
+        its write is committed (or raising its error). Consecutive writes of the same
+        statement go to the database as one ``executemany``, so a polling cycle's many
+        feed-state updates cost a few round trips instead of one each. When the shared
+        transaction fails, each write is tried again alone, so only a write at fault
+        fails.
         """
         batch = self._batch
         if batch is None:
-            batch = self._batch = _Batch(asyncio.get_running_loop().create_future())
+            batch = self._batch = _Batch()
             batch.task = asyncio.create_task(self._commit(batch))
-        batch.writes.append((statement, params))
-        await asyncio.shield(batch.done)
+        write = _Write(statement, params, asyncio.get_running_loop().create_future())
+        batch.writes.append(write)
+        await asyncio.shield(write.done)
 
     async def _commit(self, batch: _Batch) -> None:
         try:
             async with self._write_lock:
                 self._batch = None  # later writes form the next batch
-                async with self.engine.begin() as conn:
-                    for _, group in itertools.groupby(batch.writes, key=_statement_id):
-                        same = list(group)
-                        await conn.execute(same[0][0], [params for _, params in same])
+                try:
+                    await self._execute(batch.writes)
+                except Exception:
+                    if len(batch.writes) == 1:
+                        raise
+                    for write in batch.writes:  # one alone, so that only the bad one fails
+                        try:
+                            await self._execute([write])
+                        except Exception as exc:
+                            _settle(write, exc)
+                _settle_all(batch, None)
         except BaseException as exc:
-            batch.done.set_exception(exc)
+            _settle_all(batch, exc)
             if not isinstance(exc, Exception):
                 raise
-        else:
-            batch.done.set_result(None)
+
+    async def _execute(self, writes: list[_Write]) -> None:
+        async with self.engine.begin() as conn:
+            for _, group in itertools.groupby(writes, key=_statement_id):
+                same = list(group)
+                await conn.execute(same[0].statement, [w.params for w in same])
 
     @contextlib.asynccontextmanager
     async def writing(self) -> AsyncIterator[AsyncConnection]:
@@ -71,15 +85,35 @@ class Queries:
 Params = dict[str, Any]
 
 
+@dataclass(frozen=True)
+class _Write:
+    statement: Executable
+    params: Params
+    done: asyncio.Future[None]
+
+
 @dataclass
 class _Batch:
-    done: asyncio.Future[None]
-    writes: list[tuple[Executable, Params]] = field(default_factory=list)
+    writes: list[_Write] = field(default_factory=list)
     task: asyncio.Task[None] | None = None  # held, so the commit is not collected midway
 
 
-def _statement_id(write: tuple[Executable, Params]) -> int:
-    return id(write[0])  # statements compare by identity: each shape is built once
+def _statement_id(write: _Write) -> int:
+    return id(write.statement)  # statements compare by identity: each shape is built once
+
+
+def _settle(write: _Write, error: BaseException | None) -> None:
+    if not write.done.done():
+        if error is None:
+            write.done.set_result(None)
+        else:
+            write.done.set_exception(error)
+
+
+def _settle_all(batch: _Batch, error: BaseException | None) -> None:
+    """Settle every write not settled yet."""
+    for write in batch.writes:
+        _settle(write, error)
 
 
 def _inserted_id(result: CursorResult[Any]) -> int:
