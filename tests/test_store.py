@@ -146,13 +146,11 @@ async def test_one_bad_write_in_a_shared_transaction_fails_alone(tmp_path: Path)
         ids = ["a", "b", "bad", "c"]
         await store.sync_feeds([(i, f"https://x.example/{i}", None) for i in ids])
         now = datetime.now(UTC)
-        errors = {i: f"HTTP 500 on {i}" for i in ids} | {"bad": "caf\udce9"}  # unstorable
+        errors = {i: f"HTTP 500 on {i}" for i in ids}
+        updates = {i: FeedUpdate(now, None, ok=False, error=errors[i]) for i in ids}
+        updates["bad"] = FeedUpdate(now, None, ok=False, error="x", title="caf\udce9")
         results = await asyncio.gather(
-            *(
-                store.record_attempt(i, FeedUpdate(now, None, ok=False, error=errors[i]))
-                for i in ids
-            ),
-            return_exceptions=True,
+            *(store.record_attempt(i, updates[i]) for i in ids), return_exceptions=True
         )
         states = {s.id: s for s in await store.feed_states()}
     finally:
@@ -162,3 +160,19 @@ async def test_one_bad_write_in_a_shared_transaction_fails_alone(tmp_path: Path)
     assert outcome == {"a": None, "b": None, "c": None}
     assert [states[i].last_error for i in ("a", "b", "c")] == [errors[i] for i in ("a", "b", "c")]
     assert states["bad"].failures == 0 and states["bad"].last_error is None
+
+
+async def test_an_error_text_with_undecodable_bytes_is_stored_readable(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from bot.store.records import FeedUpdate
+
+    store = await Store.open(f"sqlite:///{tmp_path / 'newsbot.db'}")
+    try:
+        await store.sync_feeds([("a", "https://x.example/a", None)])
+        failed = FeedUpdate(datetime.now(UTC), None, ok=False, error="HTTP 404 Non trouv\udce9")
+        await store.record_attempt("a", failed)
+        state = await store.feed_state("a")
+    finally:
+        await store.close()
+    assert state is not None and state.last_error == "HTTP 404 Non trouv?"

@@ -189,7 +189,7 @@ def _feed_update(
         "p_next_poll_at": change.next_poll_at,
     }
     if not change.ok:
-        params["p_error"] = change.error
+        params["p_error"] = _storable(change.error)
     if initialized is not None:
         params["p_initialized"] = initialized
     params.update({f"p_{name}": value for name, value in given.items() if value is not None})
@@ -224,6 +224,11 @@ def _update_statement(ok: bool, gone: bool, initialize: bool, given: frozenset[s
     if initialize:
         values["initialized"] = bindparam("p_initialized")
     return update(t.feeds).where(t.feeds.c.id == bindparam("p_id")).values(values)
+
+
+def _storable(text: str | None) -> str | None:
+    """``text`` without lone surrogates (a library's stand-ins for undecodable bytes)."""
+    return text.encode("utf-8", "replace").decode("utf-8") if text is not None else None
 
 
 def _feed_state(row: object) -> FeedState:
