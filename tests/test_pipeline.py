@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -223,6 +224,32 @@ async def test_the_first_poll_schedules_by_the_entries_it_found(
     assert (second.status, second.new_entries) == ("ok", 1)
     assert again is not None and again.last_attempt_at and second.next_poll_at
     assert (second.next_poll_at - again.last_attempt_at).total_seconds() == 2 * 3600
+
+
+async def test_two_processes_polling_a_new_feed_at_once_store_it_once(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    feed_server.publish("/a.xml", "Rosatom report", "https://news.example/1")
+    feed_server.publish("/a.xml", "CSTO summit", "https://news.example/2")
+    path = write_config(tmp_path, {"a": feed_server.url("/a.xml")}, {"kz-nuclear": NUCLEAR})
+    config = load_config(path, env={})
+    async with (
+        assemble(config, ConsoleTransport(io.StringIO()), console=True) as one,
+        assemble(config, ConsoleTransport(io.StringIO()), console=True) as other,
+    ):
+        states = [await parts.store.feed_state("a") for parts in (one, other)]
+        assert all(s is not None and not s.initialized for s in states)
+        outcomes = await asyncio.gather(
+            *(
+                p.pipeline.poll(p.config.feeds[0], s)
+                for p, s in zip((one, other), states, strict=True)
+            )
+        )
+        stored = await one.store.recent_published("a")
+        state = await one.store.feed_state("a")
+    assert [(o.status, o.new_entries) for o in outcomes] == [("ok", 2), ("ok", 2)]
+    assert len(stored) == 2  # once, whichever process stored them first
+    assert state is not None and state.initialized and state.failures == 0
 
 
 async def test_an_unexpected_error_is_that_feeds_failure_only(
