@@ -103,7 +103,6 @@ class Pipeline:
         self._rng = rng or random.Random()
         self._all = asyncio.Semaphore(config.polling.concurrency)
         self._hosts: dict[str, asyncio.Semaphore] = {}
-        self._ttl: dict[str, float | None] = {}  # each feed's last <ttl>, for its 304s
 
     async def poll_all(self) -> list[PollOutcome]:
         """One cycle over every configured feed, concurrently within the limits."""
@@ -149,7 +148,7 @@ class Pipeline:
             case Fetched():
                 return await self._fetched(feed, state, result, now)
             case NotModified(moved_to=moved, max_age=max_age):
-                fresh = _longest(max_age, self._ttl.get(feed.id))
+                fresh = _longest(max_age, state.ttl or None)  # <ttl> from its last 200
                 change = await self._change(feed, state, now, ok=True, url=moved, cache_for=fresh)
                 await self._store.record_attempt(feed.id, change)
                 return PollOutcome(feed.id, "not_modified", next_poll_at=change.next_poll_at)
@@ -182,7 +181,6 @@ class Pipeline:
             hits = await asyncio.to_thread(_match_all, rules.matcher, new)
             title = feed.title or parsed.title or feed.id
             alerts = self._alerts(title, hits, audience, rules.titles)
-        self._ttl[feed.id] = parsed.ttl
         change = await self._change(
             feed,
             state,
@@ -192,6 +190,7 @@ class Pipeline:
             fresh=[e.published for e in new if e.published],
             url=result.moved_to,
             title=parsed.title or None,
+            ttl=parsed.ttl or 0.0,
             etag=result.etag,
             last_modified=result.last_modified,
         )
@@ -264,6 +263,7 @@ class Pipeline:
         gone: bool = False,
         cache_for: float | None = None,
         fresh: Sequence[datetime] = (),
+        ttl: float | None = None,
         **fields: str | None,
     ) -> FeedUpdate:
         """The feed's new state; ``fresh``: publication times of the entries just found."""
@@ -284,7 +284,7 @@ class Pipeline:
         delay = next_delay(schedule, published, failures, retry_after, gone, jitter, cache_for)
         when = now + timedelta(seconds=delay) if delay is not None else None
         return FeedUpdate(
-            attempted_at=now, next_poll_at=when, ok=ok, error=error, gone=gone, **fields
+            attempted_at=now, next_poll_at=when, ok=ok, error=error, gone=gone, ttl=ttl, **fields
         )
 
 

@@ -7,6 +7,7 @@ import io
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -197,6 +198,49 @@ async def test_publishers_freshness_hints_delay_the_next_poll(
         outcome, state = outcomes[feed], states[feed]
         assert outcome.status == "ok" and outcome.next_poll_at and state.last_attempt_at
         assert (outcome.next_poll_at - state.last_attempt_at).total_seconds() >= floor
+
+
+async def test_a_feeds_ttl_outlasts_a_restart_and_goes_when_the_feed_drops_it(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    body = {"ttl": b""}
+    item = [Item("Weekly digest", "https://news.example/w")]
+
+    def feed(request: BaseHTTPRequestHandler) -> None:
+        tag = '"' + str(len(body["ttl"])) + '"'
+        fresh = request.headers.get("If-None-Match") == tag
+        content = (
+            b""
+            if fresh
+            else rss("Slow News", item).replace(b"<channel>", b"<channel>" + body["ttl"])
+        )
+        request.send_response(304 if fresh else 200)
+        request.send_header("ETag", tag)
+        request.send_header("Content-Length", str(len(content)))
+        request.end_headers()
+        request.wfile.write(content)
+
+    feed_server.reply("/slow.xml", feed)
+    config = load_config(
+        write_config(
+            tmp_path, {"slow": feed_server.url("/slow.xml")}, {"x": NUCLEAR}, interval=None
+        ),
+        env={},
+    )
+
+    async def poll() -> float:
+        async with assemble(config, ConsoleTransport(io.StringIO()), console=True) as parts:
+            [outcome] = await parts.pipeline.poll_all()
+            state = await parts.store.feed_state("slow")
+        assert outcome.next_poll_at and state and state.last_attempt_at
+        return (outcome.next_poll_at - state.last_attempt_at).total_seconds()
+
+    body["ttl"] = b"<ttl>180</ttl>"
+    assert await poll() >= 180 * 60  # a 200 with its <ttl>
+    assert await poll() >= 180 * 60  # a 304, after a restart
+    body["ttl"] = b""
+    assert await poll() < 180 * 60  # a 200 without one
+    assert await poll() < 180 * 60  # and its 304s
 
 
 async def test_the_first_poll_schedules_by_the_entries_it_found(

@@ -40,11 +40,12 @@ async def test_an_older_database_is_upgraded_and_keeps_its_rows(tmp_path: Path) 
     with sqlite3.connect(path) as db:  # back to the baseline, as an old install had it
         db.execute("ALTER TABLE feeds DROP COLUMN failing_since")
         db.execute("ALTER TABLE feeds DROP COLUMN health_notice_at")
+        db.execute("ALTER TABLE feeds DROP COLUMN ttl")
         db.execute("UPDATE alembic_version SET version_num = '0001'")
     store = await Store.open(f"sqlite:///{path}")
     try:
         [state] = await store.feed_states()
-        assert state.id == "a" and state.failing_since is None
+        assert state.id == "a" and state.failing_since is None and state.ttl is None
     finally:
         await store.close()
     with sqlite3.connect(path) as db:

@@ -199,6 +199,7 @@ def _feed_update(
         "title": change.title,
         "etag": change.etag,
         "last_modified": change.last_modified,
+        "ttl": change.ttl,
     }
     params: dict[str, object] = {
         "p_id": feed_id,

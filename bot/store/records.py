@@ -22,6 +22,7 @@ class FeedState:
     failures: int
     failing_since: datetime | None = None
     health_notice_at: datetime | None = None
+    ttl: float | None = None  # seconds the feed's <ttl> allows caching (0: none given)
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class FeedUpdate:
     title: str | None = None
     etag: str | None = None
     last_modified: str | None = None
+    ttl: float | None = None  # from a full response: its <ttl> in seconds, 0 if none
     gone: bool = False
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -62,6 +63,7 @@ feeds = Table(
     Column("failures", Integer, nullable=False, default=0),
     Column("failing_since", UTCDateTime),  # first failure of the current run of failures
     Column("health_notice_at", UTCDateTime),  # when admins were told it is unhealthy
+    Column("ttl", Float),  # seconds its <ttl> allows caching, from the last 200 (0: none)
 )
 
 entries = Table(
