@@ -45,6 +45,28 @@ async def test_errors_cross_the_process_boundary() -> None:
         parsers.close()
 
 
+async def test_a_parse_that_takes_too_much_cpu_fails_and_the_worker_goes_on() -> None:
+    dense = (
+        b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
+        + b"<x/>" * 250_000  # a megabyte of elements: about 7 s of feedparser's time
+        + b"<item><title>a</title><link>https://x.example/1</link></item></channel></rss>"
+    )
+    parsers = Parsers(workers=1, cpu_limit=0.5)
+    try:
+        await parsers.parse("ru", FEED, URL, "")  # the worker is up
+        workers = set(parsers._started()._processes)
+        started = time.monotonic()
+        with pytest.raises(FeedParseError, match=r"more than 0.5 s of CPU"):
+            await parsers.parse("dense", dense, URL, "")
+        took = time.monotonic() - started
+        again = await parsers.parse("ru", FEED, URL, "")
+        assert set(parsers._started()._processes) == workers  # the same worker, not a new one
+    finally:
+        parsers.close()
+    assert took < 3
+    assert len(again.entries) > 5
+
+
 async def test_a_dead_worker_costs_one_feed_then_parsing_goes_on() -> None:
     parsers = Parsers(workers=1)
     try:

@@ -4,6 +4,11 @@ feedparser is pure Python and CPU-bound, so threads share one core; worker proce
 parse on every core while the event loop keeps fetching, matching and storing. A
 worker that dies (a parser crash, the OOM killer) costs that one feed an error and the
 pool is started again for the next feed.
+
+A parse in a worker may use :data:`CPU_LIMIT` seconds of CPU: a document dense with
+elements (a megabyte of ``<x/>`` takes feedparser about 7 s, ten about a minute) fails
+as that feed's error, and the worker goes on to the next feed. Parsing in a thread
+(``workers=0``) has no such bound.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import signal
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING
@@ -21,13 +27,15 @@ if TYPE_CHECKING:
     from bot.feeds.parse import ParsedFeed
 
 log = logging.getLogger(__name__)
+CPU_LIMIT = 20.0  # seconds of CPU one parse may use in a worker; a large feed takes ~1 s
 
 
 class Parsers:
     """``await parsers.parse(...)`` = :func:`parse_feed`, run off the event loop."""
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, cpu_limit: float = CPU_LIMIT) -> None:
         self._workers = workers
+        self._cpu_limit = cpu_limit
         self._pool: ProcessPoolExecutor | None = None
 
     async def parse(self, feed_id: str, content: bytes, url: str, content_type: str) -> ParsedFeed:
@@ -35,8 +43,11 @@ class Parsers:
             return await asyncio.to_thread(_parse, feed_id, content, url, content_type)
         loop = asyncio.get_running_loop()
         pool = self._started()
+        limit = self._cpu_limit
         try:
-            return await loop.run_in_executor(pool, _parse, feed_id, content, url, content_type)
+            return await loop.run_in_executor(
+                pool, _parse_limited, feed_id, content, url, content_type, limit
+            )
         except BrokenProcessPool as exc:
             log.error("a parser process died on feed %s; starting new ones", feed_id)
             if self._pool is pool:  # not one that a parse started since
@@ -78,6 +89,29 @@ def _parse(feed_id: str, content: bytes, url: str, content_type: str) -> ParsedF
     from bot.feeds.parse import parse_feed
 
     return parse_feed(feed_id, content, url, content_type)
+
+
+def _parse_limited(
+    feed_id: str, content: bytes, url: str, content_type: str, cpu_limit: float
+) -> ParsedFeed:
+    """:func:`_parse` in a worker, stopped once it has used ``cpu_limit`` seconds of CPU."""
+    signal.signal(signal.SIGPROF, _stop)
+    try:
+        signal.setitimer(signal.ITIMER_PROF, cpu_limit)
+        try:
+            return _parse(feed_id, content, url, content_type)
+        finally:
+            signal.setitimer(signal.ITIMER_PROF, 0)
+    except _TooLong:
+        raise FeedParseError(f"parsing took more than {cpu_limit:g} s of CPU") from None
+
+
+class _TooLong(BaseException):
+    """Raised by the CPU timer: not an Exception, so that no parser catches it."""
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise _TooLong
 
 
 def _ready() -> bool:
