@@ -177,3 +177,25 @@ async def test_an_error_text_with_undecodable_bytes_is_stored_readable(tmp_path:
     finally:
         await store.close()
     assert state is not None and state.last_error == "HTTP 404 Non trouv?"
+
+
+async def test_a_feed_whose_url_changes_in_config_starts_afresh(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from bot.store.records import FeedUpdate
+
+    store = await Store.open(f"sqlite:///{tmp_path / 'newsbot.db'}")
+    try:
+        await store.sync_feeds([("a", "https://old.example/rss", None)])
+        polled = FeedUpdate(
+            datetime.now(UTC), None, ok=True, etag='"v1"', last_modified="Mon", ttl=3600.0
+        )
+        await store.record_attempt("a", polled)
+        await store.record_attempt("a", FeedUpdate(datetime.now(UTC), None, ok=False, gone=True))
+        await store.sync_feeds([("a", "https://new.example/rss", None)])
+        state = await store.feed_state("a")
+    finally:
+        await store.close()
+    assert state is not None and state.url == "https://new.example/rss"
+    assert (state.etag, state.last_modified, state.ttl) == (None, None, None)
+    assert (state.status, state.failures) == ("active", 0)

@@ -40,6 +40,7 @@ class FeedQueries(Queries):
                             url=url,
                             etag=None,
                             last_modified=None,
+                            ttl=None,
                             status="active",
                             failures=0,
                         )
