@@ -14,6 +14,7 @@ is every byte a stream managed to write.
 from __future__ import annotations
 
 import hashlib
+import ssl
 import struct
 import threading
 import zlib
@@ -91,7 +92,9 @@ def chunks(body: bytes, size: int = 16 * 1024) -> list[bytes]:
 class FeedServer:
     """Serves feeds and canned replies; thread-safe; use as a context manager."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
+        """``tls``: serve HTTPS with this server-side context."""
+        self._tls = tls
         self._lock = threading.Lock()
         self._feeds: dict[str, tuple[str, list[Item]]] = {}
         self._replies: dict[str, Reply | Handler] = {}
@@ -104,6 +107,8 @@ class FeedServer:
         handler = type("_Bound", (_Handler,), {"owner": self})
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
+        if self._tls is not None:
+            self._server.socket = self._tls.wrap_socket(self._server.socket, server_side=True)
         threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         ).start()
@@ -119,7 +124,8 @@ class FeedServer:
 
     def url(self, path: str) -> str:
         assert self._server is not None
-        return f"http://127.0.0.1:{self._server.server_address[1]}{path}"
+        scheme = "https" if self._tls else "http"
+        return f"{scheme}://127.0.0.1:{self._server.server_address[1]}{path}"
 
     def publish(
         self,

@@ -9,16 +9,20 @@ import asyncio
 import gzip
 import itertools
 import socket
+import ssl
 import threading
 import time
 import tracemalloc
 import zlib
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import urlsplit
 
+import certifi
 import pytest
+import trustme
 from feedserver import FeedServer, Reply, chunks, gzip_bomb
 
 from bot.feeds.fetch import (
@@ -33,6 +37,7 @@ from bot.feeds.fetch import (
     make_session,
     parse_max_age,
     parse_retry_after,
+    tls_context,
 )
 from bot.feeds.inflate import PIECE, Decoder
 
@@ -190,6 +195,56 @@ async def test_a_proxy_set_in_the_environment_is_used(
     result, _ = await fetch_url(feed_url)
     assert isinstance(result, Fetched) and result.content == RSS
     assert [seen.path for seen in feed_server.requests] == [feed_url]
+
+
+@pytest.fixture(scope="module")
+def authority() -> trustme.CA:
+    return trustme.CA()
+
+
+@pytest.fixture
+def https_server(authority: trustme.CA) -> Iterator[FeedServer]:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("127.0.0.1").configure_cert(context)
+    with FeedServer(tls=context) as server:
+        server.reply(PATH, Reply(200, RSS))
+        yield server
+
+
+async def test_https_with_a_certificate_from_a_trusted_ca(
+    https_server: FeedServer, authority: trustme.CA, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with authority.cert_pem.tempfile() as ca_file:
+        monkeypatch.setenv("SSL_CERT_FILE", ca_file)  # a company's own CA, say
+        result = await fetch(https_server)
+    assert isinstance(result, Fetched) and result.content == RSS
+
+
+async def test_https_with_a_certificate_from_an_unknown_ca_fails(
+    https_server: FeedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    result = await fetch(https_server)
+    assert isinstance(result, Failed)
+    assert result.error.startswith("ClientConnectorCertificateError")
+    assert "certificate verify failed" in result.error
+    assert https_server.requests == []  # nothing was sent
+
+
+def test_certificates_come_from_certifi_unless_the_environment_names_others(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    certifis = ssl.create_default_context(cafile=certifi.where())
+    context = tls_context()
+    assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
+
+    def serials(context: ssl.SSLContext) -> set[str]:
+        return {cert["serialNumber"] for cert in context.get_ca_certs()}
+
+    assert serials(context) == serials(certifis) != set()
 
 
 # --- the other statuses ------------------------------------------------------------------

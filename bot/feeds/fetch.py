@@ -18,12 +18,15 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import os
 import re
+import ssl
 import urllib.request
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import aiohttp
+import certifi
 from yarl import URL
 
 from bot import __version__
@@ -92,10 +95,11 @@ def make_session(keep_alive: float = KEEP_ALIVE, direct: bool = False) -> aiohtt
     most 8 KB each); no cookie is kept between feeds. Proxy settings come from the
     environment (``HTTPS_PROXY``, ``NO_PROXY``), read for each request only when a proxy
     is set: that reading costs two trips to a thread per request. ``direct``: ignore
-    them, and connect straight to every host.
+    them, and connect straight to every host. Certificates are checked as in
+    :func:`tls_context`.
     """
     return aiohttp.ClientSession(
-        connector=aiohttp.TCPConnector(limit=0, keepalive_timeout=keep_alive),
+        connector=aiohttp.TCPConnector(limit=0, keepalive_timeout=keep_alive, ssl=tls_context()),
         headers={"User-Agent": USER_AGENT, "Accept": ACCEPT},
         cookie_jar=aiohttp.DummyCookieJar(),
         timeout=aiohttp.ClientTimeout(total=None),  # the Fetcher bounds the whole request
@@ -103,6 +107,18 @@ def make_session(keep_alive: float = KEEP_ALIVE, direct: bool = False) -> aiohtt
         read_bufsize=PIECE,  # what is buffered ahead of the reader, per connection
         trust_env=not direct and bool(urllib.request.getproxies()),
     )
+
+
+def tls_context() -> ssl.SSLContext:
+    """Certificates are checked against certifi's CA bundle, as the Telegram client does.
+
+    ``SSL_CERT_FILE`` or ``SSL_CERT_DIR`` in the environment name other CAs instead (a
+    company's own, say). The bundle does not depend on the system's, which a slim
+    container image may lack.
+    """
+    if os.environ.get("SSL_CERT_FILE") or os.environ.get("SSL_CERT_DIR"):
+        return ssl.create_default_context()  # OpenSSL reads both variables
+    return ssl.create_default_context(cafile=certifi.where())
 
 
 class Fetcher:
