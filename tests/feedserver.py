@@ -52,8 +52,8 @@ class Seen:
 Handler = Callable[[BaseHTTPRequestHandler], None]
 
 
-def rss(title: str, items: list[Item]) -> bytes:
-    """An RSS 2.0 document, every text escaped."""
+def rss(title: str, items: list[Item], ttl: int | None = None) -> bytes:
+    """An RSS 2.0 document, every text escaped; ``ttl``: its ``<ttl>`` in minutes."""
     parts = [
         f"<item><title>{escape(i.title)}</title><link>{escape(i.link)}</link>"
         + (f"<guid>{escape(i.guid)}</guid>" if i.guid else "")
@@ -64,7 +64,9 @@ def rss(title: str, items: list[Item]) -> bytes:
     return (
         f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
         f"<title>{escape(title)}</title><link>https://news.example/</link>"
-        f"<description>test feed</description>{''.join(parts)}</channel></rss>"
+        f"<description>test feed</description>"
+        + (f"<ttl>{ttl}</ttl>" if ttl is not None else "")
+        + f"{''.join(parts)}</channel></rss>"
     ).encode()
 
 
@@ -96,7 +98,7 @@ class FeedServer:
         """``tls``: serve HTTPS with this server-side context."""
         self._tls = tls
         self._lock = threading.Lock()
-        self._feeds: dict[str, tuple[str, list[Item]]] = {}
+        self._feeds: dict[str, tuple[str, list[Item], int | None]] = {}
         self._replies: dict[str, Reply | Handler] = {}
         self._sent: dict[str, int] = {}
         self._stopping = threading.Event()
@@ -138,12 +140,15 @@ class FeedServer:
     ) -> None:
         """Add an item at the top of the feed at ``path`` (creating the feed)."""
         with self._lock:
-            name, items = self._feeds.get(path, (feed_title, []))
-            self._feeds[path] = (name, [Item(title, link, guid, description), *items])
+            name, items, ttl = self._feeds.get(path, (feed_title, [], None))
+            self._feeds[path] = (name, [Item(title, link, guid, description), *items], ttl)
 
-    def set_feed(self, path: str, items: list[Item], feed_title: str = "Test News") -> None:
+    def set_feed(
+        self, path: str, items: list[Item], feed_title: str = "Test News", ttl: int | None = None
+    ) -> None:
+        """Replace the feed at ``path``; ``ttl``: its ``<ttl>`` in minutes."""
         with self._lock:
-            self._feeds[path] = (feed_title, list(items))
+            self._feeds[path] = (feed_title, list(items), ttl)
 
     def reply(self, path: str, reply: Reply | Handler) -> None:
         """Answer ``path`` with a fixed reply or a raw handler instead of a feed."""

@@ -7,7 +7,6 @@ import io
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -181,10 +180,7 @@ async def test_admins_hear_once_about_a_feed_failing_for_a_day(
 async def test_publishers_freshness_hints_delay_the_next_poll(
     tmp_path: Path, feed_server: FeedServer
 ) -> None:
-    with_ttl = rss("Slow News", [Item("Weekly digest", "https://news.example/w")]).replace(
-        b"<description>test feed</description>", b"<ttl>180</ttl>"
-    )
-    feed_server.reply("/ttl.xml", Reply(200, with_ttl, {"Content-Type": "application/rss+xml"}))
+    feed_server.set_feed("/ttl.xml", [Item("Weekly digest", "https://news.example/w")], ttl=180)
     cached = {"Cache-Control": "public, max-age=7200"}
     feed_server.reply("/cc.xml", Reply(200, rss("Cached", []), cached))
     feeds = {"ttl": feed_server.url("/ttl.xml"), "cc": feed_server.url("/cc.xml")}
@@ -203,24 +199,7 @@ async def test_publishers_freshness_hints_delay_the_next_poll(
 async def test_a_feeds_ttl_outlasts_a_restart_and_goes_when_the_feed_drops_it(
     tmp_path: Path, feed_server: FeedServer
 ) -> None:
-    body = {"ttl": b""}
     item = [Item("Weekly digest", "https://news.example/w")]
-
-    def feed(request: BaseHTTPRequestHandler) -> None:
-        tag = '"' + str(len(body["ttl"])) + '"'
-        fresh = request.headers.get("If-None-Match") == tag
-        content = (
-            b""
-            if fresh
-            else rss("Slow News", item).replace(b"<channel>", b"<channel>" + body["ttl"])
-        )
-        request.send_response(304 if fresh else 200)
-        request.send_header("ETag", tag)
-        request.send_header("Content-Length", str(len(content)))
-        request.end_headers()
-        request.wfile.write(content)
-
-    feed_server.reply("/slow.xml", feed)
     config = load_config(
         write_config(
             tmp_path, {"slow": feed_server.url("/slow.xml")}, {"x": NUCLEAR}, interval=None
@@ -235,10 +214,10 @@ async def test_a_feeds_ttl_outlasts_a_restart_and_goes_when_the_feed_drops_it(
         assert outcome.next_poll_at and state and state.last_attempt_at
         return (outcome.next_poll_at - state.last_attempt_at).total_seconds()
 
-    body["ttl"] = b"<ttl>180</ttl>"
+    feed_server.set_feed("/slow.xml", item, ttl=180)
     assert await poll() >= 180 * 60  # a 200 with its <ttl>
     assert await poll() >= 180 * 60  # a 304, after a restart
-    body["ttl"] = b""
+    feed_server.set_feed("/slow.xml", item)
     assert await poll() < 180 * 60  # a 200 without one
     assert await poll() < 180 * 60  # and its 304s
 

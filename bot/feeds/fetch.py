@@ -84,12 +84,12 @@ class Failed:
 FetchResult = Fetched | NotModified | Gone | RateLimited | Failed
 
 
-def make_session(keep_alive: float = KEEP_ALIVE, direct: bool = False) -> aiohttp.ClientSession:
+def make_session(direct: bool = False) -> aiohttp.ClientSession:
     """The one HTTP session shared by all feeds; create it inside the running event loop.
 
     How many fetches run at once is the pipeline's business (``polling.concurrency`` and
     ``per_host``), so the connector sets no limit of its own. Idle connections are kept
-    ``keep_alive`` seconds, for the next feed on the same host. Bodies arrive as sent
+    :data:`KEEP_ALIVE` seconds, for the next feed on the same host. Bodies arrive as sent
     (the :class:`Fetcher` decodes them within bounds) with at most about ``PIECE``
     bytes buffered ahead of the reader; the header block is bounded (128 fields of at
     most 8 KB each); no cookie is kept between feeds. Proxy settings come from the
@@ -99,7 +99,7 @@ def make_session(keep_alive: float = KEEP_ALIVE, direct: bool = False) -> aiohtt
     :func:`tls_context`.
     """
     return aiohttp.ClientSession(
-        connector=aiohttp.TCPConnector(limit=0, keepalive_timeout=keep_alive, ssl=tls_context()),
+        connector=aiohttp.TCPConnector(limit=0, keepalive_timeout=KEEP_ALIVE, ssl=tls_context()),
         headers={"User-Agent": USER_AGENT, "Accept": ACCEPT},
         cookie_jar=aiohttp.DummyCookieJar(),
         timeout=aiohttp.ClientTimeout(total=None),  # the Fetcher bounds the whole request
