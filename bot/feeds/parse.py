@@ -36,6 +36,7 @@ from bot.errors import FeedParseError, NotAFeed
 from bot.feeds.charset import decode_feed
 from bot.feeds.discover import SCAN_BYTES, feed_links, not_a_feed_message
 from bot.feeds.links import bounded, entry_key, normalize_link
+from bot.feeds.text import clean
 from bot.matching import html_to_text
 from bot.models import Entry
 
@@ -180,7 +181,7 @@ def _entry(feed_id: str, raw: Any, base_url: str, published: datetime | None) ->
     title = _text(raw, "title")
     summary = _text(raw, "summary")
     content = _content(raw)
-    link = urljoin(base_url, raw.get("link") or "") if raw.get("link") else ""
+    link = urljoin(base_url, clean(raw.get("link") or "")) if raw.get("link") else ""
     key = entry_key(raw.get("id"), link, title, content or summary)
     story = bounded(normalize_link(link) if link else f"{feed_id}:{key}")  # guids: per feed
     return Entry(
@@ -200,8 +201,8 @@ def _text(node: Any, name: str) -> str:
     value = node.get(name) or ""
     detail = node.get(f"{name}_detail") or _copied_from(node, value)
     if detail.get("type") == _PLAIN:
-        return " ".join(value.split())
-    return html_to_text(value)
+        return " ".join(clean(value).split())
+    return clean(html_to_text(value))
 
 
 def _copied_from(node: Any, value: str) -> Any:
@@ -212,7 +213,7 @@ def _copied_from(node: Any, value: str) -> Any:
 def _content(raw: Any) -> str:
     parts = raw.get("content") or []
     texts = [
-        p.get("value", "") if p.get("type") == _PLAIN else html_to_text(p.get("value", ""))
+        clean(p.get("value", "") if p.get("type") == _PLAIN else html_to_text(p.get("value", "")))
         for p in parts
     ]
     return " ".join(t for t in texts if t)

@@ -1,0 +1,79 @@
+"""Texts taken from a feed carry no control characters and no bidirectional overrides."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.feeds.parse import parse_feed
+from bot.feeds.text import clean
+
+FEED_URL = "https://news.example/feed.xml"
+HOSTILE = [
+    "\x00",  # NUL
+    "\x01",
+    "\x07",  # BEL
+    "\x1b",  # ESC: terminal escapes in the console transport
+    "\x7f",  # DEL
+    "\x81",  # C1, undefined in windows-1252
+    "\x85",  # C1, read as windows-1252 (as HTML does): "…"
+    "\x9b",  # C1 CSI, read as windows-1252: "›"
+    "\x9d",
+    "\u202a",
+    "\u202b",
+    "\u202c",
+    "\u202d",
+    "\u202e",  # RIGHT-TO-LEFT OVERRIDE: "moc.elgoog" shown as "google.com"
+    "\u2066",
+    "\u2067",
+    "\u2068",
+    "\u2069",
+]
+
+
+@pytest.mark.parametrize("char", HOSTILE)
+def test_clean_strips_controls_and_bidi_overrides(char: str) -> None:
+    assert clean(f"Ros{char}atom") == "Rosatom"
+
+
+def test_clean_keeps_whitespace_and_ordinary_letters() -> None:
+    text = "Tab\there\nline\r\nҚазақстан — “quoted” \u200f"  # RLM is a mark, not an override
+    assert clean(text) == text
+
+
+def shown(char: str) -> str:
+    """What is left of ``char``: nothing, or for most C1 codes their windows-1252 reading.
+
+    feedparser reads C1 codes as windows-1252, as HTML does, since feeds that contain
+    them were written in that encoding; the result is printable.
+    """
+    try:
+        return bytes([ord(char)]).decode("cp1252") if 0x80 <= ord(char) < 0xA0 else ""
+    except UnicodeDecodeError:
+        return ""
+
+
+def feed_with(char: str, *, referenced: bool) -> bytes:
+    mark = f"&#x{ord(char):x};" if referenced else char
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0" '
+        'xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel>'
+        f"<title>Steppe{mark} News</title><link>https://news.example/</link>"
+        f"<item><title>Ros{mark}atom</title><link>https://news.example/a{mark}b</link>"
+        f"<guid>g1</guid><description>sum{mark}mary</description>"
+        f"<content:encoded>con{mark}tent</content:encoded></item></channel></rss>"
+    ).encode()
+
+
+@pytest.mark.parametrize("referenced", [False, True], ids=["raw", "character-reference"])
+@pytest.mark.parametrize("char", HOSTILE)
+def test_every_feed_text_is_stripped(char: str, referenced: bool) -> None:
+    feed = parse_feed("steppe", feed_with(char, referenced=referenced), FEED_URL)
+    (entry,) = feed.entries
+    mark = shown(char)
+    assert feed.title == f"Steppe{mark} News"
+    assert (entry.title, entry.summary, entry.content) == (
+        f"Ros{mark}atom",
+        f"sum{mark}mary",
+        f"con{mark}tent",
+    )
+    assert entry.link == f"https://news.example/a{mark}b"
