@@ -534,8 +534,25 @@ def test_utf8_with_one_broken_byte_is_still_utf8(declaration: str) -> None:
     assert one(content).title == RU.replace("Токаев", "\ufffd")
 
 
-def test_utf16_without_a_byte_order_mark() -> None:
-    content = titled(RU, '<?xml version="1.0" encoding="utf-16"?>').encode("utf-16-le")
+@pytest.mark.parametrize(
+    ("codec", "label"),
+    [
+        ("utf-16-le", "utf-16"),
+        ("utf-16-be", "utf-16"),
+        ("utf-32-le", "utf-32"),
+        ("utf-32-be", "utf-32"),
+        ("utf-32-le", "UTF-32LE"),
+        ("utf-16-be", "UTF-16BE"),
+    ],
+)
+def test_utf16_and_utf32_without_a_byte_order_mark(codec: str, label: str) -> None:
+    content = titled(RU, f'<?xml version="1.0" encoding="{label}"?>').encode(codec)
+    assert one(content).title == RU
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"])
+def test_wide_encodings_without_mark_or_declaration(codec: str) -> None:
+    content = titled(RU).encode(codec)  # starts "<rss": only the zero bytes tell
     assert one(content).title == RU
 
 

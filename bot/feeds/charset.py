@@ -2,7 +2,9 @@
 
 The first of these that fits wins; the first four must decode the whole body strictly.
 
-1. a byte-order mark;
+1. a byte-order mark, else the zero bytes UTF-16 and UTF-32 put around the ASCII
+   characters a document starts with (``<?xml``, ``<rss``: the XML specification's
+   appendix F);
 2. a declared UTF-16 or UTF-32 (those bytes would otherwise pass for UTF-8);
 3. UTF-8: bytes that are valid UTF-8 and not ASCII are almost never legacy text, while
    servers that label everything ``ISO-8859-1`` are common;
@@ -34,7 +36,14 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
-_UTF16_NO_BOM = ((b"<\0?\0", "utf-16-le"), (b"\0<\0?", "utf-16-be"))
+# The first four bytes of a document starting with two ASCII characters (A, B), by
+# where the zero bytes are.
+_WIDE_NO_BOM = (
+    (re.compile(rb"\0\0\0[\x01-\x7f]"), "utf-32-be"),
+    (re.compile(rb"[\x01-\x7f]\0\0\0"), "utf-32-le"),
+    (re.compile(rb"\0[\x01-\x7f]\0[\x01-\x7f]"), "utf-16-be"),
+    (re.compile(rb"[\x01-\x7f]\0[\x01-\x7f]\0"), "utf-16-le"),
+)
 _XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*?\bencoding\s*=\s*["']([\w.:-]+)["']""")
 _HTTP_CHARSET = re.compile(r"""charset\s*=\s*["']?([\w.:-]+)""", re.IGNORECASE)
 _ASCII = bytes(range(128))
@@ -81,8 +90,11 @@ def _charset(label: str | None) -> str | None:
 
 
 def _sniffed(content: bytes) -> list[str]:
-    for mark, codec in (*_BOMS, *_UTF16_NO_BOM):
+    for mark, codec in _BOMS:
         if content.startswith(mark):
+            return [codec]
+    for pattern, codec in _WIDE_NO_BOM:
+        if pattern.match(content, 0, 4):
             return [codec]
     return []
 
