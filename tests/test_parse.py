@@ -528,6 +528,53 @@ def test_text_comes_out_right_whatever_the_declared_encoding(
     assert feed.entries[0].title == text
 
 
+WESTERN = "The deal is worth €5 million — about £4.3 million — the “official” figure said"
+LATIN1_DECL = '<?xml version="1.0" encoding="ISO-8859-1"?>'
+CP1252_DECL = '<?xml version="1.0" encoding="windows-1252"?>'
+SAMPLES = Path(__file__).parent / "data" / "charset-normalizer"
+
+
+def sample(name: str, codec: str, length: int = 600) -> str:
+    """The start of one of charset-normalizer's sample texts, on one line, in ``codec``."""
+    text = " ".join((SAMPLES / name).read_text("utf-8").split())[:length].strip()
+    return text.encode(codec, errors="ignore").decode(codec)  # an accent mark or two
+
+
+@pytest.mark.parametrize(
+    ("text", "codec", "declaration", "content_type"),
+    [
+        # declared Western, with no accented letter to go by: the declaration wins
+        (WESTERN, "cp1252", LATIN1_DECL, ""),
+        (WESTERN, "cp1252", CP1252_DECL, ""),
+        (WESTERN, "cp1252", "", "application/rss+xml; charset=windows-1252"),
+        (WESTERN, "cp1252", "", "text/xml; charset=ISO-8859-1"),
+        ("Shares rose 3% — “a good day”, he said", "cp1252", LATIN1_DECL, ""),
+        ("Price: £40", "cp1252", "", "text/xml; charset=iso-8859-1"),
+        # undeclared: the Western reading still wins over a stray Cyrillic letter
+        (WESTERN, "cp1252", "", ""),
+        # the label is the server's default, and the text is plainly something else
+        (RU, "koi8-r", LATIN1_DECL, ""),
+        (RU, "koi8-r", "", "text/xml; charset=ISO-8859-1"),
+        (RU, "cp1251", CP1252_DECL, ""),
+        (KZ, "kz1048", LATIN1_DECL, ""),
+        (RU, "cp866", "", "text/xml; charset=windows-1252"),
+        # real texts in each encoding, undeclared
+        (sample("sample-russian-3.txt", "cp1251"), "cp1251", "", ""),
+        (sample("sample-bulgarian.txt", "cp1251"), "cp1251", "", ""),
+        (sample("sample-russian-2.txt", "koi8-r"), "koi8-r", "", ""),
+        (sample("sample-russian-2.txt", "cp866"), "cp866", "", ""),
+        (sample("sample-french.txt", "cp1252").lower(), "cp1252", "", ""),
+        (sample("sample-spanish.txt", "cp1252"), "cp1252", "", "text/xml; charset=ISO-8859-1"),
+        (KZ + " " + KZ.upper(), "kz1048", "", ""),
+    ],
+)
+def test_western_and_regional_legacy_encodings(
+    text: str, codec: str, declaration: str, content_type: str
+) -> None:
+    content = titled(text.replace("&", "&amp;"), declaration).encode(codec)
+    assert parse_feed("ru", content, FEED_URL, content_type).title == text
+
+
 @pytest.mark.parametrize("declaration", [UTF8_DECL, ""])
 def test_utf8_with_one_broken_byte_is_still_utf8(declaration: str) -> None:
     content = titled(RU, declaration).encode().replace("Токаев".encode(), b"\xff")

@@ -10,12 +10,18 @@ The first of these that fits wins; the first four must decode the whole body str
    servers that label everything ``ISO-8859-1`` are common;
 4. the XML declaration's encoding, then the HTTP ``charset`` (the program that wrote the
    declaration knew its bytes; the HTTP header is often a server-wide default). A label
-   of ISO-8859-1 or windows-1252 is skipped here: it is the usual default, and any bytes
-   decode under it, so it would hide a Cyrillic feed;
+   of ISO-8859-1 or windows-1252 is weak: it is the usual default, and any bytes decode
+   under it, so it could hide a Cyrillic feed; it is weighed in step 6;
 5. UTF-8 with its odd broken byte replaced, when nearly all of it is valid (a feed cut
    mid-character, or one bad byte pasted in, is still a UTF-8 feed);
 6. a guess among the legacy encodings of the region newsbot watches (:data:`REGIONAL`,
-   windows-1252 included), by which one reads as the most plausible words.
+   windows-1252 included), by which one reads as the most plausible words. A weak label
+   (read as windows-1252, as browsers do) stands unless the guess reads clearly better:
+   by :data:`CLEARLY_BETTER` letters of real words, not a stray letter that punctuation
+   such as ``€ £ “ ” —`` becomes in a Cyrillic table.
+
+The guess is newsbot's own: charset-normalizer, measured on the same texts
+(``benchmarks/charset.py``), was right less often on cp1251 and kz1048.
 
 Only character sets count as declarations: codecs such as ``punycode`` (quadratic) or
 ``unicode_escape`` are ignored. Pure: bytes in, text out; never raises.
@@ -28,6 +34,7 @@ import re
 
 REGIONAL = ("cp1251", "kz1048", "koi8-r", "cp866", "cp1252")
 SNIFF_BYTES = 64 * 1024  # enough text to tell the legacy encodings apart
+CLEARLY_BETTER = 4  # letters: a word, more than the odd letter punctuation turns into
 
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"),
@@ -51,6 +58,8 @@ _NON_ASCII = re.compile(rb"[\x80-\xff]")
 _WEAK = frozenset({"iso8859-1", "cp1252"})
 _NOT_CHARSETS = frozenset({"idna", "punycode", "raw-unicode-escape", "unicode-escape", "undefined"})
 _WORD = re.compile(r"[^\W\d_]+")
+# Box drawing and mathematical signs in KOI8-R and cp866: what punctuation becomes there.
+_PSEUDOGRAPHICS = re.compile("[\u2219\u221a\u2248\u2264\u2265\u2320\u2321\u2500-\u25ff]")
 # Lower-case Cyrillic letters of Russian, Kazakh, Kyrgyz, Uzbek and Tajik.
 _CYRILLIC = frozenset("абвгдеёжзийклмнопрстуфхцчшщъыьэюяәғқңөұүһіўҳҷӣӯ")
 
@@ -64,7 +73,21 @@ def decode_feed(content: bytes, content_type: str = "") -> str:
             continue
     if _mostly_utf8(content):
         return content.decode("utf-8", errors="replace")
-    return content.decode(guess_legacy(content), errors="replace")
+    return content.decode(_legacy(content, _weakly_declared(content, content_type)), "replace")
+
+
+def _weakly_declared(content: bytes, content_type: str) -> bool:
+    labels = (_xml_declared(content), _http_charset(content_type))
+    return any(_charset(label) in _WEAK for label in labels)
+
+
+def _legacy(content: bytes, weak: bool) -> str:
+    """The guess, or windows-1252 if declared weakly and the guess is not clearly better."""
+    scores = _scores(content)
+    guess = max(scores, key=scores.__getitem__)  # the earliest of the best
+    if weak and scores[guess] < scores["cp1252"] + CLEARLY_BETTER:
+        return "cp1252"
+    return guess
 
 
 def _mostly_utf8(content: bytes) -> bool:
@@ -111,24 +134,33 @@ def _http_charset(content_type: str) -> str | None:
 
 def guess_legacy(content: bytes) -> str:
     """The :data:`REGIONAL` encoding under which ``content`` reads best (earliest on a tie)."""
+    scores = _scores(content)
+    return max(scores, key=scores.__getitem__)
+
+
+def _scores(content: bytes) -> dict[str, int]:
+    """The plausibility of ``content`` read in each :data:`REGIONAL` encoding."""
     first = _NON_ASCII.search(content)  # a long ASCII head tells the tables nothing apart
     start = max(0, first.start() - 256) if first else 0  # with the start of its word
     sample = content[start : start + SNIFF_BYTES]
-    scores = [plausibility(sample.decode(codec, errors="replace")) for codec in REGIONAL]
-    return REGIONAL[scores.index(max(scores))]
+    return {codec: plausibility(sample.decode(codec, errors="replace")) for codec in REGIONAL}
 
 
 def plausibility(text: str) -> int:
     """Letters in plausible words minus letters in implausible ones.
 
     A plausible word is lower-case or capitalised (wrong-encoding Cyrillic flips case
-    mid-word) and written in one script: Latin, or the Cyrillic of the region.
+    mid-word) and written in one script: Latin, or the Cyrillic of the region. A word
+    in capitals counts only against, when it has letters of neither (``Ђ``, ``Ј``: what
+    ``€`` and ``£`` become in cp1251); a word of one letter counts for nothing (``ё`` is
+    what ``£`` becomes in KOI8-R); a box-drawing or mathematical sign counts one against.
     """
-    score = 0
+    score = -len(_PSEUDOGRAPHICS.findall(text))
     for word in _WORD.findall(text):
         if word.isupper():  # acronyms, and legacy text read in the wrong table
-            continue
-        score += len(word) if _plausible(word) else -len(word)
+            score -= 0 if _known_letters(word.lower()) else len(word)
+        elif len(word) > 1:
+            score += len(word) if _plausible(word) else -len(word)
     return score
 
 
@@ -141,3 +173,7 @@ def _plausible(word: str) -> bool:
     latin = all(c < "\u0250" for c in lower)
     # Cyrillic read as Latin-1 is all accents ("Ðîñàòîì"); real Latin words are not.
     return latin and (len(lower) <= 3 or sum(c.isascii() for c in lower) * 2 >= len(lower))
+
+
+def _known_letters(lower: str) -> bool:
+    return all(c in _CYRILLIC or c < "\u0250" for c in lower)
