@@ -20,6 +20,7 @@ class Entry:
     summary: str = ""
     content: str = ""
     published: datetime | None = None
+    author: str = ""  # as the feed names it, if it does
 
     def field(self, name: str) -> str:
         """The plain text of one matchable field (``title``, ``summary``, ``content``, ``link``)."""

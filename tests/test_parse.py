@@ -482,6 +482,66 @@ def test_garbage_is_not_a_feed(content: bytes) -> None:
         parse_feed("steppe", content, FEED_URL)
 
 
+# --- what a document that is not a feed is --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", r"^an empty document, not a feed$"),
+        (b" \n\t\r\n", r"^an empty document, not a feed$"),
+        (b'{"items": []}', r"^JSON, not a feed: it has no JSON Feed version$"),
+        (b"[1, 2, 3]", r"^JSON, not a feed: it has no JSON Feed version$"),
+        (b'{"version": "1.1", "items": []}', r"^JSON, not a feed: it has no JSON Feed version$"),
+        (b'{"version": "https://jso', r"^broken JSON, not a feed: .* at line 1, column \d+$"),
+        (
+            b'<?xml version="1.0"?><note><to>x</to></note>',
+            r"^XML, not a feed: its root element is <note>, not <rss>, <feed> or <rdf:RDF>$",
+        ),
+        (
+            b'<?xml version="1.0"?>\n<!-- c -->\n<x:Envelope xmlns:x="urn:x"/>',
+            r"^XML, not a feed: its root element is <x:Envelope>, not <rss>, <feed> or <rdf:RDF>$",
+        ),
+        (b"Service temporarily unavailable.\nTry later.", r"^plain text, not a feed$"),
+        (b"OK", r"^plain text, not a feed$"),
+    ],
+)
+def test_what_is_not_a_feed_is_named(content: bytes, message: str) -> None:
+    with pytest.raises(FeedParseError, match=message):
+        parse_feed("steppe", content, FEED_URL)
+
+
+def expat_position(content: bytes) -> tuple[int, int]:
+    """Where expat itself finds the error in ``content``: line, and column from 1."""
+    import xml.parsers.expat
+
+    parser = xml.parsers.expat.ParserCreate()
+    with pytest.raises(xml.parsers.expat.ExpatError) as raised:
+        parser.Parse(content, True)
+    return raised.value.lineno, raised.value.offset + 1
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"<doc>\n<a>\n  </b>\n</doc>",
+        b'<?xml version="1.0"?><doc>\n<a>\n  </b>\n</doc>',
+        b'<?xml version="1.0" encoding="utf-8"?>\n<doc>\n<a>\n  </b>\n</doc>',
+        b'<?xml version="1.0"?>\n<!DOCTYPE doc [\n<!ELEMENT doc ANY>\n\n]>\n<doc>\n<a>\n</b></doc>',
+        b'<?xml version="1.0"?>\n<!DOCTYPE doc [\n<!ENTITY e "x">\n]>\n<doc><a></b>&e;</doc>',
+        b"<doc><a></b></doc>",
+        b'<?xml version="1.0"?>\n<!-- a\ncomment -->\n<doc>\n<a>\n</b></doc>',
+    ],
+)
+def test_broken_xml_names_the_line_and_column_as_served(content: bytes) -> None:
+    line, column = expat_position(content)
+    with pytest.raises(FeedParseError) as raised:
+        parse_feed("steppe", content, FEED_URL)
+    assert str(raised.value) == (
+        f"broken XML, not a feed: mismatched tag at line {line}, column {column}"
+    )
+
+
 # --- wrong and missing encodings ------------------------------------------------------------
 
 RU = "Росатом построит АЭС в Казахстане, сообщил Токаев"

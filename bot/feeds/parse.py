@@ -3,20 +3,24 @@
 feedparser only ever sees bytes (it never fetches), and only bytes prepared here:
 
 - decoded by :func:`bot.feeds.charset.decode_feed` (which survives wrong and missing
-  declarations) and re-encoded as UTF-8 under a matching XML declaration;
+  declarations) and re-encoded as UTF-8 under a matching XML declaration, written in
+  place of the old one so that lines keep their numbers;
 - with no entity declared: every DOCTYPE loses its internal subset and other markup
-  declarations are dropped, so an entity bomb is inert before any parser sees it (a
-  feed never needs one);
+  declarations are dropped (their line breaks kept), so an entity bomb is inert before
+  any parser sees it (a feed never needs one);
 - with at most ``2 * MAX_ENTRIES`` entries: the first and the last :data:`MAX_ENTRIES`,
   cut out of the text before feedparser spends time on the rest.
 
-Of the entries parsed, the :data:`MAX_ENTRIES` newest are kept (an undated entry counts
-as published now), in document order. A published time more than :data:`FUTURE_SLACK`
-ahead is clamped to now, so a feed's clock cannot skew polling or ordering.
+A JSON document goes to :mod:`bot.feeds.jsonfeed` instead. Both apply the bounds of
+:mod:`bot.feeds.entries` (the newest entries, future dates clamped, texts cleaned).
 
 feedparser's own HTML sanitizing and relative-URI rewriting are off: newsbot strips HTML
 itself and escapes every feed text when it renders an alert, and with them on feedparser
 takes about 1.3 times as long over the bundled demo feeds (parse_feed as a whole, 1.25).
+
+A document that is not a feed raises :class:`~bot.errors.FeedParseError` saying what it
+is: an empty document, plain text, JSON that is not a JSON Feed, XML of another kind (its
+root element named), or broken XML (with the line and column of the fault, as served).
 An HTML page raises :class:`~bot.errors.NotAFeed` naming the feeds it advertises. Call
 :func:`parse_feed` off the event loop.
 """
@@ -25,24 +29,33 @@ from __future__ import annotations
 
 import calendar
 import re
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urljoin
+from xml.sax import SAXParseException
 
 import feedparser
 
 from bot.errors import FeedParseError, NotAFeed
 from bot.feeds.charset import decode_feed
 from bot.feeds.discover import SCAN_BYTES, feed_links, not_a_feed_message
-from bot.feeds.links import bounded, entry_key, normalize_link
+from bot.feeds.entries import (
+    FUTURE_SLACK,
+    MAX_ENTRIES,
+    ParsedFeed,
+    RawEntry,
+    build_entry,
+    clamped,
+    newest,
+    site_link,
+)
+from bot.feeds.jsonfeed import looks_like_json, parse_json_feed
 from bot.feeds.text import clean
 from bot.matching import html_to_text
 from bot.models import Entry
 
-MAX_ENTRIES = 1000  # per feed and poll: the newest
-FUTURE_SLACK = timedelta(days=1)  # time zone slips are kept; further ahead is a broken clock
+__all__ = ["FUTURE_SLACK", "MAX_ENTRIES", "ParsedFeed", "parse_feed"]
 _PLAIN = "text/plain"
+_UTF8_DECL = '<?xml version="1.0" encoding="utf-8"?>'
 _XML_DECL = re.compile(r"^\s*<\?xml\b.*?\?>", re.DOTALL)
 _PROLOG_MISC = re.compile(r"\s*(?:<\?.*?\?>|<!--.*?-->)", re.DOTALL)
 _MARKUP_DECLARATION = re.compile(r"\s*<!(DOCTYPE\b)?(?=[A-Za-z])", re.IGNORECASE)
@@ -53,30 +66,27 @@ _DTD_TOKEN = re.compile(r""""[^"]*"|'[^']*'|<!--.*?-->|[\[\]>]""", re.DOTALL)
 _ENTRY_END = re.compile(r"</(?:[\w.-]+:)?(?:item|entry)\s*>")
 
 
-@dataclass(frozen=True)
-class ParsedFeed:
-    """The feed's own title and its entries, in document order."""
-
-    title: str
-    entries: tuple[Entry, ...]
-    ttl: float | None = None  # RSS <ttl>: minutes the feed may be cached, as seconds
-
-
 def parse_feed(
     feed_id: str, content: bytes, url: str, content_type: str = "", *, now: datetime | None = None
 ) -> ParsedFeed:
     """Parse ``content`` fetched from ``url``; raise FeedParseError if it is not a feed."""
     now = now or datetime.now(UTC)
-    text = _without_entities(decode_feed(content, content_type))
-    if _root(text) == "html":  # feedparser's fallback parser takes seconds per megabyte
+    decoded = decode_feed(content, content_type)
+    if not decoded.strip():
+        raise FeedParseError("an empty document, not a feed")
+    if looks_like_json(decoded, content_type):
+        return parse_json_feed(feed_id, decoded, url, now)
+    text = _without_entities(decoded)
+    if _root(text).lower() == "html":  # feedparser's fallback parser takes seconds per MB
         raise _html_page(text, url)
-    prepared = _utf8_xml(_trimmed(text))
+    prepared, shift = _utf8_xml(_trimmed(text))
     doc = _feedparser(prepared)
     if not doc.get("version") and not doc.entries:
-        raise _not_a_feed(text, url, doc)
-    kept = _newest([(raw, _published(raw, now)) for raw in doc.entries], now)
+        raise _not_a_feed(text, url, doc, shift)
+    kept = newest([(raw, _published(raw, now)) for raw in doc.entries], now)
     entries = tuple(_entry(feed_id, raw, url, published) for raw, published in kept)
-    return ParsedFeed(_text(doc.feed, "title"), entries, _ttl(doc.feed))
+    link = site_link(doc.feed.get("link") or "", url)
+    return ParsedFeed(clean(_text(doc.feed, "title")), entries, _ttl(doc.feed), link)
 
 
 def _feedparser(prepared: bytes) -> Any:
@@ -90,9 +100,16 @@ def _feedparser(prepared: bytes) -> Any:
         raise FeedParseError(f"unreadable feed: {exc}") from exc
 
 
-def _utf8_xml(text: str) -> bytes:
-    body = _XML_DECL.sub("", text, count=1).lstrip()
-    return ('<?xml version="1.0" encoding="utf-8"?>\n' + body).encode("utf-8", "replace")
+def _utf8_xml(text: str) -> tuple[bytes, int]:
+    """``text`` as UTF-8 under a UTF-8 declaration, and how far that moved line 1 right.
+
+    The declaration takes the place of the old one, on the same line, so that a parser's
+    line numbers are the document's as served.
+    """
+    old = _XML_DECL.match(text)
+    body = text[old.end() :] if old else text
+    shift = len(_UTF8_DECL) - (old.end() if old else 0)
+    return (_UTF8_DECL + body).encode("utf-8", "replace"), shift
 
 
 def _without_entities(text: str) -> str:
@@ -102,7 +119,8 @@ def _without_entities(text: str) -> str:
     are never loaded; feedparser still tells RSS 0.91 by the identifier), and any other
     markup declaration is dropped. Every DOCTYPE, not just the first: feedparser deletes
     some before expat reads the first one left, and turns stray ``<!ENTITY>`` lines into
-    a new one. A malformed declaration ends the document.
+    a new one. A malformed declaration ends the document. What is cut leaves its line
+    breaks, so that lines keep their numbers.
     """
     kept: list[str] = []
     position = 0
@@ -119,7 +137,13 @@ def _without_entities(text: str) -> str:
             return "".join(kept)
         if declared.group(1):  # a DOCTYPE stays, without its subset
             kept.append(declared.group() + rest[0])
+        kept.append("\n" * _lines_cut(text, declared, rest))
         position = rest[1]
+
+
+def _lines_cut(text: str, declared: re.Match[str], rest: tuple[str, int]) -> int:
+    kept = (declared.group() + rest[0]) if declared.group(1) else ""
+    return text.count("\n", declared.start(), rest[1]) - kept.count("\n")
 
 
 def _declaration(text: str, start: int) -> tuple[str, int] | None:
@@ -145,30 +169,31 @@ def _trimmed(text: str) -> str:
     return text[: ends[MAX_ENTRIES - 1]] + text[ends[-MAX_ENTRIES - 1] :]
 
 
-def _newest(
-    dated: list[tuple[Any, datetime | None]], now: datetime
-) -> list[tuple[Any, datetime | None]]:
-    """The MAX_ENTRIES newest (undated counts as now), in document order."""
-    if len(dated) <= MAX_ENTRIES:
-        return dated
-    order = sorted(range(len(dated)), key=lambda i: dated[i][1] or now, reverse=True)
-    return [dated[i] for i in sorted(order[:MAX_ENTRIES])]
-
-
 def _root(text: str) -> str:
-    """The lower-cased name of the first element, past the prolog ('' if none)."""
+    """The name of the first element, past the prolog ('' if none)."""
     position = 0
     while item := _PROLOG_MISC.match(text, position) or _DOCTYPE.match(text, position):
         position = item.end()
     found = _START_TAG.match(text, position)
-    return found[1].lower() if found else ""
+    return found[1] if found else ""
 
 
-def _not_a_feed(text: str, url: str, doc: Any) -> FeedParseError:
+def _not_a_feed(text: str, url: str, doc: Any, shift: int) -> FeedParseError:
+    """What the document is, said so that its owner can tell what is wrong."""
     head = text[:2048].lower()
     if "<html" in head or "<!doctype html" in head:
         return _html_page(text, url)
+    if not text.lstrip().startswith("<"):
+        return FeedParseError("plain text, not a feed")
     problem = doc.get("bozo_exception")
+    if isinstance(problem, SAXParseException):
+        line, column = problem.getLineNumber() or 0, (problem.getColumnNumber() or 0) + 1
+        column -= shift if line == 1 else 0
+        where = f"line {line}, column {column}"
+        return FeedParseError(f"broken XML, not a feed: {problem.getMessage()} at {where}")
+    if root := _root(text):
+        expected = "<rss>, <feed> or <rdf:RDF>"
+        return FeedParseError(f"XML, not a feed: its root element is <{root}>, not {expected}")
     return FeedParseError(f"not a feed: {problem}" if problem else "not a feed")
 
 
@@ -178,22 +203,15 @@ def _html_page(text: str, url: str) -> NotAFeed:
 
 
 def _entry(feed_id: str, raw: Any, base_url: str, published: datetime | None) -> Entry:
-    title = _text(raw, "title")
-    summary = _text(raw, "summary")
-    content = _content(raw)
-    link = urljoin(base_url, clean(raw.get("link") or "")) if raw.get("link") else ""
-    key = entry_key(raw.get("id"), link, title, content or summary)
-    story = bounded(normalize_link(link) if link else f"{feed_id}:{key}")  # guids: per feed
-    return Entry(
-        feed_id=feed_id,
-        key=key,
-        title=title,
-        link=link,
-        story=story,
-        summary=summary,
-        content=content,
-        published=published,
+    fields = RawEntry(
+        guid=raw.get("id"),
+        link=raw.get("link") or "",
+        title=_text(raw, "title"),
+        summary=_text(raw, "summary"),
+        content=_content(raw),
+        author=" ".join(str(raw.get("author") or "").split()),
     )
+    return build_entry(feed_id, fields, base_url, published)
 
 
 def _text(node: Any, name: str) -> str:
@@ -201,8 +219,8 @@ def _text(node: Any, name: str) -> str:
     value = node.get(name) or ""
     detail = node.get(f"{name}_detail") or _copied_from(node, value)
     if detail.get("type") == _PLAIN:
-        return " ".join(clean(value).split())
-    return clean(html_to_text(value))
+        return " ".join(value.split())
+    return html_to_text(value)
 
 
 def _copied_from(node: Any, value: str) -> Any:
@@ -213,7 +231,7 @@ def _copied_from(node: Any, value: str) -> Any:
 def _content(raw: Any) -> str:
     parts = raw.get("content") or []
     texts = [
-        clean(p.get("value", "") if p.get("type") == _PLAIN else html_to_text(p.get("value", "")))
+        p.get("value", "") if p.get("type") == _PLAIN else html_to_text(p.get("value", ""))
         for p in parts
     ]
     return " ".join(t for t in texts if t)
@@ -221,8 +239,7 @@ def _content(raw: Any) -> str:
 
 def _published(raw: Any, now: datetime) -> datetime | None:
     """The entry's date as aware UTC; one too far in the future is clamped to ``now``."""
-    when = _date(raw)
-    return now if when is not None and when > now + FUTURE_SLACK else when
+    return clamped(_date(raw), now)
 
 
 def _date(raw: Any) -> datetime | None:

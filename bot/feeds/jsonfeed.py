@@ -1,0 +1,99 @@
+"""Read a JSON Feed (1.0 and 1.1, https://jsonfeed.org) into a :class:`ParsedFeed`.
+
+A document is taken for JSON when its media type says so (``application/feed+json``,
+``application/json``) or when it starts with ``{`` or ``[``; it is a JSON Feed when it is
+an object whose ``version`` starts with ``https://jsonfeed.org/version/``.
+
+Fields read, per item: ``id``; ``url``, else ``external_url``; ``title``;
+``content_html`` (HTML, stripped), else ``content_text``; ``summary``;
+``date_published``, else ``date_modified``; ``authors`` (1.1), else ``author`` (1.0).
+Per feed: ``title`` and ``home_page_url``. Items that are not objects are skipped, and
+fields of the wrong type are taken as absent.
+
+Bounds as for XML feeds (:mod:`bot.feeds.entries`), and nesting: ``json.loads`` on
+deeply nested input raises RecursionError, which is a parse error like any other.
+Pure; raises :class:`~bot.errors.FeedParseError`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.errors import FeedParseError
+from bot.feeds.entries import ParsedFeed, RawEntry, build_entry, clamped, ends, newest, site_link
+from bot.feeds.text import clean
+from bot.matching import html_to_text
+
+VERSION_PREFIX = ("https://jsonfeed.org/version/", "http://jsonfeed.org/version/")
+_JSON_TYPE = re.compile(r"^\s*application/(?:[\w.+-]*\+)?json\b", re.IGNORECASE)
+
+
+def looks_like_json(text: str, content_type: str) -> bool:
+    """``text`` is served as JSON, or starts like a JSON object or array."""
+    return bool(_JSON_TYPE.match(content_type)) or text.lstrip()[:1] in ("{", "[")
+
+
+def parse_json_feed(feed_id: str, text: str, url: str, now: datetime) -> ParsedFeed:
+    """The feed in ``text``; FeedParseError saying why when it is not a JSON Feed."""
+    doc = _loads(text)
+    if not isinstance(doc, dict) or not _string(doc.get("version")).startswith(VERSION_PREFIX):
+        raise FeedParseError("JSON, not a feed: it has no JSON Feed version")
+    items = doc.get("items")
+    raws = [i for i in ends(items) if isinstance(i, dict)] if isinstance(items, list) else []
+    dated = newest([(raw, clamped(_date(raw), now)) for raw in raws], now)
+    entries = tuple(build_entry(feed_id, _raw(raw), url, when) for raw, when in dated)
+    title = " ".join(clean(_string(doc.get("title"))).split())
+    return ParsedFeed(title, entries, link=site_link(_string(doc.get("home_page_url")), url))
+
+
+def _loads(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise FeedParseError(
+            f"broken JSON, not a feed: {exc.msg} at line {exc.lineno}, column {exc.colno}"
+        ) from None
+    except (RecursionError, ValueError) as exc:  # nested too deep; a number too long
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise FeedParseError(f"unreadable JSON, not a feed: {reason}") from None
+
+
+def _raw(item: dict[str, Any]) -> RawEntry:
+    guid = item.get("id")
+    html = _string(item.get("content_html"))
+    content = html_to_text(html) if html else _string(item.get("content_text"))
+    return RawEntry(
+        guid=str(guid) if isinstance(guid, (str, int)) and not isinstance(guid, bool) else None,
+        link=_string(item.get("url")) or _string(item.get("external_url")),
+        title=" ".join(_string(item.get("title")).split()),
+        summary=_string(item.get("summary")),
+        content=content,
+        author=_author(item),
+    )
+
+
+def _author(item: dict[str, Any]) -> str:
+    authors = item.get("authors")
+    people = authors if isinstance(authors, list) else [item.get("author")]
+    names = [_string(p.get("name")) for p in people if isinstance(p, dict)]
+    return ", ".join(n for n in names if n)
+
+
+def _date(item: dict[str, Any]) -> datetime | None:
+    for name in ("date_published", "date_modified"):
+        value = _string(item.get(name)).strip()
+        if not value:
+            continue
+        try:
+            when = datetime.fromisoformat(value)
+        except ValueError:  # not RFC 3339
+            continue
+        return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    return None
+
+
+def _string(value: object) -> str:
+    return value if isinstance(value, str) else ""
