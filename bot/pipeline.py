@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from bot.config import Config, FeedConfig
 from bot.decide import Listeners, decide
 from bot.errors import FeedParseError
+from bot.feeds.entries import own_stories
 from bot.feeds.fetch import Failed, Fetched, Fetcher, FetchResult, Gone, NotModified, RateLimited
 from bot.feeds.health import notice_due
 from bot.feeds.policy import Schedule, next_delay
@@ -173,6 +174,8 @@ class Pipeline:
         except FeedParseError as exc:
             return await self._failed(feed, state, now, str(exc))
         new = await self._new_entries(feed.id, parsed.entries, stored=state.initialized)
+        if state.initialized:
+            new = await self._with_own_stories(feed.id, new)
         alerts: list[tuple[Alert, str]] = []
         hits: list[tuple[Entry, list[Hit]]] = []
         if state.initialized or self._alert_on_first_poll:  # else: recorded, not matched
@@ -226,6 +229,20 @@ class Pipeline:
             return unique
         unseen = await self._store.unseen(feed_id, [e.key for e in unique])
         return [e for e in unique if e.key in unseen]
+
+    async def _with_own_stories(self, feed_id: str, new: list[Entry]) -> list[Entry]:
+        """``new``, with a story of its own for an entry whose link stored ones share.
+
+        A feed that links each item to one page (its home page, a live page) would
+        otherwise be heard once: the outbox keeps one alert per story per chat.
+        """
+        by_link = [e for e in new if e.link and not e.story.startswith(f"{e.feed_id}:")]
+        if not by_link:
+            return new
+        stored = await self._store.linked_entries(
+            feed_id, [e.story for e in by_link], [e.link for e in by_link]
+        )
+        return own_stories(new, stored)
 
     async def _failed(
         self,

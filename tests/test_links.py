@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from bot.feeds.entries import own_stories
 from bot.feeds.links import entry_key, normalize_link
+from bot.feeds.parse import parse_feed
+from bot.models import Entry
 
 
 @pytest.mark.parametrize(
@@ -128,3 +131,70 @@ def test_very_long_keys_are_bounded_and_still_distinct() -> None:
     assert len(key_a) <= 512 and len(key_b) <= 512
     assert key_a != key_b
     assert entry_key("g" * 3000, None, "t", "c") == entry_key("g" * 3000, None, "x", "y")
+
+
+# --- links that do not identify a story ----------------------------------------------------
+
+
+def shared_feed(items: str) -> bytes:
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Live</title>'
+        f"<link>https://news.example/</link>{items}</channel></rss>"
+    ).encode()
+
+
+def item(title: str, link: str, guid: str | None = None) -> str:
+    return f"<item><title>{title}</title><link>{link}</link>" + (
+        f"<guid>{guid}</guid></item>" if guid else "</item>"
+    )
+
+
+def stories(content: bytes) -> list[tuple[str, str]]:
+    feed = parse_feed("live", content, "https://news.example/rss")
+    return [(e.key, e.story) for e in feed.entries]
+
+
+def test_a_link_shared_by_different_entries_is_no_story() -> None:
+    content = shared_feed(
+        item("One", "https://news.example/live", "g1")
+        + item("Two", "https://news.example/live/?utm_source=x", "g2")
+        + item("Own page", "https://news.example/own", "g3")
+    )
+    assert stories(content) == [
+        ("g1", "live:g1"),
+        ("g2", "live:g2"),
+        ("g3", "https://news.example/own"),
+    ]
+
+
+def test_the_feeds_own_site_link_is_no_story() -> None:
+    content = shared_feed(item("One", "https://news.example/", "g1"))
+    assert stories(content) == [("g1", "live:g1")]
+
+
+def test_entries_without_guids_sharing_a_link_stay_apart() -> None:
+    content = shared_feed(
+        item("One", "https://news.example/live") + item("Two", "https://news.example/live")
+    )
+    (one, one_story), (two, two_story) = stories(content)
+    assert one != two and one.startswith("sha256:")
+    assert (one_story, two_story) == (f"live:{one}", f"live:{two}")
+
+
+def test_one_entry_repeated_keeps_its_link_as_story() -> None:
+    twice = item("One", "https://news.example/a", "g1") * 2
+    assert stories(shared_feed(twice)) == [("g1", "https://news.example/a")] * 2
+
+
+def entry(key: str, link: str) -> Entry:
+    return Entry("live", key, title=key, link=link, story=normalize_link(link))
+
+
+def test_own_stories_against_the_stored_entries() -> None:
+    new = [entry("g2", "https://news.example/live"), entry("g3", "https://news.example/x")]
+    stored = [
+        ("g1", "live:g1", "https://news.example/live/"),  # stored with a story of its own
+        ("g3", "https://news.example/x", "https://news.example/x"),  # itself, seen again
+    ]
+    assert [e.story for e in own_stories(new, stored)] == ["live:g2", "https://news.example/x"]
+    assert own_stories(new, []) == new

@@ -294,3 +294,42 @@ async def test_an_unexpected_error_is_that_feeds_failure_only(
     assert (b.status, b.alerts) == ("ok", 1)
     state = await parts.store.feed_state("a")
     assert state is not None and state.failures == 1 and state.next_poll_at is not None
+
+
+@pytest.mark.parametrize(
+    ("link", "whole_feed"),
+    [
+        ("https://news.example/", True),  # the feed's own site link, in every item
+        ("https://news.example/live", True),  # one link shared by every item
+        ("https://news.example/live", False),  # only the newest item is ever served
+    ],
+    ids=["site-link", "shared-link", "one-item-at-a-time"],
+)
+async def test_a_feed_linking_every_item_to_one_page_alerts_each_new_item(
+    parts: Parts, feed_server: FeedServer, link: str, whole_feed: bool
+) -> None:
+    items = [Item("Old: Rosatom report", link, guid="g0")]
+    feed_server.set_feed("/a.xml", items)
+    await parts.pipeline.poll_all()
+    for n in range(1, 4):
+        new = Item(
+            f"Rosatom update {n}", link, guid=f"g{n}", published=f"Fri, 27 Nov 2026 1{n}:00:00 GMT"
+        )
+        items = [new, *items] if whole_feed else [new]
+        feed_server.set_feed("/a.xml", items)
+        [a, _] = await parts.pipeline.poll_all()
+        assert (a.status, a.new_entries, a.alerts) == ("ok", 1, 1)
+    assert sorted(await pending(parts)) == [(ALICE, f"Rosatom update {n}") for n in (1, 2, 3)]
+
+
+async def test_a_shared_link_does_not_stop_dedupe_across_feeds(
+    parts: Parts, feed_server: FeedServer
+) -> None:
+    await parts.pipeline.poll_all()
+    feed_server.set_feed("/a.xml", [Item("Rosatom wins tender", "https://other.example/story")])
+    feed_server.set_feed(
+        "/b.xml", [Item("Rosatom wins the tender", "https://other.example/story/")]
+    )
+    await parts.pipeline.poll_all()
+    [(chat, _)] = await pending(parts)
+    assert chat == ALICE

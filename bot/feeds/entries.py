@@ -5,12 +5,18 @@ Shared by the XML reader (:mod:`bot.feeds.parse`) and the JSON Feed reader
 :data:`MAX_ENTRIES` newest entries of a document (an undated entry counts as published
 now), in document order; a published time more than :data:`FUTURE_SLACK` ahead clamped
 to now; every text cleaned of control characters (:func:`bot.feeds.text.clean`).
+
+An entry's story is its normalized link, unless that link does not identify it: a link
+that different entries of the feed share (several items pointing at a home page or a
+live page), or the feed's own site link. Such an entry's story is its own,
+``feed:key``, and without a guid its key is a hash of its text rather than the link.
+:func:`own_stories` applies the same rule against the entries a feed stored earlier.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TypeVar
 from urllib.parse import urljoin
@@ -46,12 +52,53 @@ class RawEntry:
     author: str = ""
 
 
-def build_entry(feed_id: str, raw: RawEntry, base_url: str, published: datetime | None) -> Entry:
-    """The :class:`Entry` of ``raw``: cleaned texts, absolute link, identity and story."""
+def build_entries(
+    feed_id: str, dated: Sequence[tuple[RawEntry, datetime | None]], base_url: str, site: str
+) -> tuple[Entry, ...]:
+    """The entries of one document; ``site``: the feed's own (absolute) site link."""
+    links = [_absolute(raw.link, base_url) for raw, _ in dated]
+    shared = _shared_links([(raw, link) for (raw, _), link in zip(dated, links, strict=True)])
+    if site:
+        shared.add(normalize_link(site))
+    return tuple(
+        _entry(feed_id, raw, link, published, normalize_link(link) in shared)
+        for (raw, published), link in zip(dated, links, strict=True)
+    )
+
+
+def own_stories(entries: Iterable[Entry], stored: Iterable[tuple[str, str, str]]) -> list[Entry]:
+    """``entries``, each with a story of its own if a stored entry of another key has its link.
+
+    ``stored``: (key, story, link) of entries the same feed stored earlier.
+    """
+    holders: dict[str, set[str]] = {}
+    for key, story, link in stored:
+        for name in {story, normalize_link(link)}:
+            holders.setdefault(name, set()).add(key)
+    return [
+        replace(e, story=_own(e.feed_id, e.key))
+        if e.story in holders and holders[e.story] - {e.key}
+        else e
+        for e in entries
+    ]
+
+
+def _shared_links(links: Sequence[tuple[RawEntry, str]]) -> set[str]:
+    """Normalized links that entries of different identities have."""
+    identities: dict[str, set[str]] = {}
+    for raw, link in links:
+        if link:
+            identity = (raw.guid or "").strip() or _text_key(raw)
+            identities.setdefault(normalize_link(link), set()).add(identity)
+    return {link for link, ids in identities.items() if len(ids) > 1}
+
+
+def _entry(
+    feed_id: str, raw: RawEntry, link: str, published: datetime | None, shared: bool
+) -> Entry:
     title, summary, content = clean(raw.title), clean(raw.summary), clean(raw.content)
-    link = urljoin(base_url, clean(raw.link)) if raw.link.strip() else ""
-    key = entry_key(raw.guid, link, title, content or summary)
-    story = bounded(normalize_link(link) if link else f"{feed_id}:{key}")  # guids: per feed
+    key = entry_key(raw.guid, None if shared else link, title, content or summary)
+    story = _own(feed_id, key) if shared or not link else bounded(normalize_link(link))
     return Entry(
         feed_id=feed_id,
         key=key,
@@ -63,6 +110,18 @@ def build_entry(feed_id: str, raw: RawEntry, base_url: str, published: datetime 
         published=published,
         author=clean(raw.author),
     )
+
+
+def _own(feed_id: str, key: str) -> str:
+    return bounded(f"{feed_id}:{key}")
+
+
+def _absolute(link: str, base_url: str) -> str:
+    return urljoin(base_url, clean(link)) if link.strip() else ""
+
+
+def _text_key(raw: RawEntry) -> str:
+    return entry_key(None, None, clean(raw.title), clean(raw.content or raw.summary))
 
 
 def site_link(link: str, base_url: str) -> str:

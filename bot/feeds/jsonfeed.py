@@ -23,7 +23,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.errors import FeedParseError
-from bot.feeds.entries import ParsedFeed, RawEntry, build_entry, clamped, ends, newest, site_link
+from bot.feeds.entries import (
+    ParsedFeed,
+    RawEntry,
+    build_entries,
+    clamped,
+    ends,
+    newest,
+    site_link,
+)
 from bot.feeds.text import clean
 from bot.matching import html_to_text
 
@@ -43,10 +51,10 @@ def parse_json_feed(feed_id: str, text: str, url: str, now: datetime) -> ParsedF
         raise FeedParseError("JSON, not a feed: it has no JSON Feed version")
     items = doc.get("items")
     raws = [i for i in ends(items) if isinstance(i, dict)] if isinstance(items, list) else []
-    dated = newest([(raw, clamped(_date(raw), now)) for raw in raws], now)
-    entries = tuple(build_entry(feed_id, _raw(raw), url, when) for raw, when in dated)
+    dated = newest([(_raw(raw), clamped(_date(raw), now)) for raw in raws], now)
+    site = site_link(_string(doc.get("home_page_url")), url)
     title = " ".join(clean(_string(doc.get("title"))).split())
-    return ParsedFeed(title, entries, link=site_link(_string(doc.get("home_page_url")), url))
+    return ParsedFeed(title, build_entries(feed_id, dated, url, site), link=site)
 
 
 def _loads(text: str) -> Any:

@@ -43,7 +43,7 @@ from bot.feeds.entries import (
     MAX_ENTRIES,
     ParsedFeed,
     RawEntry,
-    build_entry,
+    build_entries,
     clamped,
     newest,
     site_link,
@@ -51,7 +51,6 @@ from bot.feeds.entries import (
 from bot.feeds.jsonfeed import looks_like_json, parse_json_feed
 from bot.feeds.text import clean
 from bot.matching import html_to_text
-from bot.models import Entry
 
 __all__ = ["FUTURE_SLACK", "MAX_ENTRIES", "ParsedFeed", "parse_feed"]
 _PLAIN = "text/plain"
@@ -83,9 +82,9 @@ def parse_feed(
     doc = _feedparser(prepared)
     if not doc.get("version") and not doc.entries:
         raise _not_a_feed(text, url, doc, shift)
-    kept = newest([(raw, _published(raw, now)) for raw in doc.entries], now)
-    entries = tuple(_entry(feed_id, raw, url, published) for raw, published in kept)
+    kept = newest([(_raw(raw), _published(raw, now)) for raw in doc.entries], now)
     link = site_link(doc.feed.get("link") or "", url)
+    entries = build_entries(feed_id, kept, url, link)
     return ParsedFeed(clean(_text(doc.feed, "title")), entries, _ttl(doc.feed), link)
 
 
@@ -202,8 +201,8 @@ def _html_page(text: str, url: str) -> NotAFeed:
     return NotAFeed(not_a_feed_message(alternates), alternates)
 
 
-def _entry(feed_id: str, raw: Any, base_url: str, published: datetime | None) -> Entry:
-    fields = RawEntry(
+def _raw(raw: Any) -> RawEntry:
+    return RawEntry(
         guid=raw.get("id"),
         link=raw.get("link") or "",
         title=_text(raw, "title"),
@@ -211,7 +210,6 @@ def _entry(feed_id: str, raw: Any, base_url: str, published: datetime | None) ->
         content=_content(raw),
         author=" ".join(str(raw.get("author") or "").split()),
     )
-    return build_entry(feed_id, fields, base_url, published)
 
 
 def _text(node: Any, name: str) -> str:
