@@ -142,6 +142,7 @@ async def test_requests_say_who_is_asking_and_what_is_wanted(feed_server: FeedSe
     assert "aiohttp" not in headers["user-agent"]
     assert "application/rss+xml" in headers["accept"]
     assert "application/atom+xml" in headers["accept"]
+    assert "application/feed+json" in headers["accept"]
     assert headers["accept-encoding"] == "gzip, deflate"  # only what is decoded in bounds
     assert "cookie" not in headers
 
