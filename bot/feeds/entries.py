@@ -9,8 +9,9 @@ to now; every text cleaned of control characters (:func:`bot.feeds.text.clean`).
 An entry's story is its normalized link, unless that link does not identify it: a link
 that different entries of the feed share (several items pointing at a home page or a
 live page), or the feed's own site link. Such an entry's story is its own,
-``feed:key``, and without a guid its key is a hash of its text rather than the link.
-:func:`own_stories` applies the same rule against the entries a feed stored earlier.
+``feed:key``. Entries without a guid are told apart by their link, so two of them with
+one link are one entry (an update of it), not two sharing a link. :func:`own_stories`
+applies the same rule against the entries a feed stored earlier.
 """
 
 from __future__ import annotations
@@ -84,20 +85,20 @@ def own_stories(entries: Iterable[Entry], stored: Iterable[tuple[str, str, str]]
 
 
 def _shared_links(links: Sequence[tuple[RawEntry, str]]) -> set[str]:
-    """Normalized links that entries of different identities have."""
-    identities: dict[str, set[str]] = {}
+    """Normalized links that entries of different keys have."""
+    keys: dict[str, set[str]] = {}
     for raw, link in links:
         if link:
-            identity = (raw.guid or "").strip() or _text_key(raw)
-            identities.setdefault(normalize_link(link), set()).add(identity)
-    return {link for link, ids in identities.items() if len(ids) > 1}
+            normal = normalize_link(link)
+            keys.setdefault(normal, set()).add((raw.guid or "").strip() or normal)
+    return {link for link, found in keys.items() if len(found) > 1}
 
 
 def _entry(
     feed_id: str, raw: RawEntry, link: str, published: datetime | None, shared: bool
 ) -> Entry:
     title, summary, content = clean(raw.title), clean(raw.summary), clean(raw.content)
-    key = entry_key(raw.guid, None if shared else link, title, content or summary)
+    key = entry_key(raw.guid, link, title, content or summary)
     story = _own(feed_id, key) if shared or not link else bounded(normalize_link(link))
     return Entry(
         feed_id=feed_id,
@@ -118,10 +119,6 @@ def _own(feed_id: str, key: str) -> str:
 
 def _absolute(link: str, base_url: str) -> str:
     return urljoin(base_url, clean(link)) if link.strip() else ""
-
-
-def _text_key(raw: RawEntry) -> str:
-    return entry_key(None, None, clean(raw.title), clean(raw.content or raw.summary))
 
 
 def site_link(link: str, base_url: str) -> str:
