@@ -103,6 +103,11 @@ def test_json_feed_in_another_encoding_and_served_as_plain_json() -> None:
     assert feed.entries[0].title == "Росатом строит АЭС"
 
 
+def test_an_rss_feed_served_as_json_is_still_read() -> None:
+    rss = b'<?xml version="1.0"?><rss version="2.0"><channel><title>R</title></channel></rss>'
+    assert parse_feed("steppe", rss, FEED_URL, "application/json").title == "R"
+
+
 @pytest.mark.parametrize(
     ("items", "titles"),
     [

@@ -1,8 +1,9 @@
 """Read a JSON Feed (1.0 and 1.1, https://jsonfeed.org) into a :class:`ParsedFeed`.
 
-A document is taken for JSON when its media type says so (``application/feed+json``,
-``application/json``) or when it starts with ``{`` or ``[``; it is a JSON Feed when it is
-an object whose ``version`` starts with ``https://jsonfeed.org/version/``.
+A document is taken for JSON when it starts with ``{`` or ``[``, or when its media type
+says so (``application/feed+json``, ``application/json``) and it does not start with
+markup (an RSS feed served as JSON is still RSS); it is a JSON Feed when it is an object
+whose ``version`` starts with ``https://jsonfeed.org/version/``.
 
 Fields read, per item: ``id``; ``url``, else ``external_url``; ``title``;
 ``content_html`` (HTML, stripped), else ``content_text``; ``summary``;
@@ -40,8 +41,9 @@ _JSON_TYPE = re.compile(r"^\s*application/(?:[\w.+-]*\+)?json\b", re.IGNORECASE)
 
 
 def looks_like_json(text: str, content_type: str) -> bool:
-    """``text`` is served as JSON, or starts like a JSON object or array."""
-    return bool(_JSON_TYPE.match(content_type)) or text.lstrip()[:1] in ("{", "[")
+    """``text`` starts like a JSON object or array, or is served as JSON and is not markup."""
+    first = text.lstrip()[:1]
+    return first in ("{", "[") or (bool(_JSON_TYPE.match(content_type)) and first != "<")
 
 
 def parse_json_feed(feed_id: str, text: str, url: str, now: datetime) -> ParsedFeed:
