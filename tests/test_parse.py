@@ -542,6 +542,13 @@ def test_broken_xml_names_the_line_and_column_as_served(content: bytes) -> None:
     )
 
 
+def test_blank_lines_before_the_declaration_still_count() -> None:
+    content = b'\n\n<?xml version="1.0"?>\n<doc>\n<a>\n</b></doc>'  # a common fault
+    line, column = expat_position(content.lstrip())
+    with pytest.raises(FeedParseError, match=f"at line {line + 2}, column {column}$"):
+        parse_feed("steppe", content, FEED_URL)
+
+
 # --- wrong and missing encodings ------------------------------------------------------------
 
 RU = "Росатом построит АЭС в Казахстане, сообщил Токаев"
