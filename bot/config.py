@@ -7,10 +7,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import math
 import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -29,26 +31,48 @@ _BYTES = {"b": 1, "kb": 1000, "mb": 1000**2, "gb": 1000**3, "kib": 1024, "mib": 
 _BYTES["gib"] = 1024**3
 
 
+MAX_DURATION = 365 * 86400.0  # a year: anything longer is a typo, and overflows dates
+MAX_SIZE = 1000**3
+MAX_FILE_BYTES = 1_000_000  # config.yaml and each watchlist: real ones are a few KB
+MAX_WATCHLIST_FILES = 500
+MAX_WATCHLIST_BYTES = 10_000_000  # the whole folder, so that a reload stays quick
+MAX_DEPTH = 100  # nesting of YAML collections
+
+
 def parse_duration(value: object) -> float:
-    """``90s``, ``5m``, ``1h``, ``1d`` or plain seconds -> seconds (float)."""
+    """``90s``, ``5m``, ``1h``, ``1d`` or plain seconds -> seconds; finite, 0 to 365 days."""
     if isinstance(value, bool):
         raise ValueError(f"invalid duration {value!r}")
     if isinstance(value, int | float):
-        return float(value)
+        return _bounded(value, 1.0, MAX_DURATION, "duration", "365d")
     found = _DURATION.match(str(value))
     if not found:
         raise ValueError(f"invalid duration {value!r} (use 90s, 5m, 1h or plain seconds)")
-    return float(found[1]) * _UNITS[found[2] or "s"]
+    return _bounded(float(found[1]), _UNITS[found[2] or "s"], MAX_DURATION, "duration", "365d")
 
 
 def parse_size(value: object) -> int:
-    """``10MB``, ``512KB``, ``1MiB`` or plain bytes -> bytes."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
+    """``10MB``, ``512KB``, ``1MiB`` or plain bytes -> bytes; at most 1 GB."""
+    if isinstance(value, bool):
+        raise ValueError(f"invalid size {value!r}")
+    if isinstance(value, int | float):
+        return int(_bounded(value, 1, MAX_SIZE, "size", "1GB"))
     found = _SIZE.match(str(value))
     if not found:
         raise ValueError(f"invalid size {value!r} (use 10MB, 512KB or plain bytes)")
-    return int(float(found[1]) * _BYTES[(found[2] or "b").lower()])
+    unit = _BYTES[(found[2] or "b").lower()]
+    return int(_bounded(float(found[1]), unit, MAX_SIZE, "size", "1GB"))
+
+
+def _bounded(number: float, unit: float, most: float, what: str, shown: str) -> float:
+    """``number * unit``, refused unless finite and within 0..``most``."""
+    if isinstance(number, float) and not math.isfinite(number):
+        raise ValueError(f"not a finite {what}")
+    if number < 0:
+        raise ValueError(f"a {what} cannot be negative")
+    if number > most / unit:  # compared before float(): a huge integer would overflow
+        raise ValueError(f"at most {shown}")
+    return float(number) * unit
 
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
@@ -81,8 +105,8 @@ class PollingConfig(_Model):
     max_interval: Duration = Field(default=6 * 3600, ge=1)
     timeout: Duration = Field(default=20, gt=0)
     max_bytes: Size = Field(default=10 * 1000**2, gt=0)
-    concurrency: int = Field(default=16, ge=1)
-    per_host: int = Field(default=2, ge=1)
+    concurrency: int = Field(default=16, ge=1, le=1000)
+    per_host: int = Field(default=2, ge=1, le=1000)
     # Processes that parse feeds in parallel; 0 parses in a thread of the main process.
     parse_workers: int = Field(default_factory=lambda: _default_workers(), ge=0, le=64)
 
@@ -141,11 +165,16 @@ class Config:
     feeds: tuple[FeedConfig, ...]
     watchlists: tuple[Watchlist, ...]
     watchlists_dir: Path | None = None  # where the watchlists were read from
+    console: bool = False  # console mode asked for (`newsbot run --console`), whatever the token
 
     @property
     def console_mode(self) -> bool:
-        """No token: alerts are printed instead of sent."""
-        return not self.telegram.token.strip()
+        """Console mode asked for, or an empty token: alerts are printed instead of sent."""
+        return self.console or not self.telegram.token.strip()
+
+    def in_console_mode(self) -> Config:
+        """This config with console mode asked for explicitly."""
+        return replace(self, console=True)
 
     def feed_interval(self, feed: FeedConfig) -> float | None:
         """The fixed interval for ``feed``, or None when it adapts."""
@@ -160,13 +189,16 @@ def default_config_path(given: str | None) -> Path:
 def load_config(path: Path, env: dict[str, str] | None = None) -> Config:
     """Read and validate ``path`` and every watchlist it points to; raise ConfigError."""
     env = dict(os.environ) if env is None else env
-    raw = _expand(_read_yaml(path, path.name), env)
+    unset: list[tuple[str, str]] = []
+    raw = _expand(_read_yaml(path, path.name), env, (), unset)
+    env_problems = [_unset_problem(path.name, field, name) for field, name in unset]
     try:
         parsed = _ConfigFile.model_validate(raw)
     except ValidationError as exc:
         # The watchlists are still checked, so that one run reports every problem.
-        raise ConfigError(_describe(path.name, exc) + _raw_watchlist_problems(path, raw)) from exc
-    problems = _check_feeds(path.name, parsed.feeds)
+        described = _describe(path.name, exc) + _raw_watchlist_problems(path, raw)
+        raise ConfigError(env_problems + described) from exc
+    problems = env_problems + _check_feeds(path.name, parsed.feeds)
     folder = path.parent / parsed.watchlists
     watchlists, wl_problems = load_watchlists(folder, {f.id for f in parsed.feeds})
     if problems or wl_problems:
@@ -182,6 +214,18 @@ def load_config(path: Path, env: dict[str, str] | None = None) -> Config:
         tuple(watchlists),
         folder,
     )
+
+
+def watchlists_folder_of(path: Path) -> Path:
+    """The watchlists folder ``path`` names, read without the rest of the config.
+
+    For commands that need only the watchlists (``newsbot demo``): no variable from the
+    environment is needed. Raises ConfigError when the file cannot say.
+    """
+    folder = _read_yaml(path, path.name).get("watchlists", "watchlists")
+    if not isinstance(folder, str):
+        raise ConfigError([f"{path.name}: watchlists: expected a folder name"])
+    return path.parent / folder
 
 
 def _raw_watchlist_problems(path: Path, raw: dict[str, Any]) -> list[str]:
@@ -208,9 +252,13 @@ def load_watchlists(folder: Path, feed_ids: set[str]) -> tuple[list[Watchlist], 
     """Every ``*.yaml`` in ``folder``, validated; returns (watchlists, problems)."""
     if not folder.is_dir():
         return [], [f"{folder}: watchlists folder not found"]
+    files = sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")])
+    too_many = _too_many(folder, files)
+    if too_many:
+        return [], [too_many]
     found: list[Watchlist] = []
     problems: list[str] = []
-    for file in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]):
+    for file in files:
         try:
             found.append(_load_watchlist(file, feed_ids))
         except ConfigError as exc:
@@ -218,6 +266,19 @@ def load_watchlists(folder: Path, feed_ids: set[str]) -> tuple[list[Watchlist], 
     names = [(f"{w.path.parent.name}/{w.path.name}: name", w.name) for w in found]
     problems.extend(_duplicates("watchlist name", names))
     return found, problems
+
+
+def _too_many(folder: Path, files: list[Path]) -> str | None:
+    """Why the folder is too large to read (each file has its own bound too), or None."""
+    if len(files) > MAX_WATCHLIST_FILES:
+        return f"{folder}: {len(files)} watchlist files; at most {MAX_WATCHLIST_FILES} are read"
+    total = 0
+    for file in files:
+        with contextlib.suppress(OSError):  # reading it will say what is wrong
+            total += file.stat().st_size
+    if total > MAX_WATCHLIST_BYTES:
+        return f"{folder}: the watchlist files take {total / 1e6:.0f} MB; at most 10 MB are read"
+    return None
 
 
 def _load_watchlist(file: Path, feed_ids: set[str]) -> Watchlist:
@@ -277,30 +338,105 @@ def _duplicates(what: str, items: list[tuple[str, str]]) -> list[str]:
 
 
 def _read_yaml(path: Path, label: str) -> Any:
+    """The mapping in ``path``: at most 1 MB of UTF-8, no aliases, nested at most 100 deep."""
+    text = _read_text(path, label)
+    loader = _StrictLoader(text)
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError([f"{label}: cannot read: {exc.strerror or exc}"]) from exc
-    except UnicodeDecodeError as exc:
-        raise ConfigError([f"{label}: not UTF-8 text: {exc}"]) from exc
-    try:
-        data = yaml.safe_load(text)
+        data = loader.get_single_data()
+    except _Refused as exc:
+        raise ConfigError([f"{label}: line {exc.line}: {exc.reason}"]) from exc
     except yaml.YAMLError as exc:
         raise ConfigError([f"{label}: not valid YAML: {exc}"]) from exc
+    finally:
+        loader.dispose()
     if not isinstance(data, dict):
         raise ConfigError([f"{label}: expected a mapping of settings at the top level"])
     return data
 
 
-def _expand(value: Any, env: dict[str, str]) -> Any:
-    """Replace ``${VAR}`` / ``${VAR:-default}`` in every string with the environment."""
+def _read_text(path: Path, label: str) -> str:
+    try:
+        with path.open("rb") as file:
+            data = file.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise ConfigError([f"{label}: cannot read: {exc.strerror or exc}"]) from exc
+    if len(data) > MAX_FILE_BYTES:
+        raise ConfigError([f"{label}: larger than 1 MB; is this the right file?"])
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError([f"{label}: not UTF-8 text: {exc}"]) from exc
+
+
+class _Refused(yaml.YAMLError):
+    """YAML that is valid but refused: ``reason``, at 1-based ``line``."""
+
+    def __init__(self, line: int, reason: str) -> None:
+        super().__init__(reason)
+        self.line = line
+        self.reason = reason
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader without aliases and with bounded nesting.
+
+    A few lines of anchors and aliases expand to billions of values (a "billion
+    laughs"), and deep nesting exhausts the stack: newsbot's files need neither.
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        event = self.peek_event()  # type: ignore[no-untyped-call]
+        line = event.start_mark.line + 1 if event.start_mark else 0
+        if isinstance(event, yaml.AliasEvent):
+            reason = f"YAML aliases (*{event.anchor}) are not accepted; write the value out"
+            raise _Refused(line, reason)
+        if self._depth >= MAX_DEPTH:
+            raise _Refused(line, f"nested more than {MAX_DEPTH} levels deep")
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def _expand(
+    value: Any, env: dict[str, str], where: tuple[int | str, ...], unset: list[tuple[str, str]]
+) -> Any:
+    """Replace ``${VAR}`` / ``${VAR:-default}`` in every string with the environment.
+
+    ``${VAR}`` of an unset VAR becomes "" and (field, VAR) is added to ``unset``;
+    ``${VAR:-default}`` gives the default when VAR is unset or empty.
+    """
     if isinstance(value, str):
-        return _ENV.sub(lambda m: env.get(m[1]) or (m[2] or ""), value)
+
+        def one(found: re.Match[str]) -> str:
+            name, default = found[1], found[2]
+            if default is not None:
+                return env.get(name) or default
+            if name not in env:
+                unset.append((_location(where), name))
+            return env.get(name, "")
+
+        return _ENV.sub(one, value)
     if isinstance(value, dict):
-        return {k: _expand(v, env) for k, v in value.items()}
+        return {k: _expand(v, env, (*where, str(k)), unset) for k, v in value.items()}
     if isinstance(value, list):
-        return [_expand(v, env) for v in value]
+        return [_expand(v, env, (*where, i), unset) for i, v in enumerate(value)]
     return value
+
+
+def _unset_problem(label: str, field: str, name: str) -> str:
+    """The problem of variable ``name``, unset in ``field``, with how to fix it."""
+    fix = (
+        f'set it (export {name}=...) or, for console mode, write token: ""'
+        if field == "telegram.token"
+        else f"set it, or write ${{{name}:-default}} for a fallback"
+    )
+    return f"{label}: {field}: environment variable {name} is not set: {fix}"
 
 
 def _describe(label: str, exc: ValidationError) -> list[str]:
