@@ -355,6 +355,8 @@ def _read_yaml(path: Path, label: str) -> Any:
 
 
 def _read_text(path: Path, label: str) -> str:
+    if path.exists() and not path.is_file():  # a FIFO would block the read forever
+        raise ConfigError([f"{label}: not a regular file"])
     try:
         with path.open("rb") as file:
             data = file.read(MAX_FILE_BYTES + 1)

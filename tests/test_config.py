@@ -567,3 +567,26 @@ def test_check_neither_creates_nor_migrates_the_database(
     assert main(["check", "--config", str(path)]) == 0
     assert (tmp_path / "newsbot.db").read_bytes() == b""
     assert "OK" in capsys.readouterr().out
+
+
+def test_a_watchlists_folder_over_10_mb_is_refused(tmp_path: Path) -> None:
+    lists = tmp_path / "watchlists"
+    lists.mkdir()
+    padding = "# " + "x" * 990_000 + "\n"
+    for n in range(11):
+        (lists / f"w{n}.yaml").write_text(padding + "match: [Rosatom]\n", encoding="utf-8")
+    found, problems = load_watchlists(lists, set())
+    assert found == []
+    assert problems == [f"{lists}: the watchlist files take 11 MB; at most 10 MB are read"]
+
+
+def test_a_watchlist_that_is_not_a_regular_file_is_refused_without_blocking(
+    tmp_path: Path,
+) -> None:
+    lists = tmp_path / "watchlists"
+    lists.mkdir()
+    os.mkfifo(lists / "pipe.yaml")  # opening it for reading would wait for a writer
+    (lists / "ok.yaml").write_text("match: [Rosatom]\n", encoding="utf-8")
+    found, problems = load_watchlists(lists, set())
+    assert [w.name for w in found] == ["ok"]
+    assert problems == ["watchlists/pipe.yaml: not a regular file"]
