@@ -2,7 +2,8 @@
 
 ``load_config(path)`` either returns a complete :class:`Config` or raises
 :class:`~bot.errors.ConfigError` listing every problem found, each as
-``FILE: FIELD: what is wrong``. Nothing else in newsbot reads YAML.
+``FILE: FIELD: what is wrong``. Nothing else in newsbot reads YAML (the files
+themselves are read by :mod:`bot.configfile`, within its bounds).
 """
 
 from __future__ import annotations
@@ -16,13 +17,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any
 
-import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
+from bot.configfile import expand_env, location, read_yaml, unset_problem
 from bot.errors import ConfigError, QueryError
 from bot.matching import parse_query
 
-_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb|kib|mib|gib)?\s*$", re.IGNORECASE)
 _SQLITE = re.compile(r"^(sqlite(?:\+\w+)?:///)(.*)$", re.DOTALL)
@@ -33,10 +33,8 @@ _BYTES["gib"] = 1024**3
 
 MAX_DURATION = 365 * 86400.0  # a year: anything longer is a typo, and overflows dates
 MAX_SIZE = 1000**3
-MAX_FILE_BYTES = 1_000_000  # config.yaml and each watchlist: real ones are a few KB
 MAX_WATCHLIST_FILES = 500
 MAX_WATCHLIST_BYTES = 10_000_000  # the whole folder, so that a reload stays quick
-MAX_DEPTH = 100  # nesting of YAML collections
 
 
 def parse_duration(value: object) -> float:
@@ -190,8 +188,8 @@ def load_config(path: Path, env: dict[str, str] | None = None) -> Config:
     """Read and validate ``path`` and every watchlist it points to; raise ConfigError."""
     env = dict(os.environ) if env is None else env
     unset: list[tuple[str, str]] = []
-    raw = _expand(_read_yaml(path, path.name), env, (), unset)
-    env_problems = [_unset_problem(path.name, field, name) for field, name in unset]
+    raw = expand_env(read_yaml(path, path.name), env, (), unset)
+    env_problems = [unset_problem(path.name, field, name) for field, name in unset]
     try:
         parsed = _ConfigFile.model_validate(raw)
     except ValidationError as exc:
@@ -222,7 +220,7 @@ def watchlists_folder_of(path: Path) -> Path:
     For commands that need only the watchlists (``newsbot demo``): no variable from the
     environment is needed. Raises ConfigError when the file cannot say.
     """
-    folder = _read_yaml(path, path.name).get("watchlists", "watchlists")
+    folder = read_yaml(path, path.name).get("watchlists", "watchlists")
     if not isinstance(folder, str):
         raise ConfigError([f"{path.name}: watchlists: expected a folder name"])
     return path.parent / folder
@@ -284,7 +282,7 @@ def _too_many(folder: Path, files: list[Path]) -> str | None:
 def _load_watchlist(file: Path, feed_ids: set[str]) -> Watchlist:
     label = f"{file.parent.name}/{file.name}"
     try:
-        parsed = _WatchlistFile.model_validate(_read_yaml(file, label))
+        parsed = _WatchlistFile.model_validate(read_yaml(file, label))
     except ValidationError as exc:
         raise ConfigError(_describe(label, exc)) from exc
     problems = _check_rules(label, "match", parsed.match)
@@ -337,119 +335,8 @@ def _duplicates(what: str, items: list[tuple[str, str]]) -> list[str]:
     return problems
 
 
-def _read_yaml(path: Path, label: str) -> Any:
-    """The mapping in ``path``: at most 1 MB of UTF-8, no aliases, nested at most 100 deep."""
-    text = _read_text(path, label)
-    loader = _StrictLoader(text)
-    try:
-        data = loader.get_single_data()
-    except _Refused as exc:
-        raise ConfigError([f"{label}: line {exc.line}: {exc.reason}"]) from exc
-    except yaml.YAMLError as exc:
-        raise ConfigError([f"{label}: not valid YAML: {exc}"]) from exc
-    finally:
-        loader.dispose()
-    if not isinstance(data, dict):
-        raise ConfigError([f"{label}: expected a mapping of settings at the top level"])
-    return data
-
-
-def _read_text(path: Path, label: str) -> str:
-    if path.exists() and not path.is_file():  # a FIFO would block the read forever
-        raise ConfigError([f"{label}: not a regular file"])
-    try:
-        with path.open("rb") as file:
-            data = file.read(MAX_FILE_BYTES + 1)
-    except OSError as exc:
-        raise ConfigError([f"{label}: cannot read: {exc.strerror or exc}"]) from exc
-    if len(data) > MAX_FILE_BYTES:
-        raise ConfigError([f"{label}: larger than 1 MB; is this the right file?"])
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ConfigError([f"{label}: not UTF-8 text: {exc}"]) from exc
-
-
-class _Refused(yaml.YAMLError):
-    """YAML that is valid but refused: ``reason``, at 1-based ``line``."""
-
-    def __init__(self, line: int, reason: str) -> None:
-        super().__init__(reason)
-        self.line = line
-        self.reason = reason
-
-
-class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader without aliases and with bounded nesting.
-
-    A few lines of anchors and aliases expand to billions of values (a "billion
-    laughs"), and deep nesting exhausts the stack: newsbot's files need neither.
-    """
-
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self._depth = 0
-
-    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
-        event = self.peek_event()  # type: ignore[no-untyped-call]
-        line = event.start_mark.line + 1 if event.start_mark else 0
-        if isinstance(event, yaml.AliasEvent):
-            reason = f"YAML aliases (*{event.anchor}) are not accepted; write the value out"
-            raise _Refused(line, reason)
-        if self._depth >= MAX_DEPTH:
-            raise _Refused(line, f"nested more than {MAX_DEPTH} levels deep")
-        self._depth += 1
-        try:
-            return super().compose_node(parent, index)
-        finally:
-            self._depth -= 1
-
-
-def _expand(
-    value: Any, env: dict[str, str], where: tuple[int | str, ...], unset: list[tuple[str, str]]
-) -> Any:
-    """Replace ``${VAR}`` / ``${VAR:-default}`` in every string with the environment.
-
-    ``${VAR}`` of an unset VAR becomes "" and (field, VAR) is added to ``unset``;
-    ``${VAR:-default}`` gives the default when VAR is unset or empty.
-    """
-    if isinstance(value, str):
-
-        def one(found: re.Match[str]) -> str:
-            name, default = found[1], found[2]
-            if default is not None:
-                return env.get(name) or default
-            if name not in env:
-                unset.append((_location(where), name))
-            return env.get(name, "")
-
-        return _ENV.sub(one, value)
-    if isinstance(value, dict):
-        return {k: _expand(v, env, (*where, str(k)), unset) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_expand(v, env, (*where, i), unset) for i, v in enumerate(value)]
-    return value
-
-
-def _unset_problem(label: str, field: str, name: str) -> str:
-    """The problem of variable ``name``, unset in ``field``, with how to fix it."""
-    fix = (
-        f'set it (export {name}=...) or, for console mode, write token: ""'
-        if field == "telegram.token"
-        else f"set it, or write ${{{name}:-default}} for a fallback"
-    )
-    return f"{label}: {field}: environment variable {name} is not set: {fix}"
-
-
 def _describe(label: str, exc: ValidationError) -> list[str]:
-    return [f"{label}: {_location(e['loc'])}: {_message(e)}" for e in exc.errors()]
-
-
-def _location(loc: tuple[int | str, ...]) -> str:
-    text = ""
-    for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text or "(top level)"
+    return [f"{label}: {location(e['loc'])}: {_message(e)}" for e in exc.errors()]
 
 
 _MESSAGES: dict[str, Callable[[dict[str, Any]], str]] = {
