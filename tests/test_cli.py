@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import pty
 import signal
 import subprocess
 import sys
@@ -418,3 +419,22 @@ def test_run_console_ignores_the_token(
     assert "console mode" in output
     assert "Rosatom builds" in output
     assert bot_api.calls() == []
+
+
+def test_match_without_text_on_a_terminal_says_what_it_needs(config: Path, tmp_path: Path) -> None:
+    main_end, terminal = pty.openpty()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "bot", "match", "--config", str(config)],
+            cwd=tmp_path,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            stdin=terminal,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        os.close(terminal)
+        os.close(main_end)
+    assert done.returncode == 1
+    assert "nothing to match: give TEXT, --input FILE.jsonl, or JSONL on stdin" in done.stderr
