@@ -34,7 +34,7 @@ _BYTES["gib"] = 1024**3
 MAX_DURATION = 365 * 86400.0  # a year: anything longer is a typo, and overflows dates
 MAX_SIZE = 1000**3
 MAX_WATCHLIST_FILES = 500
-MAX_WATCHLIST_BYTES = 10_000_000  # the whole folder, so that a reload stays quick
+MAX_WATCHLIST_BYTES = 4_000_000  # the whole folder: reading 1 MB of rules takes seconds
 
 
 def parse_duration(value: object) -> float:
@@ -275,7 +275,7 @@ def _too_many(folder: Path, files: list[Path]) -> str | None:
         with contextlib.suppress(OSError):  # reading it will say what is wrong
             total += file.stat().st_size
     if total > MAX_WATCHLIST_BYTES:
-        return f"{folder}: the watchlist files take {total / 1e6:.0f} MB; at most 10 MB are read"
+        return f"{folder}: the watchlist files take {total / 1e6:.0f} MB; at most 4 MB are read"
     return None
 
 

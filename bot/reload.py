@@ -51,6 +51,7 @@ class WatchlistReloader:
         if signature == self._seen:
             return False
         self._seen = signature
+        log.info("watchlists changed: reading %s", self._folder)
         try:
             found, problems = await _in_daemon_thread(
                 lambda: load_watchlists(self._folder, self._feed_ids)

@@ -569,15 +569,15 @@ def test_check_neither_creates_nor_migrates_the_database(
     assert "OK" in capsys.readouterr().out
 
 
-def test_a_watchlists_folder_over_10_mb_is_refused(tmp_path: Path) -> None:
+def test_a_watchlists_folder_over_4_mb_is_refused(tmp_path: Path) -> None:
     lists = tmp_path / "watchlists"
     lists.mkdir()
     padding = "# " + "x" * 990_000 + "\n"
-    for n in range(11):
+    for n in range(5):
         (lists / f"w{n}.yaml").write_text(padding + "match: [Rosatom]\n", encoding="utf-8")
     found, problems = load_watchlists(lists, set())
     assert found == []
-    assert problems == [f"{lists}: the watchlist files take 11 MB; at most 10 MB are read"]
+    assert problems == [f"{lists}: the watchlist files take 5 MB; at most 4 MB are read"]
 
 
 def test_a_watchlist_that_is_not_a_regular_file_is_refused_without_blocking(

@@ -142,3 +142,38 @@ def test_an_alias_bomb_dropped_into_a_running_service_is_refused(
     assert code == 0, text
     assert "watchlists/bomb.yaml: line 2: YAML aliases (*a) are not accepted" in text
     assert "Traceback" not in text
+
+
+def test_sigterm_stops_the_service_while_it_reads_large_watchlists(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    """Four files of 1 MB of rules take half a minute to read: a stop does not wait."""
+    path = write_config(tmp_path, {"a": feed_server.url("/a.xml")}, {"kz-nuclear": NUCLEAR})
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "run", "--config", str(path)],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    output = Output(process)
+    try:
+        output.wait_for("newsbot running")
+        rules = "".join(f"  - word{i}\n" for i in range(70_000))
+        for n in range(4):
+            (tmp_path / "watchlists" / f"big{n}.yaml").write_text(f"match:\n{rules}")
+        output.wait_for("watchlists changed: reading")
+        time.sleep(1)  # well into the reading
+        began = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        code = process.wait(timeout=60)
+        took = time.monotonic() - began
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    text = output.text()
+    assert code == 0, text
+    assert "watchlists reloaded" not in text  # stopped before the reading ended
+    assert took < 15, text
