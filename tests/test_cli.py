@@ -351,7 +351,7 @@ def test_match_input_that_cannot_be_read_is_an_error(
     assert message in err and err.startswith("newsbot: ")
 
 
-def test_match_reports_bad_bytes_and_deep_nesting_per_line(
+def test_match_reports_bad_bytes_deep_nesting_and_long_lines_per_line(
     config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     entries = tmp_path / "in.jsonl"
@@ -360,14 +360,18 @@ def test_match_reports_bad_bytes_and_deep_nesting_per_line(
         b'{"id": "2", "title": "\xff\xfe"}\n'
         + b"[" * 100_000
         + b"\n"
-        + b'{"id": "4", "title": "Rosatom"}\n'
+        + b'{"id": "4", "title": "Rosatom '
+        + b"x" * 3_000_000
+        + b'"}\n'
+        + b'{"id": "5", "title": "Rosatom"}\n'
     )
     code = main(["match", "--config", str(config), "--input", str(entries), "--json"])
     out = lines(capsys.readouterr().out)
     assert code == 1
-    assert [o["watchlists"] for o in out] == [["kz-nuclear"], [], [], ["kz-nuclear"]]
+    assert [o["watchlists"] for o in out] == [["kz-nuclear"], [], [], [], ["kz-nuclear"]]
     assert "line 2: not UTF-8" in str(out[1]["error"])
     assert "line 3: nested too deeply" in str(out[2]["error"])
+    assert "line 4: longer than 1 MB" in str(out[3]["error"])
 
 
 # --- the token --------------------------------------------------------------------
