@@ -15,9 +15,10 @@ import sys
 
 from bot.config import Config, default_config_path, load_config
 from bot.console import ConsoleTransport
+from bot.counts import counted
 from bot.demo.runner import run_demo
 from bot.health import print_feeds, stored_advice
-from bot.matchcmd import run_match
+from bot.matchcmd import match_source, run_match
 from bot.pipeline import PollOutcome
 from bot.service import assemble
 
@@ -30,18 +31,18 @@ def cmd_check(args: argparse.Namespace) -> int:
     config = _config(args)
     rules = sum(len(w.match) + len(w.exclude) for w in config.watchlists)
     mode = "console mode (no token)" if config.console_mode else "Telegram"
-    for line in asyncio.run(stored_advice(config)):
+    for line in stored_advice(config):
         print(f"warning: {line}")
     print(
-        f"{config.path}: OK: {len(config.feeds)} feeds, {len(config.watchlists)} "
-        f"watchlists, {rules} rules; {mode}"
+        f"{config.path}: OK: {counted(len(config.feeds), 'feed')}, "
+        f"{counted(len(config.watchlists), 'watchlist')}, {counted(rules, 'rule')}; {mode}"
     )
     return 0
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     config = _config(args)
-    asyncio.run(_run_until_signal(config))
+    asyncio.run(_run_until_signal(config.in_console_mode() if args.console else config))
     return 0
 
 
@@ -56,18 +57,26 @@ async def _run_until_signal(config: Config) -> None:
 
 
 def cmd_poll(args: argparse.Namespace) -> int:
+    """Exit status 1 when no feed could be polled (every one failed or is gone, or none)."""
     config = _config(args)
+    if not config.feeds:
+        print(f"newsbot: no feeds configured in {config.path}: nothing to poll", file=sys.stderr)
+        return 1
     outcomes = asyncio.run(_poll_once(config))
     for outcome in outcomes:
-        if args.json:
-            print(json.dumps(outcome.as_json(), ensure_ascii=False))
-        else:
-            extra = f" ({outcome.error})" if outcome.error else ""
-            print(
-                f"{outcome.feed}: {outcome.status}, {outcome.new_entries} new, "
-                f"{outcome.matches} matched, {outcome.alerts} alerts queued{extra}"
-            )
+        print(json.dumps(outcome.as_json(), ensure_ascii=False) if args.json else _line(outcome))
+    if all(o.status in ("error", "skipped") for o in outcomes):
+        print("newsbot: no feed could be polled", file=sys.stderr)
+        return 1
     return 0
+
+
+def _line(outcome: PollOutcome) -> str:
+    extra = f" ({outcome.error})" if outcome.error else ""
+    return (
+        f"{outcome.feed}: {outcome.status}, {outcome.new_entries} new, "
+        f"{outcome.matches} matched, {counted(outcome.alerts, 'alert')} queued{extra}"
+    )
 
 
 async def _poll_once(config: Config) -> list[PollOutcome]:
@@ -77,12 +86,13 @@ async def _poll_once(config: Config) -> list[PollOutcome]:
 
 
 def cmd_match(args: argparse.Namespace) -> int:
-    return run_match(_config(args), args.text, args.input, args.json, sys.stdout)
+    source = match_source(args.text, args.input, sys.stdin)
+    return run_match(_config(args), args.text, source, args.json, sys.stdout)
 
 
 def cmd_feeds(args: argparse.Namespace) -> int:
     config = _config(args)
-    return asyncio.run(print_feeds(config, sys.stdout))
+    return asyncio.run(print_feeds(config, sys.stdout, as_json=args.json))
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

@@ -10,7 +10,6 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 from bot.errors import ConfigError, NewsbotError
 
@@ -53,11 +52,21 @@ def _parser() -> argparse.ArgumentParser:
             sub.add_argument(
                 "--config", help="config file (default: $NEWSBOT_CONFIG, else ./config.yaml)"
             )
-        if name in ("poll", "match"):
+        if name in ("poll", "match", "feeds"):
             sub.add_argument("--json", action="store_true", help="one JSON object per line")
         if name == "match":
             sub.add_argument("text", nargs="*", help="text to test against the watchlists")
-            sub.add_argument("--input", type=Path, help="a JSONL file of entries")
+            sub.add_argument(
+                "--input",
+                help="a JSONL file of entries, or - for standard input (read by default "
+                "when it is not a terminal and no TEXT is given)",
+            )
+        if name == "run":
+            sub.add_argument(
+                "--console",
+                action="store_true",
+                help="print alerts in the terminal instead of sending them, whatever the token",
+            )
     return parser
 
 
@@ -68,6 +77,8 @@ def _logging(command: str) -> None:
     )
     for noisy in ("httpx", "apscheduler", "telegram.ext.Application"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    if command == "poll":  # `poll` prints each feed's failure in its report: once is enough
+        logging.getLogger("bot.pipeline").setLevel(logging.ERROR)
 
 
 def _config_problems(exc: ConfigError) -> str:

@@ -2,25 +2,27 @@
 
 ``load_config(path)`` either returns a complete :class:`Config` or raises
 :class:`~bot.errors.ConfigError` listing every problem found, each as
-``FILE: FIELD: what is wrong``. Nothing else in newsbot reads YAML.
+``FILE: FIELD: what is wrong``. Nothing else in newsbot reads YAML (the files
+themselves are read by :mod:`bot.configfile`, within its bounds).
 """
 
 from __future__ import annotations
 
+import contextlib
+import math
 import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any
 
-import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
+from bot.configfile import expand_env, location, read_yaml, unset_problem
 from bot.errors import ConfigError, QueryError
 from bot.matching import parse_query
 
-_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb|kib|mib|gib)?\s*$", re.IGNORECASE)
 _SQLITE = re.compile(r"^(sqlite(?:\+\w+)?:///)(.*)$", re.DOTALL)
@@ -29,26 +31,46 @@ _BYTES = {"b": 1, "kb": 1000, "mb": 1000**2, "gb": 1000**3, "kib": 1024, "mib": 
 _BYTES["gib"] = 1024**3
 
 
+MAX_DURATION = 365 * 86400.0  # a year: anything longer is a typo, and overflows dates
+MAX_SIZE = 1000**3
+MAX_WATCHLIST_FILES = 500
+MAX_WATCHLIST_BYTES = 4_000_000  # the whole folder: reading 1 MB of rules takes seconds
+
+
 def parse_duration(value: object) -> float:
-    """``90s``, ``5m``, ``1h``, ``1d`` or plain seconds -> seconds (float)."""
+    """``90s``, ``5m``, ``1h``, ``1d`` or plain seconds -> seconds; finite, 0 to 365 days."""
     if isinstance(value, bool):
         raise ValueError(f"invalid duration {value!r}")
     if isinstance(value, int | float):
-        return float(value)
+        return _bounded(value, 1.0, MAX_DURATION, "duration", "365d")
     found = _DURATION.match(str(value))
     if not found:
         raise ValueError(f"invalid duration {value!r} (use 90s, 5m, 1h or plain seconds)")
-    return float(found[1]) * _UNITS[found[2] or "s"]
+    return _bounded(float(found[1]), _UNITS[found[2] or "s"], MAX_DURATION, "duration", "365d")
 
 
 def parse_size(value: object) -> int:
-    """``10MB``, ``512KB``, ``1MiB`` or plain bytes -> bytes."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
+    """``10MB``, ``512KB``, ``1MiB`` or plain bytes -> bytes; at most 1 GB."""
+    if isinstance(value, bool):
+        raise ValueError(f"invalid size {value!r}")
+    if isinstance(value, int | float):
+        return int(_bounded(value, 1, MAX_SIZE, "size", "1GB"))
     found = _SIZE.match(str(value))
     if not found:
         raise ValueError(f"invalid size {value!r} (use 10MB, 512KB or plain bytes)")
-    return int(float(found[1]) * _BYTES[(found[2] or "b").lower()])
+    unit = _BYTES[(found[2] or "b").lower()]
+    return int(_bounded(float(found[1]), unit, MAX_SIZE, "size", "1GB"))
+
+
+def _bounded(number: float, unit: float, most: float, what: str, shown: str) -> float:
+    """``number * unit``, refused unless finite and within 0..``most``."""
+    if isinstance(number, float) and not math.isfinite(number):
+        raise ValueError(f"not a finite {what}")
+    if number < 0:
+        raise ValueError(f"a {what} cannot be negative")
+    if number > most / unit:  # compared before float(): a huge integer would overflow
+        raise ValueError(f"at most {shown}")
+    return float(number) * unit
 
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
@@ -81,8 +103,8 @@ class PollingConfig(_Model):
     max_interval: Duration = Field(default=6 * 3600, ge=1)
     timeout: Duration = Field(default=20, gt=0)
     max_bytes: Size = Field(default=10 * 1000**2, gt=0)
-    concurrency: int = Field(default=16, ge=1)
-    per_host: int = Field(default=2, ge=1)
+    concurrency: int = Field(default=16, ge=1, le=1000)
+    per_host: int = Field(default=2, ge=1, le=1000)
     # Processes that parse feeds in parallel; 0 parses in a thread of the main process.
     parse_workers: int = Field(default_factory=lambda: _default_workers(), ge=0, le=64)
 
@@ -141,11 +163,16 @@ class Config:
     feeds: tuple[FeedConfig, ...]
     watchlists: tuple[Watchlist, ...]
     watchlists_dir: Path | None = None  # where the watchlists were read from
+    console: bool = False  # console mode asked for (`newsbot run --console`), whatever the token
 
     @property
     def console_mode(self) -> bool:
-        """No token: alerts are printed instead of sent."""
-        return not self.telegram.token.strip()
+        """Console mode asked for, or an empty token: alerts are printed instead of sent."""
+        return self.console or not self.telegram.token.strip()
+
+    def in_console_mode(self) -> Config:
+        """This config with console mode asked for explicitly."""
+        return replace(self, console=True)
 
     def feed_interval(self, feed: FeedConfig) -> float | None:
         """The fixed interval for ``feed``, or None when it adapts."""
@@ -160,13 +187,16 @@ def default_config_path(given: str | None) -> Path:
 def load_config(path: Path, env: dict[str, str] | None = None) -> Config:
     """Read and validate ``path`` and every watchlist it points to; raise ConfigError."""
     env = dict(os.environ) if env is None else env
-    raw = _expand(_read_yaml(path, path.name), env)
+    unset: list[tuple[str, str]] = []
+    raw = expand_env(read_yaml(path, path.name), env, (), unset)
+    env_problems = [unset_problem(path.name, field, name) for field, name in unset]
     try:
         parsed = _ConfigFile.model_validate(raw)
     except ValidationError as exc:
         # The watchlists are still checked, so that one run reports every problem.
-        raise ConfigError(_describe(path.name, exc) + _raw_watchlist_problems(path, raw)) from exc
-    problems = _check_feeds(path.name, parsed.feeds)
+        described = _describe(path.name, exc) + _raw_watchlist_problems(path, raw)
+        raise ConfigError(env_problems + described) from exc
+    problems = env_problems + _check_feeds(path.name, parsed.feeds)
     folder = path.parent / parsed.watchlists
     watchlists, wl_problems = load_watchlists(folder, {f.id for f in parsed.feeds})
     if problems or wl_problems:
@@ -182,6 +212,18 @@ def load_config(path: Path, env: dict[str, str] | None = None) -> Config:
         tuple(watchlists),
         folder,
     )
+
+
+def watchlists_folder_of(path: Path) -> Path:
+    """The watchlists folder ``path`` names, read without the rest of the config.
+
+    For commands that need only the watchlists (``newsbot demo``): no variable from the
+    environment is needed. Raises ConfigError when the file cannot say.
+    """
+    folder = read_yaml(path, path.name).get("watchlists", "watchlists")
+    if not isinstance(folder, str):
+        raise ConfigError([f"{path.name}: watchlists: expected a folder name"])
+    return path.parent / folder
 
 
 def _raw_watchlist_problems(path: Path, raw: dict[str, Any]) -> list[str]:
@@ -208,9 +250,13 @@ def load_watchlists(folder: Path, feed_ids: set[str]) -> tuple[list[Watchlist], 
     """Every ``*.yaml`` in ``folder``, validated; returns (watchlists, problems)."""
     if not folder.is_dir():
         return [], [f"{folder}: watchlists folder not found"]
+    files = sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")])
+    too_many = _too_many(folder, files)
+    if too_many:
+        return [], [too_many]
     found: list[Watchlist] = []
     problems: list[str] = []
-    for file in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]):
+    for file in files:
         try:
             found.append(_load_watchlist(file, feed_ids))
         except ConfigError as exc:
@@ -220,10 +266,23 @@ def load_watchlists(folder: Path, feed_ids: set[str]) -> tuple[list[Watchlist], 
     return found, problems
 
 
+def _too_many(folder: Path, files: list[Path]) -> str | None:
+    """Why the folder is too large to read (each file has its own bound too), or None."""
+    if len(files) > MAX_WATCHLIST_FILES:
+        return f"{folder}: {len(files)} watchlist files; at most {MAX_WATCHLIST_FILES} are read"
+    total = 0
+    for file in files:
+        with contextlib.suppress(OSError):  # reading it will say what is wrong
+            total += file.stat().st_size
+    if total > MAX_WATCHLIST_BYTES:
+        return f"{folder}: the watchlist files take {total / 1e6:.0f} MB; at most 4 MB are read"
+    return None
+
+
 def _load_watchlist(file: Path, feed_ids: set[str]) -> Watchlist:
     label = f"{file.parent.name}/{file.name}"
     try:
-        parsed = _WatchlistFile.model_validate(_read_yaml(file, label))
+        parsed = _WatchlistFile.model_validate(read_yaml(file, label))
     except ValidationError as exc:
         raise ConfigError(_describe(label, exc)) from exc
     problems = _check_rules(label, "match", parsed.match)
@@ -276,42 +335,8 @@ def _duplicates(what: str, items: list[tuple[str, str]]) -> list[str]:
     return problems
 
 
-def _read_yaml(path: Path, label: str) -> Any:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError([f"{label}: cannot read: {exc.strerror or exc}"]) from exc
-    except UnicodeDecodeError as exc:
-        raise ConfigError([f"{label}: not UTF-8 text: {exc}"]) from exc
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ConfigError([f"{label}: not valid YAML: {exc}"]) from exc
-    if not isinstance(data, dict):
-        raise ConfigError([f"{label}: expected a mapping of settings at the top level"])
-    return data
-
-
-def _expand(value: Any, env: dict[str, str]) -> Any:
-    """Replace ``${VAR}`` / ``${VAR:-default}`` in every string with the environment."""
-    if isinstance(value, str):
-        return _ENV.sub(lambda m: env.get(m[1]) or (m[2] or ""), value)
-    if isinstance(value, dict):
-        return {k: _expand(v, env) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_expand(v, env) for v in value]
-    return value
-
-
 def _describe(label: str, exc: ValidationError) -> list[str]:
-    return [f"{label}: {_location(e['loc'])}: {_message(e)}" for e in exc.errors()]
-
-
-def _location(loc: tuple[int | str, ...]) -> str:
-    text = ""
-    for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text or "(top level)"
+    return [f"{label}: {location(e['loc'])}: {_message(e)}" for e in exc.errors()]
 
 
 _MESSAGES: dict[str, Callable[[dict[str, Any]], str]] = {

@@ -1,10 +1,13 @@
-"""``newsbot feeds``: feed health as a table; advice for ``newsbot check`` too."""
+"""``newsbot feeds``: feed health as a table or JSON lines; advice for ``newsbot check`` too."""
 
 from __future__ import annotations
 
+import contextlib
+import json
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from bot.config import Config
 from bot.feeds.discover import advises_another_address
@@ -12,60 +15,102 @@ from bot.store.records import FeedState
 from bot.store.store import Store
 
 _COLUMNS = ("feed", "status", "last poll", "last success", "next poll", "failures", "error")
+ERROR_WIDTH = 80  # of the error column; the rest is cut at a word boundary, with "…"
 
 
-async def print_feeds(config: Config, out: TextIO) -> int:
-    """Print one row per configured feed; feeds never polled say so."""
-    states = await _states(config, register=True)
+async def print_feeds(config: Config, out: TextIO, as_json: bool = False) -> int:
+    """Print one row (or JSON object) per configured feed; feeds never polled say so."""
+    states = await _states(config)
     now = datetime.now(UTC)
-    rows = [_row(states[f.id], f.url, now) for f in config.feeds if f.id in states]
-    out.write(_table([_COLUMNS, *rows]))
-    for line in _advice(config, states):
+    feeds = [(states[f.id], f.url) for f in config.feeds if f.id in states]
+    if as_json:
+        for state, url in feeds:
+            out.write(json.dumps(_json(state, url), ensure_ascii=False) + "\n")
+        return 0
+    out.write(_table([_COLUMNS, *(_row(state, url, now) for state, url in feeds)]))
+    errors = {feed_id: state.last_error for feed_id, state in states.items()}
+    for line in _advice(config, errors):
         out.write(line + "\n")
     return 0
 
 
-async def stored_advice(config: Config) -> list[str]:
-    """What the last polls taught about the configured addresses, if a database exists.
+def stored_advice(config: Config) -> list[str]:
+    """What the last polls taught about the configured addresses, from an existing database.
 
-    A missing SQLite file is not created: ``newsbot check`` stays read-only.
+    ``newsbot check`` must not change anything: only an SQLite file that already exists
+    is read, read-only, never created or migrated; a database that does not have the
+    feeds table yet, and a PostgreSQL server, give no advice.
     """
-    path = config.storage.url.partition(":///")[2]
-    if config.storage.url.startswith("sqlite") and not Path(path).is_file():
+    path = Path(config.storage.url.partition(":///")[2])
+    if not config.storage.url.startswith("sqlite") or not path.is_file():
         return []
-    return _advice(config, await _states(config, register=False))
+    try:
+        with contextlib.closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)) as db:
+            rows = db.execute("SELECT id, last_error FROM feeds").fetchall()
+    except sqlite3.Error:
+        return []
+    return _advice(config, dict(rows))
 
 
-async def _states(config: Config, register: bool) -> dict[str, FeedState]:
-    """Every feed's stored state; ``register`` adds feeds configured since the last run."""
+async def _states(config: Config) -> dict[str, FeedState]:
+    """Every feed's stored state, feeds configured since the last run added."""
     store = await Store.open(config.storage.url)
     try:
-        if register:
-            await store.sync_feeds((f.id, f.url, f.title) for f in config.feeds)
+        await store.sync_feeds((f.id, f.url, f.title) for f in config.feeds)
         return {s.id: s for s in await store.feed_states()}
     finally:
         await store.close()
 
 
-def _advice(config: Config, states: dict[str, FeedState]) -> list[str]:
+def _advice(config: Config, errors: dict[str, str | None]) -> list[str]:
     """A line per feed whose address should change: HTML pages that advertise a feed."""
     lines = []
     for index, feed in enumerate(config.feeds):
-        error = states[feed.id].last_error if feed.id in states else None
+        error = errors.get(feed.id)
         if advises_another_address(error):
             lines.append(f"{config.path.name}: feeds[{index}].url: {feed.url} is {error}")
     return lines
 
 
+def _status(state: FeedState) -> str:
+    if state.status != "active":
+        return state.status
+    if state.last_attempt_at is None:
+        return "never polled"
+    return "failing" if state.failures else "ok"
+
+
+def _json(state: FeedState, configured_url: str) -> dict[str, Any]:
+    def iso(when: datetime | None) -> str | None:
+        return when.isoformat() if when else None
+
+    return {
+        "id": state.id,
+        "url": configured_url,
+        "status": _status(state),
+        "last_poll": iso(state.last_attempt_at),
+        "last_success": iso(state.last_success_at),
+        "next_poll": iso(state.next_poll_at),
+        "failures": state.failures,
+        "error": state.last_error,
+        "moved_to": state.url if state.url != configured_url else None,
+    }
+
+
+def shorten(text: str, width: int) -> str:
+    """``text`` cut to at most ``width`` characters at a word boundary, ending with "…"."""
+    if len(text) <= width:
+        return text
+    cut = text[: width - 1]
+    space = cut.rfind(" ")
+    if space > width // 2:  # a word longer than half the column is cut inside
+        cut = cut[:space]
+    return cut.rstrip(" ,;:") + "…"
+
+
 def _row(state: FeedState, configured_url: str, now: datetime) -> tuple[str, ...]:
-    status = state.status
-    if status == "active":
-        status = (
-            "never polled"
-            if state.last_attempt_at is None
-            else ("failing" if state.failures else "ok")
-        )
-    notes = [(state.last_error or "")[:80]]
+    status = _status(state)
+    notes = [shorten(state.last_error or "", ERROR_WIDTH)]
     if state.url != configured_url:
         notes.append(f"moved permanently to {state.url}")
     return (

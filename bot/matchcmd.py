@@ -1,15 +1,23 @@
-"""``newsbot match``: test the watchlists against text or a JSONL file of entries."""
+"""``newsbot match``: test the watchlists against text or JSONL entries.
+
+JSONL comes from a file (``--input FILE``) or standard input (``--input -``, or when
+standard input is not a terminal and no TEXT is given). A line that is not an entry
+(not UTF-8, not JSON, nested too deeply, over 1 MB) is reported in its place; an input
+that cannot be read at all is a :class:`~bot.errors.NewsbotError`.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, BinaryIO, TextIO
 
 from bot.config import Config
 from bot.decide import WATCHLIST_PREFIX
+from bot.errors import NewsbotError
 from bot.feeds.links import entry_key, normalize_link
 from bot.matching import html_to_text
 from bot.models import Entry, Hit, Span
@@ -17,12 +25,44 @@ from bot.rulebook import RuleBook
 
 _FIELDS = ("title", "summary", "content", "link")
 NO_FEED = ""
+MAX_LINE = 1_000_000
+Source = Path | BinaryIO | None
+
+
+def match_source(texts: Sequence[str], given: str | None, stdin: TextIO) -> Source:
+    """Where JSONL entries come from: a file, standard input, or nowhere (TEXT only)."""
+    if given == "-":
+        return stdin.buffer
+    if given is not None:
+        return Path(given)
+    if not texts and not stdin.isatty():
+        return stdin.buffer
+    if not texts:
+        raise NewsbotError("nothing to match: give TEXT, --input FILE.jsonl, or JSONL on stdin")
+    return None
 
 
 def run_match(
-    config: Config, texts: Sequence[str], input_file: Path | None, as_json: bool, out: TextIO
+    config: Config, texts: Sequence[str], source: Source, as_json: bool, out: TextIO
 ) -> int:
     """Print, for each input in order, the watchlists it matches; 1 if any input was bad."""
+    with contextlib.ExitStack() as stack:
+        stream = _open(source) if isinstance(source, Path) else source
+        if stream is not None:
+            stack.enter_context(stream)
+        return _match_all(config, texts, stream, as_json, out)
+
+
+def _open(path: Path) -> BinaryIO:
+    try:
+        return path.open("rb")
+    except OSError as exc:
+        raise NewsbotError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+
+
+def _match_all(
+    config: Config, texts: Sequence[str], stream: BinaryIO | None, as_json: bool, out: TextIO
+) -> int:
     matcher = RuleBook(config.watchlists).watchlists.matcher
     # Without a "feed" an input is not from any feed: watchlists limited to feeds still apply.
     limited = any(w.feeds is not None for w in config.watchlists)
@@ -33,7 +73,7 @@ def run_match(
     )
     titles = {w.name: w.title for w in config.watchlists}
     failed = False
-    for item_id, entry, error in _inputs(texts, input_file):
+    for item_id, entry, error in _inputs(texts, stream):
         if entry is None:
             failed = True
             out.write(_error_line(item_id, error, as_json))
@@ -48,23 +88,48 @@ def run_match(
 
 
 def _inputs(
-    texts: Sequence[str], input_file: Path | None
+    texts: Sequence[str], stream: BinaryIO | None
 ) -> Iterator[tuple[Any, Entry | None, str]]:
     if texts:
         text = " ".join(texts)
         yield "text", Entry(NO_FEED, "text", title=text, link="", story="text"), ""
-    if input_file is not None:
-        with input_file.open(encoding="utf-8") as lines:
-            for number, line in enumerate(lines, 1):
-                if line.strip():
-                    yield _entry_from_line(line, number)
+    if stream is not None:
+        for number, line in _lines(stream):
+            if line is None:
+                yield None, None, f"line {number}: longer than 1 MB"
+            elif line.strip():
+                yield _entry_from_line(line, number)
 
 
-def _entry_from_line(line: str, number: int) -> tuple[Any, Entry | None, str]:
+def _lines(stream: BinaryIO) -> Iterator[tuple[int, bytes | None]]:
+    """Numbered lines, each at most 1 MB in memory; None stands for a longer one."""
+    number = 0
+    while line := _read_line(stream, MAX_LINE + 1):
+        number += 1
+        if len(line) <= MAX_LINE or line.endswith(b"\n"):
+            yield number, line
+            continue
+        while (rest := _read_line(stream, MAX_LINE)) and not rest.endswith(b"\n"):
+            pass  # skip the rest of the line
+        yield number, None
+
+
+def _read_line(stream: BinaryIO, limit: int) -> bytes:
     try:
-        data = json.loads(line)
+        return stream.readline(limit)
+    except OSError as exc:  # a folder given as --input, a failing disk
+        raise NewsbotError(f"{stream.name}: cannot read: {exc.strerror or exc}") from exc
+
+
+def _entry_from_line(raw: bytes, number: int) -> tuple[Any, Entry | None, str]:
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        return None, None, f"line {number}: not UTF-8 text (byte {exc.start + 1})"
     except json.JSONDecodeError as exc:
         return None, None, f"line {number}: not JSON: {exc.msg} at column {exc.colno}"
+    except RecursionError:
+        return None, None, f"line {number}: nested too deeply"
     if not isinstance(data, dict) or "id" not in data:
         return None, None, f'line {number}: expected an object with an "id"'
     item_id = data["id"]

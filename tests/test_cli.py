@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import json
+import os
+import pty
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from datetime import datetime
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 from conftest import CSTO, NUCLEAR, ROOT, write_config
+from fakebotapi import FakeBotAPI
 from feedserver import FeedServer, Reply
 
 from bot.cli import main
@@ -173,3 +183,262 @@ def test_check_and_feeds_name_the_feed_an_html_page_advertises(
     assert f"warning: {advice}" in capsys.readouterr().out
     assert main(["feeds", "--config", str(path)]) == 0
     assert advice in capsys.readouterr().out
+
+
+# --- poll -------------------------------------------------------------------------
+
+
+def newsbot(
+    *args: str, cwd: Path, stdin: str | bytes | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``newsbot ARGS`` as a process, as users call it; stdin is not a terminal."""
+    environment = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+    data = stdin.encode() if isinstance(stdin, str) else stdin
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=cwd,
+        env=environment,
+        input=data if data is not None else b"",
+        capture_output=True,
+        timeout=120,
+    )
+    return subprocess.CompletedProcess(
+        done.args, done.returncode, done.stdout.decode(), done.stderr.decode()
+    )
+
+
+def test_poll_exits_1_when_no_feed_could_be_polled_and_says_each_failure_once(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    feed_server.reply("/broken.xml", Reply(500, b"oops"))
+    feed_server.reply("/gone.xml", Reply(404, b"no"))
+    path = write_config(
+        tmp_path,
+        {"broken": feed_server.url("/broken.xml"), "gone": feed_server.url("/gone.xml")},
+        {"kz-nuclear": NUCLEAR},
+    )
+    done = newsbot("poll", "--config", str(path), cwd=tmp_path)
+    assert done.returncode == 1
+    assert done.stdout.count("HTTP 500") == 1 and done.stdout.count("HTTP 404") == 1
+    assert "HTTP 500" not in done.stderr and "HTTP 404" not in done.stderr
+    assert "no feed could be polled" in done.stderr
+
+
+def test_poll_with_no_feeds_exits_1(tmp_path: Path) -> None:
+    path = write_config(tmp_path, {}, {"kz-nuclear": NUCLEAR})
+    done = newsbot("poll", "--config", str(path), cwd=tmp_path)
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert "no feeds configured" in done.stderr
+
+
+def test_poll_counts_agree_with_their_nouns(
+    tmp_path: Path, feed_server: FeedServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    feed_server.publish("/a.xml", "Weather", "https://news.example/0")
+    path = write_config(tmp_path, {"a": feed_server.url("/a.xml")}, {"kz-nuclear": NUCLEAR})
+    assert main(["poll", "--config", str(path)]) == 0
+    assert capsys.readouterr().out == "a: ok, 1 new, 0 matched, 0 alerts queued\n"
+    feed_server.publish("/a.xml", "Rosatom builds", "https://news.example/1")
+    assert main(["poll", "--config", str(path)]) == 0
+    assert capsys.readouterr().out == "a: ok, 1 new, 1 matched, 1 alert queued\n"
+
+
+# --- demo -------------------------------------------------------------------------
+
+
+def test_the_demo_gives_the_same_output_every_run(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(ROOT)
+    monkeypatch.delenv("NEWSBOT_CONFIG", raising=False)
+    outputs = []
+    for _ in range(4):
+        assert main(["demo"]) == 0
+        outputs.append(capsys.readouterr().out)
+    assert all(out == outputs[0] for out in outputs)
+
+
+def test_the_demo_needs_no_token(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("TELEGRAM_BOT_TOKEN", "NEWSBOT_CONFIG")}
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "demo"],
+        cwd=ROOT,
+        env={**env, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "6 watchlists" in done.stdout.splitlines()[-1]
+
+
+# --- feeds ------------------------------------------------------------------------
+
+
+def test_feeds_cuts_long_errors_at_a_word_boundary(
+    tmp_path: Path, feed_server: FeedServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    reason = "Bad Gateway because the upstream newsroom is rebuilding its archive of old feeds"
+
+    def down(request: BaseHTTPRequestHandler) -> None:
+        request.send_response(502, reason)
+        request.send_header("Content-Length", "0")
+        request.end_headers()
+
+    feed_server.reply("/down.xml", down)
+    path = write_config(tmp_path, {"down": feed_server.url("/down.xml")}, {"kz-nuclear": NUCLEAR})
+    main(["poll", "--config", str(path)])
+    capsys.readouterr()
+    assert main(["feeds", "--config", str(path)]) == 0
+    row = capsys.readouterr().out.splitlines()[2]
+    error = row[row.index("HTTP 502") :]
+    assert error.endswith("…")
+    words = error.removesuffix("…").split()
+    assert words == f"HTTP 502 {reason}".split()[: len(words)]  # whole words only
+
+
+def test_feeds_json_one_object_per_feed(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["feeds", "--config", str(config), "--json"]) == 0
+    before = lines(capsys.readouterr().out)
+    assert [(f["id"], f["status"], f["last_poll"]) for f in before] == [
+        ("a", "never polled", None),
+        ("broken", "never polled", None),
+    ]
+    main(["poll", "--config", str(config)])
+    capsys.readouterr()
+    assert main(["feeds", "--config", str(config), "--json"]) == 0
+    a, broken = lines(capsys.readouterr().out)
+    assert set(a) == {
+        "id", "url", "status", "last_poll", "last_success", "next_poll", "failures", "error",
+        "moved_to",
+    }  # fmt: skip
+    assert a["status"] == "ok" and a["failures"] == 0 and a["error"] is None
+    assert a["moved_to"] is None and str(a["url"]).endswith("/a.xml")
+    assert datetime.fromisoformat(str(a["last_poll"])).tzinfo is not None
+    assert datetime.fromisoformat(str(a["next_poll"])) > datetime.fromisoformat(str(a["last_poll"]))
+    assert broken["status"] == "failing" and broken["failures"] == 1
+    assert broken["error"] == "HTTP 500 Internal Server Error" and broken["last_success"] is None
+
+
+# --- match ------------------------------------------------------------------------
+
+
+def test_match_reads_jsonl_from_standard_input(config: Path, tmp_path: Path) -> None:
+    jsonl = json.dumps({"id": "1", "title": "Rosatom and the CSTO"}) + "\n"
+    for args in (["--json"], ["--json", "--input", "-"]):
+        done = newsbot("match", "--config", str(config), *args, cwd=tmp_path, stdin=jsonl)
+        assert done.returncode == 0, done.stderr
+        assert lines(done.stdout) == [{"id": "1", "watchlists": ["csto-cis", "kz-nuclear"]}]
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda folder: folder / "absent.jsonl", "absent.jsonl: cannot read: No such file"),
+        (lambda folder: folder, "cannot read: Is a directory"),
+    ],
+)
+def test_match_input_that_cannot_be_read_is_an_error(
+    config: Path,
+    tmp_path: Path,
+    make: Callable[[Path], Path],
+    message: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["match", "--config", str(config), "--input", str(make(tmp_path))]) == 1
+    err = capsys.readouterr().err
+    assert message in err and err.startswith("newsbot: ")
+
+
+def test_match_reports_bad_bytes_deep_nesting_and_long_lines_per_line(
+    config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    entries = tmp_path / "in.jsonl"
+    entries.write_bytes(
+        b'{"id": "1", "title": "Rosatom"}\n'
+        b'{"id": "2", "title": "\xff\xfe"}\n'
+        + b"[" * 100_000
+        + b"\n"
+        + b'{"id": "4", "title": "Rosatom '
+        + b"x" * 3_000_000
+        + b'"}\n'
+        + b'{"id": "5", "title": "Rosatom"}\n'
+    )
+    code = main(["match", "--config", str(config), "--input", str(entries), "--json"])
+    out = lines(capsys.readouterr().out)
+    assert code == 1
+    assert [o["watchlists"] for o in out] == [["kz-nuclear"], [], [], [], ["kz-nuclear"]]
+    assert "line 2: not UTF-8" in str(out[1]["error"])
+    assert "line 3: nested too deeply" in str(out[2]["error"])
+    assert "line 4: longer than 1 MB" in str(out[3]["error"])
+
+
+# --- the token --------------------------------------------------------------------
+
+
+def test_run_with_an_unset_token_variable_exits_1_naming_it(tmp_path: Path) -> None:
+    path = write_config(tmp_path, {}, {"kz-nuclear": NUCLEAR})
+    path.write_text(path.read_text().replace("token: ''", "token: ${NEWSBOT_TEST_TOKEN}"))
+    done = newsbot("run", "--config", str(path), cwd=tmp_path)
+    assert done.returncode == 1
+    assert "telegram.token: environment variable NEWSBOT_TEST_TOKEN is not set" in done.stderr
+    assert not (tmp_path / "newsbot.db").exists()
+
+
+def test_run_console_ignores_the_token(
+    tmp_path: Path, feed_server: FeedServer, bot_api: FakeBotAPI
+) -> None:
+    feed_server.publish("/a.xml", "Old news", "https://news.example/0")
+    path = write_config(
+        tmp_path,
+        {"a": feed_server.url("/a.xml")},
+        {"kz-nuclear": NUCLEAR},
+        token=bot_api.token,
+        api_url=bot_api.api_url,
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "run", "--console", "--config", str(path)],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not feed_server.hits("/a.xml") and time.monotonic() < deadline:
+            time.sleep(0.1)
+        feed_server.publish("/a.xml", "Rosatom builds", "https://news.example/1")
+        hits = len(feed_server.hits("/a.xml"))
+        while len(feed_server.hits("/a.xml")) < hits + 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=15)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0, output
+    assert "console mode" in output
+    assert "Rosatom builds" in output
+    assert bot_api.calls() == []
+
+
+def test_match_without_text_on_a_terminal_says_what_it_needs(config: Path, tmp_path: Path) -> None:
+    main_end, terminal = pty.openpty()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "bot", "match", "--config", str(config)],
+            cwd=tmp_path,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            stdin=terminal,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        os.close(terminal)
+        os.close(main_end)
+    assert done.returncode == 1
+    assert "nothing to match: give TEXT, --input FILE.jsonl, or JSONL on stdin" in done.stderr

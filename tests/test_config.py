@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import resource
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -129,7 +133,7 @@ def test_sizes(tmp_path: Path, text: str, size: int) -> None:
     ("value", "env", "expected"),
     [
         ("${TOKEN}", {"TOKEN": "123:abc"}, "123:abc"),
-        ("${TOKEN}", {}, ""),
+        ("${TOKEN}", {"TOKEN": ""}, ""),  # set but empty: console mode, explicitly
         ("${TOKEN:-fallback}", {}, "fallback"),
         ("${TOKEN:-fallback}", {"TOKEN": ""}, "fallback"),
         ("${TOKEN:-fallback}", {"TOKEN": "123:abc"}, "123:abc"),
@@ -196,7 +200,7 @@ def test_watchlists_folder_is_relative_to_the_config_file(tmp_path: Path) -> Non
 
 
 def test_the_shipped_config_loads(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "")
     config = load_config(ROOT / "config.yaml")
     assert config.console_mode
     assert len(config.feeds) >= 5
@@ -373,7 +377,7 @@ def test_watchlists_are_checked_even_when_the_config_file_is_invalid(tmp_path: P
 def test_check_accepts_the_shipped_config(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "")
     assert main(["check", "--config", str(ROOT / "config.yaml")]) == 0
     out, err = capsys.readouterr()
     assert "OK" in out
@@ -389,7 +393,7 @@ def test_check_finds_the_config_through_the_environment(
     assert main(["check"]) == 0
     out = capsys.readouterr().out
     assert str(tmp_path / "config.yaml") in out
-    assert "2 feeds, 1 watchlists, 1 rules" in out
+    assert "2 feeds, 1 watchlist, 1 rule;" in out
 
 
 def test_check_reports_every_problem_and_exits_1(
@@ -425,3 +429,164 @@ def test_a_file_name_that_cannot_be_a_watchlist_name_is_an_error(tmp_path: Path)
     assert [w.name for w in found] == ["named-fine"]
     [problem] = problems
     assert problem.startswith("watchlists/Ядерная энергетика.yaml: name: the file name")
+
+
+# --- the environment --------------------------------------------------------------
+
+
+def test_an_unset_variable_is_an_error_naming_it_and_the_field(tmp_path: Path) -> None:
+    text = "telegram:\n  token: ${TOKEN}\nstorage:\n  url: ${DB}\n" + FEEDS
+    found = problems(tmp_path, text)
+    assert len(found) == 2
+    token, storage = found
+    assert token.startswith("config.yaml: telegram.token: environment variable TOKEN is not set")
+    assert 'token: ""' in token  # how to ask for console mode instead
+    assert storage.startswith("config.yaml: storage.url: environment variable DB is not set")
+    assert "console" not in storage
+
+
+def test_check_of_the_shipped_config_without_a_token_says_how_to_fix_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+    assert main(["check", "--config", str(ROOT / "config.yaml")]) == 1
+    err = capsys.readouterr().err
+    assert "telegram.token: environment variable TELEGRAM_BOT_TOKEN is not set" in err
+    assert "export TELEGRAM_BOT_TOKEN=" in err and 'token: ""' in err
+
+
+# --- hostile files ----------------------------------------------------------------
+
+BOMB = """\
+a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]
+b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]
+c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]
+d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]
+e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]
+f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]
+g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f]
+h: &h [*g, *g, *g, *g, *g, *g, *g, *g, *g]
+i: &i [*h, *h, *h, *h, *h, *h, *h, *h, *h]
+"""
+
+
+def test_yaml_aliases_are_refused_in_config_and_watchlists(tmp_path: Path) -> None:
+    config = one_problem(tmp_path, BOMB)
+    watchlist = one_problem(tmp_path, FEEDS, {"bomb.yaml": "match: &m [Rosatom]\nexclude: *m\n"})
+    assert config.startswith("config.yaml: line 2: YAML aliases (*a) are not accepted")
+    assert watchlist.startswith("watchlists/bomb.yaml: line 2: YAML aliases (*m)")
+
+
+def test_deeply_nested_yaml_is_refused(tmp_path: Path) -> None:
+    problem = one_problem(tmp_path, "feeds: " + "[" * 50_000 + "]" * 50_000 + "\n")
+    assert problem.startswith("config.yaml: line 1: nested more than 100 levels deep")
+
+
+def test_oversized_files_are_refused(tmp_path: Path) -> None:
+    padding = "# " + "x" * 1_100_000 + "\n"
+    config = one_problem(tmp_path, padding + FEEDS)
+    watchlist = one_problem(tmp_path, FEEDS, {"big.yaml": padding + ANY_FEED})
+    assert config == "config.yaml: larger than 1 MB; is this the right file?"
+    assert watchlist == "watchlists/big.yaml: larger than 1 MB; is this the right file?"
+
+
+def test_too_many_watchlist_files_are_refused(tmp_path: Path) -> None:
+    lists = tmp_path / "watchlists"
+    lists.mkdir()
+    for n in range(501):
+        (lists / f"w{n}.yaml").write_text("match: [Rosatom]\n", encoding="utf-8")
+    found, problems = load_watchlists(lists, set())
+    assert found == []
+    assert problems == [f"{lists}: 501 watchlist files; at most 500 are read"]
+
+
+def test_check_on_an_alias_bomb_exits_1_at_once(tmp_path: Path) -> None:
+    """In a process capped at 1 GB of memory: a bomb that expands fails, not this machine."""
+    write(tmp_path, BOMB + "feeds: []\n")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "bot", "check", "--config", str(tmp_path / "config.yaml")],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+            preexec_fn=_cap_memory,
+        )
+    except subprocess.TimeoutExpired:
+        raise AssertionError("newsbot check hangs on an alias bomb") from None
+    assert done.returncode == 1, done.stderr
+    assert "config.yaml: line 2: YAML aliases (*a) are not accepted" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def _cap_memory() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+
+
+# --- bounds -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("setting", "fragment"),
+    [
+        ("interval: 99999999999999999999d", "at most 365d"),
+        ("interval: 366d", "at most 365d"),
+        ("timeout: .inf", "not a finite duration"),
+        ("timeout: .nan", "not a finite duration"),
+        ("max_interval: -5", "negative"),
+        ("max_interval: 1.0e+30", "at most 365d"),
+        ("max_bytes: 99999999999GB", "at most 1GB"),
+        ("max_bytes: 99999999999999999999999", "at most 1GB"),
+        ("concurrency: 100000", "less than or equal to 1000"),
+    ],
+)
+def test_absurd_durations_and_sizes_are_refused(
+    tmp_path: Path, setting: str, fragment: str
+) -> None:
+    problem = one_problem(tmp_path, f"polling:\n  {setting}\n{FEEDS}")
+    assert problem.startswith(f"config.yaml: polling.{setting.split(':')[0]}: ")
+    assert fragment in problem
+
+
+def test_an_absurd_feed_interval_is_refused(tmp_path: Path) -> None:
+    text = FEEDS.replace("    title: The Astana Times\n", "    interval: 99999999999999999999d\n")
+    assert one_problem(tmp_path, text).startswith("config.yaml: feeds[0].interval: at most 365d")
+
+
+# --- check leaves the database alone ---------------------------------------------
+
+
+def test_check_neither_creates_nor_migrates_the_database(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, FEEDS)
+    assert main(["check", "--config", str(path)]) == 0
+    assert not (tmp_path / "newsbot.db").exists()
+    (tmp_path / "newsbot.db").write_bytes(b"")  # an empty SQLite database, not migrated
+    assert main(["check", "--config", str(path)]) == 0
+    assert (tmp_path / "newsbot.db").read_bytes() == b""
+    assert "OK" in capsys.readouterr().out
+
+
+def test_a_watchlists_folder_over_4_mb_is_refused(tmp_path: Path) -> None:
+    lists = tmp_path / "watchlists"
+    lists.mkdir()
+    padding = "# " + "x" * 990_000 + "\n"
+    for n in range(5):
+        (lists / f"w{n}.yaml").write_text(padding + "match: [Rosatom]\n", encoding="utf-8")
+    found, problems = load_watchlists(lists, set())
+    assert found == []
+    assert problems == [f"{lists}: the watchlist files take 5 MB; at most 4 MB are read"]
+
+
+def test_a_watchlist_that_is_not_a_regular_file_is_refused_without_blocking(
+    tmp_path: Path,
+) -> None:
+    lists = tmp_path / "watchlists"
+    lists.mkdir()
+    os.mkfifo(lists / "pipe.yaml")  # opening it for reading would wait for a writer
+    (lists / "ok.yaml").write_text("match: [Rosatom]\n", encoding="utf-8")
+    found, problems = load_watchlists(lists, set())
+    assert [w.name for w in found] == ["ok"]
+    assert problems == ["watchlists/pipe.yaml: not a regular file"]

@@ -5,11 +5,19 @@ from __future__ import annotations
 import io
 import logging
 import os
+import resource
+import signal
+import subprocess
+import sys
+import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import IO
 
 import pytest
-from conftest import NUCLEAR, write_config
+from conftest import NUCLEAR, ROOT, write_config
+from fakebotapi import FakeBotAPI
 from feedserver import FeedServer
 
 from bot.config import Watchlist, load_config
@@ -17,6 +25,8 @@ from bot.console import ConsoleTransport
 from bot.models import Entry
 from bot.reload import WatchlistReloader
 from bot.service import assemble, console_audience
+
+ALICE = 100
 
 
 def entry(title: str) -> Entry:
@@ -57,3 +67,113 @@ async def test_watchlist_edits_apply_and_bad_ones_are_refused(
         rules = await parts.rulebook(console_audience(parts.rulebook.names))
         assert [h.key for h in rules.matcher.match(entry("CSTO meets"))] == ["wl:csto"]
     assert applied == [["csto", "kz-nuclear"]]
+
+
+BOMB = "".join(
+    f"{b}: &{b} [{', '.join([f'*{a}'] * 9)}]\n" for a, b in zip("abcdefgh", "bcdefghi", strict=True)
+)
+
+
+class Output:
+    """The lines a process writes, collected as they come."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        self.lines: list[str] = []
+        assert process.stdout is not None
+        self._stream = process.stdout
+        self._reader = threading.Thread(target=self._read, args=(process.stdout,), daemon=True)
+        self._reader.start()
+
+    def _read(self, stream: IO[str]) -> None:
+        for line in stream:
+            self.lines.append(line)
+
+    def wait_for(self, fragment: str, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while not any(fragment in line for line in self.lines):
+            assert time.monotonic() < deadline, f"no {fragment!r} in:\n{''.join(self.lines)}"
+            time.sleep(0.1)
+
+    def text(self) -> str:
+        self._reader.join(timeout=15)
+        self._stream.close()
+        return "".join(self.lines)
+
+
+def test_an_alias_bomb_dropped_into_a_running_service_is_refused(
+    tmp_path: Path, feed_server: FeedServer, bot_api: FakeBotAPI
+) -> None:
+    """In a process capped at 1.5 GB: an expanding bomb fails there, not on this machine."""
+    path = write_config(
+        tmp_path,
+        {"a": feed_server.url("/a.xml")},
+        {"kz-nuclear": NUCLEAR},
+        token=bot_api.token,
+        api_url=bot_api.api_url,
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "run", "--config", str(path)],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_AS, (3 << 29, 3 << 29)),
+    )
+    output = Output(process)
+    try:
+        bot_api.wait_calls("getUpdates", timeout=30)
+        (tmp_path / "watchlists" / "bomb.yaml").write_text(
+            "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + BOMB + "match: *i\n"
+        )
+        output.wait_for("watchlists not reloaded")
+        bot_api.add_user(ALICE, "Alice")
+        bot_api.add_chat(ALICE)
+        bot_api.push_message(ALICE, ALICE, "/lists")
+        [reply] = bot_api.wait_sent(ALICE, timeout=30)
+        assert "Kazakhstan nuclear power" in str(reply["reply_markup"])  # still served
+        process.send_signal(signal.SIGTERM)
+        code = process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    text = output.text()
+    assert code == 0, text
+    assert "watchlists/bomb.yaml: line 2: YAML aliases (*a) are not accepted" in text
+    assert "Traceback" not in text
+
+
+def test_sigterm_stops_the_service_while_it_reads_large_watchlists(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    """Four files of 1 MB of rules take half a minute to read: a stop does not wait."""
+    path = write_config(tmp_path, {"a": feed_server.url("/a.xml")}, {"kz-nuclear": NUCLEAR})
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "run", "--config", str(path)],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    output = Output(process)
+    try:
+        output.wait_for("newsbot running")
+        rules = "".join(f"  - word{i}\n" for i in range(70_000))
+        for n in range(4):
+            (tmp_path / "watchlists" / f"big{n}.yaml").write_text(f"match:\n{rules}")
+        output.wait_for("watchlists changed: reading")
+        time.sleep(1)  # well into the reading
+        began = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        code = process.wait(timeout=60)
+        took = time.monotonic() - began
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    text = output.text()
+    assert code == 0, text
+    assert "watchlists reloaded" not in text  # stopped before the reading ended
+    assert took < 15, text

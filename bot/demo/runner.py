@@ -23,10 +23,11 @@ from bot.config import (
     StorageConfig,
     TelegramConfig,
     default_config_path,
-    load_config,
     load_watchlists,
+    watchlists_folder_of,
 )
 from bot.console import ConsoleTransport
+from bot.counts import counted
 from bot.errors import ConfigError
 from bot.service import assemble
 
@@ -62,15 +63,16 @@ async def serve_bundled() -> AsyncIterator[str]:
 
 
 def watchlists_folder() -> Path:
-    """The shipped watchlists: those of ./config.yaml (or $NEWSBOT_CONFIG), else ./watchlists."""
+    """The shipped watchlists: those of ./config.yaml (or $NEWSBOT_CONFIG), else ./watchlists.
+
+    The config's token and its other settings play no part: the demo needs neither.
+    """
     path = default_config_path(None)
     if path.is_file():
         try:
-            config = load_config(path, env={})
+            return watchlists_folder_of(path)
         except ConfigError:
-            return Path("watchlists")
-        folder = {w.path.parent for w in config.watchlists}
-        return folder.pop() if len(folder) == 1 else Path("watchlists")
+            pass
     return Path("watchlists")
 
 
@@ -99,14 +101,17 @@ async def run_demo(out: TextIO) -> int:
             async with assemble(
                 config, transport, console=True, alert_on_first_poll=True, direct=True
             ) as parts:
-                outcomes = await parts.pipeline.poll_all()
+                # One feed after another, in name order: a story two feeds share is
+                # credited to the same outlet every run (`run` polls them concurrently).
+                outcomes = [await parts.pipeline.poll(feed) for feed in config.feeds]
                 sent = await parts.sender.drain()
     entries = sum(o.new_entries for o in outcomes)
     matched = sum(o.matches for o in outcomes)
     errors = [f"{o.feed}: {o.error}" for o in outcomes if o.status == "error"]
     out.write(
-        f"\n{len(outcomes)} feeds, {entries} entries, {matched} matched, "
-        f"{sent} alerts (one per story), {len(config.watchlists)} watchlists\n"
+        f"\n{counted(len(outcomes), 'feed')}, {counted(entries, 'entry', 'entries')}, "
+        f"{matched} matched, {counted(sent, 'alert')} (one per story), "
+        f"{counted(len(config.watchlists), 'watchlist')}\n"
     )
     for error in errors:
         out.write(f"error: {error}\n")
