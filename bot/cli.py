@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot.errors import ConfigError, NewsbotError
+from bot.redact import SECRETS, install_redaction
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -26,10 +27,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return int(getattr(app, f"cmd_{args.command}")(args))
     except ConfigError as exc:
-        print(_config_problems(exc), file=sys.stderr)
+        print(SECRETS(_config_problems(exc)), file=sys.stderr)
         return 1
     except NewsbotError as exc:
-        print(f"newsbot: {exc}", file=sys.stderr)
+        print(SECRETS(f"newsbot: {exc}"), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
@@ -68,6 +69,7 @@ def _logging(command: str) -> None:
     )
     for noisy in ("httpx", "apscheduler", "telegram.ext.Application"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    install_redaction()  # no secret in any log record or traceback, whoever wrote it
 
 
 def _config_problems(exc: ConfigError) -> str:
