@@ -91,12 +91,13 @@ def install_redaction(
     redactor: Redactor = SECRETS, handlers: Iterable[logging.Handler] = ()
 ) -> None:
     """Redact every record the root logger's handlers (or ``handlers``) write, and the
-    traceback of an exception nobody caught."""
+    traceback of an exception nobody caught, in the main thread or another."""
     for handler in list(handlers) or logging.getLogger().handlers:
         if not isinstance(handler.formatter, RedactingFormatter):
             inner = handler.formatter or logging.Formatter()
             handler.setFormatter(RedactingFormatter(inner, redactor))
     sys.excepthook = _excepthook(redactor)
+    threading.excepthook = _thread_excepthook(redactor)
 
 
 _Hook = Callable[[type[BaseException], BaseException, TracebackType | None], None]
@@ -106,5 +107,18 @@ def _excepthook(redactor: Redactor) -> _Hook:
     def hook(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
         text = "".join(traceback.format_exception(kind, exc, tb))
         sys.stderr.write(redactor(text))
+
+    return hook
+
+
+def _thread_excepthook(redactor: Redactor) -> Callable[[threading.ExceptHookArgs], None]:
+    def hook(args: threading.ExceptHookArgs) -> None:
+        if args.exc_value is None:
+            return
+        name = args.thread.name if args.thread else "a thread"
+        text = "".join(
+            traceback.format_exception(args.exc_type, args.exc_value, args.exc_traceback)
+        )
+        sys.stderr.write(redactor(f"Exception in {name}:\n{text}"))
 
     return hook

@@ -146,3 +146,23 @@ def test_log_records_and_tracebacks_are_redacted() -> None:
 )
 def test_what_looks_like_a_secret_is_masked_before_any_is_known(text: str, expected: str) -> None:
     assert Redactor()(text) == expected
+
+
+def test_uncaught_exceptions_are_redacted_in_any_thread() -> None:
+    program = (
+        "import threading\n"
+        "from bot.redact import SECRETS, install_redaction\n"
+        "install_redaction()\n"
+        f"SECRETS.add_token({TOKEN!r})\n"
+        "def fail(): raise RuntimeError('in a thread: ' + SECRETS_TEXT)\n"
+        f"SECRETS_TEXT = 'secret {SECRET}'\n"
+        "t = threading.Thread(target=fail); t.start(); t.join()\n"
+        "raise RuntimeError('in main: ' + SECRETS_TEXT)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-c", program], env=env, capture_output=True, text=True, timeout=30
+    )
+    assert "in a thread: secret ***" in done.stderr, done.stderr
+    assert "in main: secret ***" in done.stderr, done.stderr
+    assert SECRET not in done.stderr
