@@ -259,11 +259,11 @@ def test_an_unusable_database_path_is_a_message(tmp_path: Path, command: str, ca
 CHATS = (ALICE, BOB, 300, 400, 500)
 
 
-def queue_alerts(database: Path, per_chat: int) -> None:
-    """``per_chat`` distinct alerts waiting in the outbox for each of :data:`CHATS`."""
+def queue_alerts(database: Path, per_chat: int, chats: tuple[int, ...] = CHATS) -> None:
+    """``per_chat`` distinct alerts waiting in the outbox for each of ``chats``."""
     now = datetime.now(UTC).isoformat(sep=" ")
     with sqlite3.connect(database) as db:
-        for chat_id in CHATS:
+        for chat_id in chats:
             db.execute(
                 "INSERT INTO chats (id, type, title, active, created_at) VALUES (?, ?, ?, 1, ?)",
                 (chat_id, "private", f"chat {chat_id}", now),
@@ -274,7 +274,7 @@ def queue_alerts(database: Path, per_chat: int) -> None:
                 "VALUES ('kz', ?, ?, ?, ?, ?)",
                 (f"k{n}", f"s{n}", f"Story {n}", f"https://news.example/{n}", now),
             ).lastrowid
-            for chat_id in CHATS:
+            for chat_id in chats:
                 db.execute(
                     "INSERT INTO outbox (chat_id, entry_id, story, text, status, attempts, "
                     "not_before, created_at) VALUES (?, ?, ?, ?, 'pending', 0, ?, ?)",
