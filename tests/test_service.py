@@ -19,6 +19,8 @@ from conftest import NUCLEAR, ROOT, write_config
 from fakebotapi import FakeBotAPI
 from feedserver import FeedServer
 
+from bot.config import load_config
+from bot.runner import run_service
 from bot.store.store import Store
 
 ALICE, BOB = 100, 200
@@ -98,17 +100,17 @@ def newsbot(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 def subscribe(config: Path, *chat_ids: int) -> None:
     """Subscribers in the store, as if they had sent /sub kz-nuclear."""
+    asyncio.run(subscribe_async(config, *chat_ids))
 
-    async def go() -> None:
-        store = await Store.open(f"sqlite:///{config.parent / 'newsbot.db'}")
-        try:
-            for chat_id in chat_ids:
-                await store.upsert_chat(chat_id, "private", f"chat {chat_id}")
-                await store.subscribe(chat_id, ["kz-nuclear"])
-        finally:
-            await store.close()
 
-    asyncio.run(go())
+async def subscribe_async(config: Path, *chat_ids: int) -> None:
+    store = await Store.open(f"sqlite:///{config.parent / 'newsbot.db'}")
+    try:
+        for chat_id in chat_ids:
+            await store.upsert_chat(chat_id, "private", f"chat {chat_id}")
+            await store.subscribe(chat_id, ["kz-nuclear"])
+    finally:
+        await store.close()
 
 
 def no_tracebacks(output: str) -> bool:
@@ -193,6 +195,43 @@ def test_console_mode_leaves_telegram_alerts_queued(
     assert telegram.stop() == 0, telegram.output
     assert no_tracebacks(telegram.output), telegram.output
     assert len(bot_api.sent(ALICE)) == 1
+
+
+async def test_console_mode_with_a_token_leaves_telegram_alone(
+    tmp_path: Path,
+    feed_server: FeedServer,
+    bot_api: FakeBotAPI,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    feed_server.publish("/kz.xml", "Old news: Rosatom annual report", "https://news.example/old")
+    path = write_config(
+        tmp_path,
+        {"kz": feed_server.url("/kz.xml")},
+        {"kz-nuclear": NUCLEAR},
+        token=bot_api.token,
+        api_url=bot_api.api_url,
+    )
+    await subscribe_async(path, ALICE)
+    stop = asyncio.Event()
+    service = asyncio.create_task(run_service(load_config(path, env={}), stop, console=True))
+    printed = ""
+    try:
+        while not feed_server.hits("/kz.xml"):
+            await asyncio.sleep(0.1)
+        feed_server.publish("/kz.xml", "Rosatom opens an office", "https://news.example/2")
+        for _ in range(200):
+            printed += capsys.readouterr().out
+            if "Rosatom opens an office" in printed:
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        stop.set()
+        await service
+    assert "Rosatom opens an office" in printed
+    assert bot_api.calls() == []  # not even getMe
+    with sqlite3.connect(tmp_path / "newsbot.db") as db:
+        queued = db.execute("SELECT chat_id, status FROM outbox WHERE chat_id = ?", (ALICE,))
+        assert queued.fetchall() == [(ALICE, "pending")]
 
 
 def _wait(condition: object, what: str, timeout: float = 20) -> None:
