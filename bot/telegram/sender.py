@@ -58,7 +58,8 @@ class Transport(Protocol):
 
 
 class Sender:
-    """Sends due outbox rows; wake it with :meth:`wake` when new alerts were queued."""
+    """Sends due outbox rows of ``chats`` (all by default); wake it with :meth:`wake`
+    when new alerts were queued."""
 
     def __init__(
         self,
