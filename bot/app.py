@@ -20,11 +20,14 @@ from bot.demo.runner import run_demo
 from bot.health import print_feeds, stored_advice
 from bot.matchcmd import match_source, run_match
 from bot.pipeline import PollOutcome
-from bot.service import assemble
+from bot.service import assemble, register_secrets
 
 
 def _config(args: argparse.Namespace) -> Config:
-    return load_config(default_config_path(args.config))
+    """The validated config; from here on its secrets are masked in all output."""
+    config = load_config(default_config_path(args.config))
+    register_secrets(config)
+    return config
 
 
 def cmd_check(args: argparse.Namespace) -> int:

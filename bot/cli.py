@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from bot.errors import ConfigError, NewsbotError
+from bot.redact import SECRETS, install_redaction
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -25,10 +26,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return int(getattr(app, f"cmd_{args.command}")(args))
     except ConfigError as exc:
-        print(_config_problems(exc), file=sys.stderr)
+        print(SECRETS(_config_problems(exc)), file=sys.stderr)
         return 1
     except NewsbotError as exc:
-        print(f"newsbot: {exc}", file=sys.stderr)
+        print(SECRETS(f"newsbot: {exc}"), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
@@ -79,6 +80,7 @@ def _logging(command: str) -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     if command == "poll":  # `poll` prints each feed's failure in its report: once is enough
         logging.getLogger("bot.pipeline").setLevel(logging.ERROR)
+    install_redaction()  # no secret in any log record or traceback, whoever wrote it
 
 
 def _config_problems(exc: ConfigError) -> str:

@@ -19,7 +19,8 @@ from bot.console import CONSOLE_CHAT, ConsoleTransport
 from bot.errors import NewsbotError
 from bot.reload import WatchlistReloader
 from bot.scheduler import PollScheduler
-from bot.service import Parts, assemble
+from bot.service import Parts, assemble, register_secrets
+from bot.store.lock import service_lock
 from bot.telegram.commands import Commands
 from bot.telegram.gate import Gate
 from bot.telegram.personal import PersonalCommands
@@ -43,17 +44,24 @@ def build_application(config: Config) -> Application:  # type: ignore[type-arg]
 
 
 async def run_service(config: Config, stop: asyncio.Event) -> None:
-    """Run until ``stop`` is set, then stop every part within a few seconds."""
-    if config.console_mode:
-        log.info("no Telegram token: console mode, alerts are printed")
-        await _run(config, stop, None)
-        return
-    app = build_application(config)
-    try:
-        async with _telegram(app):
-            await _run(config, stop, app)
-    except TelegramError as exc:
-        raise NewsbotError(f"Telegram: {exc}") from exc
+    """Run until ``stop`` is set, then stop every part within a few seconds.
+
+    In console mode (asked for, or an empty token) the console pseudo-chat's alerts are printed;
+    alerts for Telegram chats are decided too and stay queued for a run with a token.
+    A StoreError if another ``newsbot run`` uses the database.
+    """
+    register_secrets(config)
+    with service_lock(config.storage.url):
+        if config.console_mode:
+            log.info("console mode: alerts are printed; alerts for Telegram chats stay queued")
+            await _run(config, stop, None)
+            return
+        app = build_application(config)
+        try:
+            async with _telegram(app):
+                await _run(config, stop, app)
+        except TelegramError as exc:
+            raise NewsbotError(f"Telegram: {exc}") from exc
 
 
 async def _run(config: Config, stop: asyncio.Event, app: Application | None) -> None:  # type: ignore[type-arg]

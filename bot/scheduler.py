@@ -64,6 +64,9 @@ class PollScheduler:
             self._running.add(task)
         try:
             outcome = await self._pipeline.poll(feed)
+        except asyncio.CancelledError:  # by stop(): the next start polls the feed again
+            log.info("poll of %s cut short by the stop", feed.id)
+            return
         except Exception:
             log.exception("poll of %s failed", feed.id)
             self._schedule(feed, datetime.now(UTC) + RETRY_AFTER_CRASH)

@@ -12,8 +12,9 @@ from bot.console import CONSOLE_CHAT
 from bot.feeds.fetch import Fetcher, make_session
 from bot.feeds.workers import Parsers
 from bot.pipeline import Hooks, Pipeline
+from bot.redact import SECRETS
 from bot.rulebook import RuleBook
-from bot.store.records import Audience, FeedState
+from bot.store.records import Audience, ChatFilter, FeedState
 from bot.store.store import Store
 from bot.telegram.render import render_feed_notice
 from bot.telegram.sender import Sender, Sent, Transport
@@ -33,9 +34,19 @@ class Parts:
     rulebook: RuleBook
 
 
-def console_audience(names: list[str]) -> Audience:
-    """Console mode: one pseudo-chat subscribed to every watchlist."""
-    return Audience({name: frozenset({CONSOLE_CHAT}) for name in names}, ())
+def console_audience(names: list[str], chats: Audience | None = None) -> Audience:
+    """Console mode: the Telegram audience ``chats``, plus one pseudo-chat subscribed to
+    every watchlist (alerts are decided for both; only the pseudo-chat's are printed)."""
+    subscribers = dict(chats.subscribers) if chats else {}
+    for name in names:
+        subscribers[name] = subscribers.get(name, frozenset()) | {CONSOLE_CHAT}
+    return Audience(subscribers, chats.rules if chats else ())
+
+
+def register_secrets(config: Config) -> None:
+    """Mask the token and the database password in everything written from now on."""
+    SECRETS.add_token(config.telegram.token)
+    SECRETS.add_url(config.storage.url)
 
 
 @contextlib.asynccontextmanager
@@ -48,21 +59,26 @@ async def assemble(
 ) -> AsyncIterator[Parts]:
     """Open the store and the HTTP session and wire the pipeline and sender to them.
 
-    ``console``: alerts go to the console pseudo-chat, subscribed to every watchlist,
-    instead of the chats subscribed in Telegram. ``direct``: fetch without any proxy
-    set in the environment.
+    Alerts are decided for the chats subscribed in Telegram. ``console``: also for the
+    console pseudo-chat, subscribed to every watchlist, and the sender delivers only its
+    alerts through ``transport``, leaving the Telegram chats' alerts queued. Without
+    ``console`` the sender never sends the pseudo-chat's. ``direct``: fetch without any
+    proxy set in the environment.
     """
+    register_secrets(config)
     store = await Store.open(config.storage.url)
     session = make_session(direct=direct)
     parsers = Parsers(config.polling.parse_workers)
     parsers.warm()
     try:
         await store.sync_feeds((f.id, f.url, f.title) for f in config.feeds)
-        sender = Sender(store, transport, config.delivery.max_age)
+        chats = ChatFilter(only=CONSOLE_CHAT) if console else ChatFilter(skip=CONSOLE_CHAT)
+        sender = Sender(store, transport, config.delivery.max_age, chats=chats)
         rulebook = RuleBook(config.watchlists)
 
         async def audience() -> Audience:
-            return console_audience(rulebook.names) if console else await store.audience()
+            telegram = await store.audience()
+            return console_audience(rulebook.names, telegram) if console else telegram
 
         fetcher = Fetcher(session, config.polling.timeout, config.polling.max_bytes)
         admins = (CONSOLE_CHAT,) if console else tuple(config.telegram.admins)

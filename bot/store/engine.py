@@ -6,14 +6,16 @@ pragmas (WAL, a busy timeout, foreign keys).
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Column, Connection, MetaData, String, Table, event, inspect, text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bot.errors import StoreError
+from bot.redact import SECRETS, hide_password
 from bot.store.schema import metadata
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -36,28 +38,59 @@ def async_url(url: str) -> str:
     return f"{_DRIVERS.get(scheme, scheme)}://{rest}"
 
 
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite URL; None for another database or SQLite in memory."""
+    scheme, _, rest = url.partition(":///")
+    if not scheme.startswith("sqlite") or rest in ("", ":memory:"):
+        return None
+    return Path(rest.partition("?")[0])
+
+
+def describe(url: str) -> str:
+    """How messages name a database: its file, or its URL without the password."""
+    path = sqlite_path(url)
+    return str(path) if path else hide_password(url)
+
+
 async def open_engine(url: str) -> AsyncEngine:
-    """An engine on ``url`` with every migration applied."""
+    """An engine on ``url`` with every migration applied.
+
+    Any failure (no driver, a path that is a folder or under a file, a file that is not
+    a database, a server that refuses) is a StoreError naming the database, never its
+    password.
+    """
+    SECRETS.add_url(url)  # drivers may name the URL in errors and log records
     full = async_url(url)
     try:
         engine = create_async_engine(full)
     except (SQLAlchemyError, ImportError) as exc:
-        raise StoreError(f"cannot use storage.url {url!r}: {exc}") from exc
-    if engine.dialect.name == "sqlite":
-        _prepare_sqlite(engine, full)
+        raise _cannot_open(url, exc) from exc
     try:
+        if engine.dialect.name == "sqlite":
+            _prepare_sqlite(engine, url)
         async with engine.begin() as conn:
             await conn.run_sync(_bring_up_to_date)
+    except StoreError:
+        await engine.dispose()
+        raise
     except (SQLAlchemyError, OSError) as exc:
         await engine.dispose()
-        raise StoreError(f"cannot open the database {url!r}: {exc}") from exc
+        raise _cannot_open(url, exc) from exc
     return engine
 
 
+def _cannot_open(url: str, exc: BaseException) -> StoreError:
+    # the driver's own words, without SQLAlchemy's statement and "background" link
+    reason = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    text = str(reason).strip() or type(reason).__name__
+    return StoreError(SECRETS(f"cannot open database {describe(url)}: {text}"))
+
+
 def _prepare_sqlite(engine: AsyncEngine, url: str) -> None:
-    path = url.split(":///", 1)[-1]
-    if path and path != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    path = sqlite_path(url)
+    if path is not None:
+        make_folder(path)
+        _check_usable(path)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -67,6 +100,30 @@ def _prepare_sqlite(engine: AsyncEngine, url: str) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+
+
+def make_folder(database: Path) -> None:
+    """Create the database file's folder if needed; StoreError naming what is in the way."""
+    try:
+        database.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError) as exc:
+        blocker = next((p for p in database.parents if p.exists()), database.parent)
+        raise StoreError(
+            f"cannot open database {database}: {blocker} is a file, not a folder"
+        ) from exc
+    except OSError as exc:
+        raise StoreError(f"cannot open database {database}: {exc.strerror}") from exc
+
+
+def _check_usable(path: Path) -> None:
+    """Refuse the paths SQLite cannot open, before it tries: a failed connect leaves
+    aiosqlite's thread to report to an event loop that may be gone by then."""
+    if path.is_dir():
+        raise StoreError(f"cannot open database {path}: it is a folder, not a file")
+    if path.exists() and not os.access(path, os.R_OK | os.W_OK):
+        raise StoreError(f"cannot open database {path}: no permission to read and write it")
+    if not path.exists() and not os.access(path.parent, os.W_OK | os.X_OK):
+        raise StoreError(f"cannot open database {path}: no permission to create it there")
 
 
 def _bring_up_to_date(conn: Connection) -> None:

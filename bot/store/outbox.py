@@ -8,12 +8,14 @@ from sqlalchemy import func, select, update
 
 from bot.store import schema as t
 from bot.store.base import Queries, utcnow
-from bot.store.records import OutboxRow
+from bot.store.records import EVERY_CHAT, ChatFilter, OutboxRow
 
 
 class OutboxQueries(Queries):
-    async def due(self, now: datetime, limit: int = 100) -> list[OutboxRow]:
-        """Pending alerts whose time has come, oldest first."""
+    async def due(
+        self, now: datetime, limit: int = 100, chats: ChatFilter = EVERY_CHAT
+    ) -> list[OutboxRow]:
+        """Pending alerts of ``chats`` whose time has come, oldest first."""
         query = (
             select(t.outbox, t.entries.c.title, t.entries.c.link)
             .join(t.entries, t.entries.c.id == t.outbox.c.entry_id)
@@ -21,6 +23,10 @@ class OutboxQueries(Queries):
             .order_by(t.outbox.c.id)
             .limit(limit)
         )
+        if chats.only is not None:
+            query = query.where(t.outbox.c.chat_id == chats.only)
+        if chats.skip is not None:
+            query = query.where(t.outbox.c.chat_id != chats.skip)
         async with self.engine.connect() as conn:
             return [
                 OutboxRow(r.id, r.chat_id, r.text, r.attempts, r.created_at, r.title, r.link)

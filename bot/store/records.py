@@ -57,6 +57,17 @@ class Audience:
 
 
 @dataclass(frozen=True)
+class ChatFilter:
+    """Which chats' alerts one sender delivers: ``only`` this chat, all but ``skip``."""
+
+    only: int | None = None
+    skip: int | None = None
+
+
+EVERY_CHAT = ChatFilter()
+
+
+@dataclass(frozen=True)
 class Chat:
     id: int
     type: str

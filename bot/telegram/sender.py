@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
 
-from bot.store.records import OutboxRow
+from bot.store.records import EVERY_CHAT, ChatFilter, OutboxRow
 from bot.store.store import Store, utcnow
 from bot.telegram.render import render_summary
 
@@ -58,12 +58,19 @@ class Transport(Protocol):
 
 
 class Sender:
-    """Sends due outbox rows; wake it with :meth:`wake` when new alerts were queued."""
+    """Sends due outbox rows of ``chats`` (all by default); wake it with :meth:`wake`
+    when new alerts were queued."""
 
     def __init__(
-        self, store: Store, transport: Transport, max_age: float = 86400, idle: float = 2.0
+        self,
+        store: Store,
+        transport: Transport,
+        max_age: float = 86400,
+        idle: float = 2.0,
+        chats: ChatFilter = EVERY_CHAT,
     ) -> None:
         self._store = store
+        self._filter = chats
         self._transport = transport
         self._max_age = timedelta(seconds=max_age)
         self._idle = idle
@@ -100,7 +107,7 @@ class Sender:
     async def drain(self) -> int:
         """Send everything due now; returns how many messages went out."""
         total = 0
-        while rows := await self._store.due(utcnow(), limit=200):
+        while rows := await self._store.due(utcnow(), 200, self._filter):
             by_chat: dict[int, list[OutboxRow]] = {}
             for row in rows:
                 by_chat.setdefault(row.chat_id, []).append(row)
@@ -122,7 +129,7 @@ class Sender:
 
     async def _progressed(self, rows: Sequence[OutboxRow]) -> bool:
         """Whether the last round changed anything (else it would loop forever)."""
-        again = {r.id for r in await self._store.due(utcnow(), limit=200)}
+        again = {r.id for r in await self._store.due(utcnow(), 200, self._filter)}
         return not {r.id for r in rows} <= again
 
     async def _send_chat(self, rows: Sequence[OutboxRow]) -> int:

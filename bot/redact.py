@@ -1,0 +1,124 @@
+"""Keep secrets out of everything newsbot writes: log records, tracebacks, messages.
+
+Libraries put the bot token in what they print (python-telegram-bot and httpx name the
+request URL, ``{api_url}/bot{token}/{method}``, in exceptions and log records; a proxy
+may echo it back), and database drivers may name the URL with its password. Rather than
+trust each library, every text newsbot writes passes through one :class:`Redactor`:
+
+- every registered secret, and its URL-encoded forms, becomes ``***``;
+- whatever still looks like a Telegram bot token, or a password in a URL
+  (``scheme://user:password@host``), is masked too, for texts written before the
+  configuration (and so the secrets) is known.
+
+The redactor is process-wide, like logging itself: :func:`install_redaction` puts it on the root
+logging handlers and on uncaught exceptions; whoever learns a secret registers it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+import threading
+import traceback
+from collections.abc import Callable, Iterable
+from types import TracebackType
+from urllib.parse import quote, quote_plus, unquote, urlsplit
+
+MASK = "***"
+_MIN_SECRET = 4  # shorter strings are too common in text to be masked everywhere
+_TOKEN_SHAPE = re.compile(r"\b\d{5,}:[A-Za-z0-9_-]{30,}")
+_URL_PASSWORD = re.compile(r"(?<=://)([^/@:\s]*):[^@/\s]+@")
+
+
+class Redactor:
+    """Replaces known secrets, and anything shaped like one, with ``***``."""
+
+    def __init__(self) -> None:
+        self._secrets: list[str] = []
+        self._lock = threading.Lock()
+
+    def add(self, *secrets: str) -> None:
+        """Mask ``secrets`` from now on, in their plain and URL-encoded forms."""
+        forms = {f for s in secrets if s for f in (s, quote(s, safe=""), quote_plus(s))}
+        with self._lock:
+            known = set(self._secrets) | {f for f in forms if len(f) >= _MIN_SECRET}
+            # longest first, so that a token is masked whole before its secret part
+            self._secrets = sorted(known, key=len, reverse=True)
+
+    def add_token(self, token: str) -> None:
+        """A bot token ``ID:SECRET``: the whole token and its secret part."""
+        token = token.strip()
+        self.add(token, token.partition(":")[2])
+
+    def add_url(self, url: str) -> None:
+        """The password in a database URL, if it has one."""
+        try:
+            password = urlsplit(url).password
+        except ValueError:  # a URL too broken to split: the shape rule still applies
+            return
+        if password:
+            self.add(password, unquote(password))
+
+    def __call__(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, MASK)
+        text = _TOKEN_SHAPE.sub(MASK, text)
+        return _URL_PASSWORD.sub(rf"\1:{MASK}@", text)
+
+
+SECRETS = Redactor()
+
+
+def hide_password(url: str) -> str:
+    """``scheme://user:password@host/...`` as ``scheme://user:***@host/...``."""
+    return _URL_PASSWORD.sub(rf"\1:{MASK}@", url)
+
+
+class RedactingFormatter(logging.Formatter):
+    """Formats with ``inner``, then redacts the whole text, traceback included."""
+
+    def __init__(self, inner: logging.Formatter, redactor: Redactor) -> None:
+        super().__init__()
+        self._inner = inner
+        self._redactor = redactor
+
+    def format(self, record: logging.LogRecord) -> str:
+        return self._redactor(self._inner.format(record))
+
+
+def install_redaction(
+    redactor: Redactor = SECRETS, handlers: Iterable[logging.Handler] = ()
+) -> None:
+    """Redact every record the root logger's handlers (or ``handlers``) write, and the
+    traceback of an exception nobody caught, in the main thread or another."""
+    for handler in list(handlers) or logging.getLogger().handlers:
+        if not isinstance(handler.formatter, RedactingFormatter):
+            inner = handler.formatter or logging.Formatter()
+            handler.setFormatter(RedactingFormatter(inner, redactor))
+    sys.excepthook = _excepthook(redactor)
+    threading.excepthook = _thread_excepthook(redactor)
+
+
+_Hook = Callable[[type[BaseException], BaseException, TracebackType | None], None]
+
+
+def _excepthook(redactor: Redactor) -> _Hook:
+    def hook(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+        text = "".join(traceback.format_exception(kind, exc, tb))
+        sys.stderr.write(redactor(text))
+
+    return hook
+
+
+def _thread_excepthook(redactor: Redactor) -> Callable[[threading.ExceptHookArgs], None]:
+    def hook(args: threading.ExceptHookArgs) -> None:
+        if args.exc_value is None:
+            return
+        name = args.thread.name if args.thread else "a thread"
+        text = "".join(
+            traceback.format_exception(args.exc_type, args.exc_value, args.exc_traceback)
+        )
+        sys.stderr.write(redactor(f"Exception in {name}:\n{text}"))
+
+    return hook

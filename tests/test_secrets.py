@@ -1,0 +1,168 @@
+"""No secret is ever printed: the bot token and the database password, whoever wrote
+the text (python-telegram-bot, httpx, a database driver, a proxy echoing the request)."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import NUCLEAR, ROOT, write_config
+from fakebotapi import FakeBotAPI
+
+from bot.redact import MASK, RedactingFormatter, Redactor
+
+SECRET = "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
+TOKEN = f"987654321:{SECRET}"  # not the fake Bot API's token: it answers 401
+PASSWORD = "s3cret/Pa:ss@word"  # needs URL-encoding, as real passwords often do
+QUOTED = "s3cret%2FPa%3Ass%40word"
+
+
+def newsbot(*args: str, config: Path, timeout: float = 60) -> str:
+    """Run ``newsbot ARGS --config CONFIG`` to its end; stdout and stderr together."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", *args, "--config", str(config)],
+        cwd=config.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    return done.stdout + done.stderr
+
+
+def assert_no_token(output: str) -> None:
+    assert output.strip(), "newsbot said nothing about the failure"
+    assert SECRET not in output, output
+    assert SECRET.replace("_", "%5F") not in output, output
+
+
+class _Echo(BaseHTTPRequestHandler):
+    """A server where the Bot API is not: 404, with the request path in the body, as
+    some proxies and web servers answer."""
+
+    def do_POST(self) -> None:
+        self._echo()
+
+    def do_GET(self) -> None:
+        self._echo()
+
+    def _echo(self) -> None:
+        body = json.dumps({"ok": False, "error_code": 404, "description": f"{self.path}"})
+        data = f"No route to {self.path}: {body}".encode()
+        self.send_response(404)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def echo_server() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Echo)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_rejected_token_is_not_printed(tmp_path: Path, bot_api: FakeBotAPI) -> None:
+    config = write_config(
+        tmp_path, {}, {"kz-nuclear": NUCLEAR}, token=TOKEN, api_url=bot_api.api_url
+    )
+    output = newsbot("run", config=config)
+    assert "rejected" in output or "Unauthorized" in output, output
+    assert_no_token(output)
+
+
+def test_a_wrong_api_url_path_echoed_back_is_not_printed(tmp_path: Path, echo_server: str) -> None:
+    api_url = f"{echo_server}/wrong/path"
+    config = write_config(tmp_path, {}, {"kz-nuclear": NUCLEAR}, token=TOKEN, api_url=api_url)
+    output = newsbot("run", config=config)
+    assert_no_token(output)
+
+
+@pytest.mark.parametrize("command", ["run", "poll", "feeds", "check"])
+@pytest.mark.parametrize(
+    "where",
+    ["127.0.0.1:5432/newsbot_no_such_database", "127.0.0.1:9/newsbot"],
+    ids=["wrong-database", "wrong-port"],
+)
+def test_the_database_password_is_not_printed(tmp_path: Path, command: str, where: str) -> None:
+    config = write_config(tmp_path, {}, {"kz-nuclear": NUCLEAR})
+    url = f"postgresql://newsbot:{QUOTED}@{where}"
+    config.write_text(config.read_text().replace("sqlite:///newsbot.db", url))
+    output = newsbot(command, config=config)
+    assert "database" in output, output
+    for form in (PASSWORD, QUOTED, "s3cret"):
+        assert form not in output, output
+
+
+def test_log_records_and_tracebacks_are_redacted() -> None:
+    redactor = Redactor()
+    redactor.add_token(TOKEN)
+    redactor.add_url(f"postgresql://u:{QUOTED}@db/newsbot")
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    handler.setFormatter(RedactingFormatter(logging.Formatter("%(message)s"), redactor))
+    log = logging.getLogger("test_secrets")
+    log.addHandler(handler)
+    try:
+        try:
+            raise RuntimeError(f"POST https://api.telegram.org/bot{TOKEN}/getMe failed")
+        except RuntimeError:
+            log.exception("secret part %s, password %s", SECRET, PASSWORD)
+    finally:
+        log.removeHandler(handler)
+    text = out.getvalue()
+    assert "Traceback" in text and "bot***/getMe" in text
+    assert SECRET not in text and PASSWORD not in text and QUOTED not in text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("postgresql://user:hunter2@db/x failed", f"postgresql://user:{MASK}@db/x failed"),
+        (f"token {TOKEN.replace('987654321', '1234567')}!", f"token {MASK}!"),
+        ("at 15:38:00, 12:30 and 100:200 things", "at 15:38:00, 12:30 and 100:200 things"),
+    ],
+)
+def test_what_looks_like_a_secret_is_masked_before_any_is_known(text: str, expected: str) -> None:
+    assert Redactor()(text) == expected
+
+
+def test_uncaught_exceptions_are_redacted_in_any_thread() -> None:
+    program = (
+        "import threading\n"
+        "from bot.redact import SECRETS, install_redaction\n"
+        "install_redaction()\n"
+        f"SECRETS.add_token({TOKEN!r})\n"
+        "def fail(): raise RuntimeError('in a thread: ' + SECRETS_TEXT)\n"
+        f"SECRETS_TEXT = 'secret {SECRET}'\n"
+        "t = threading.Thread(target=fail); t.start(); t.join()\n"
+        "raise RuntimeError('in main: ' + SECRETS_TEXT)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-c", program], env=env, capture_output=True, text=True, timeout=30
+    )
+    assert "in a thread: secret ***" in done.stderr, done.stderr
+    assert "in main: secret ***" in done.stderr, done.stderr
+    assert SECRET not in done.stderr
