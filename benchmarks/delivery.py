@@ -55,7 +55,7 @@ def main() -> None:
             Path(folder), {}, {"kz-nuclear": NUCLEAR}, token=api.token, api_url=api.api_url
         )
         subprocess.run(
-            [sys.executable, "-m", "bot", "poll", "--config", str(config)],
+            [sys.executable, "-m", "bot", "feeds", "--config", str(config)],
             env={**os.environ, "PYTHONPATH": str(ROOT)},
             check=True,
             capture_output=True,

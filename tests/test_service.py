@@ -113,6 +113,9 @@ async def subscribe_async(config: Path, *chat_ids: int) -> None:
         await store.close()
 
 
+DEAD_FEED = "http://127.0.0.1:9/kz.xml"  # nothing listens there: `poll` still opens the database
+
+
 def no_tracebacks(output: str) -> bool:
     return "Traceback" not in output and "CancelledError" not in output
 
@@ -121,10 +124,15 @@ def no_tracebacks(output: str) -> bool:
 
 
 def test_a_second_run_on_the_same_database_refuses_to_start(
-    tmp_path: Path, bot_api: FakeBotAPI, services: list[Service]
+    tmp_path: Path, bot_api: FakeBotAPI, feed_server: FeedServer, services: list[Service]
 ) -> None:
+    feed_server.publish("/kz.xml", "Rosatom annual report", "https://news.example/old")
     config = write_config(
-        tmp_path, {}, {"kz-nuclear": NUCLEAR}, token=bot_api.token, api_url=bot_api.api_url
+        tmp_path,
+        {"kz": feed_server.url("/kz.xml")},
+        {"kz-nuclear": NUCLEAR},
+        token=bot_api.token,
+        api_url=bot_api.api_url,
     )
     first = Service(config)
     services.append(first)
@@ -282,7 +290,7 @@ def _unusable(tmp_path: Path, case: str) -> str:
 def test_an_unusable_database_path_is_a_message(tmp_path: Path, command: str, case: str) -> None:
     if case == "read-only-folder" and os.geteuid() == 0:
         pytest.skip("root writes into read-only folders")
-    config = write_config(tmp_path, {}, {"kz-nuclear": NUCLEAR})
+    config = write_config(tmp_path, {"kz": DEAD_FEED}, {"kz-nuclear": NUCLEAR})
     url = _unusable(tmp_path, case)
     config.write_text(config.read_text().replace("sqlite:///newsbot.db", url))
     done = newsbot(config, command)
@@ -336,7 +344,7 @@ def test_kill_9_while_sending_loses_nothing_and_repeats_at_most_one_per_chat(
     config = write_config(
         tmp_path, {}, {"kz-nuclear": NUCLEAR}, token=bot_api.token, api_url=bot_api.api_url
     )
-    assert newsbot(config, "poll").returncode == 0  # creates the database
+    assert newsbot(config, "feeds").returncode == 0  # creates the database
     queue_alerts(tmp_path / "newsbot.db", per_chat)
     for chat_id in CHATS:
         bot_api.add_chat(chat_id)
