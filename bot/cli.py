@@ -12,13 +12,18 @@ import sys
 from collections.abc import Sequence
 
 from bot.errors import ConfigError, NewsbotError
-from bot.redact import SECRETS, install_redaction
+from bot.redact import install_redaction, redacted_output
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``newsbot`` command; returns the exit status."""
     args = _parser().parse_args(argv)
-    _logging(args.command)
+    with redacted_output():  # no secret in anything printed, whoever prints it
+        _logging(args.command)
+        return _command(args)
+
+
+def _command(args: argparse.Namespace) -> int:
     # python-telegram-bot's announced future: time periods as timedelta, without warnings.
     os.environ.setdefault("PTB_TIMEDELTA", "true")
     try:
@@ -26,10 +31,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return int(getattr(app, f"cmd_{args.command}")(args))
     except ConfigError as exc:
-        print(SECRETS(_config_problems(exc)), file=sys.stderr)
+        print(_config_problems(exc), file=sys.stderr)
         return 1
     except NewsbotError as exc:
-        print(SECRETS(f"newsbot: {exc}"), file=sys.stderr)
+        print(f"newsbot: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

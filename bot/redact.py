@@ -16,13 +16,15 @@ logging handlers and on uncaught exceptions; whoever learns a secret registers i
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import sys
 import threading
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from types import TracebackType
+from typing import Any, TextIO
 from urllib.parse import quote, quote_plus, unquote, urlsplit
 
 MASK = "***"
@@ -73,6 +75,37 @@ SECRETS = Redactor()
 def hide_password(url: str) -> str:
     """``scheme://user:password@host/...`` as ``scheme://user:***@host/...``."""
     return _URL_PASSWORD.sub(rf"\1:{MASK}@", url)
+
+
+class RedactingStream:
+    """A text stream that writes through ``inner`` with every secret masked.
+
+    Everything else (``isatty``, ``fileno``, ``encoding``...) is ``inner``'s.
+    """
+
+    def __init__(self, inner: TextIO, redactor: Redactor) -> None:
+        self._inner = inner
+        self._redactor = redactor
+
+    def write(self, text: str) -> int:
+        self._inner.write(self._redactor(text))
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+@contextlib.contextmanager
+def redacted_output(redactor: Redactor = SECRETS) -> Iterator[None]:
+    """Mask secrets in whatever is printed to standard output and error meanwhile:
+    reports, error messages, a library's own prints."""
+    saved = sys.stdout, sys.stderr
+    sys.stdout = RedactingStream(saved[0], redactor)
+    sys.stderr = RedactingStream(saved[1], redactor)
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = saved
 
 
 class RedactingFormatter(logging.Formatter):

@@ -167,3 +167,22 @@ def test_uncaught_exceptions_are_redacted_in_any_thread() -> None:
     assert "in a thread: secret ***" in done.stderr, done.stderr
     assert "in main: secret ***" in done.stderr, done.stderr
     assert SECRET not in done.stderr
+
+
+def test_a_password_in_a_feed_address_is_not_printed(tmp_path: Path) -> None:
+    feed = "http://reader:Feed-Pa55word@127.0.0.1:9/kz.xml"  # nothing listens on port 9
+    config = write_config(tmp_path, {"kz": feed}, {"kz-nuclear": NUCLEAR})
+    polled = newsbot("poll", config=config)  # no feed could be polled: exit 1
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    listed = subprocess.run(
+        [sys.executable, "-m", "bot", "feeds", "--json", "--config", str(config)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert listed.returncode == 0, listed.stderr
+    assert "reader:***@127.0.0.1:9/kz.xml" in listed.stdout, listed.stdout
+    for output in (polled, listed.stdout + listed.stderr):
+        assert "Pa55word" not in output, output
