@@ -222,3 +222,50 @@ async def test_a_removed_watchlist_can_still_be_unsubscribed(
     await store.subscribe(ALICE, ["retired-list"])
     assert "Unsubscribed: retired-list" in await say(bot_api, ALICE, ALICE, "/unsub all", 1)
     assert await store.subscriptions(ALICE) == []
+
+
+async def answers(api: FakeBotAPI, count: int) -> list[str]:
+    """The texts of the first ``count`` answerCallbackQuery calls, once there are that many."""
+    calls = await api.wait_for_async(
+        lambda: api.calls("answerCallbackQuery")[count - 1 :] and api.calls("answerCallbackQuery"),
+        what=f"{count} callback answers",
+    )
+    return [str(c.params.get("text") or "") for c in calls[:count]]
+
+
+async def test_channel_viewers_cannot_press_its_buttons(store: Store, bot_api: FakeBotAPI) -> None:
+    bot_api.set_member(CHANNEL, CAROL, "member")
+    bot_api.set_member(CHANNEL, ALICE, "creator")
+    await say(bot_api, CHANNEL, None, "/lists", 1)
+    bot_api.push_callback(CHANNEL, CAROL, "t:kz-nuclear")
+    assert "administrators" in (await answers(bot_api, 1))[0]
+    assert await store.subscriptions(CHANNEL) == []
+    bot_api.push_callback(CHANNEL, ALICE, "t:kz-nuclear")
+    assert (await answers(bot_api, 2))[1] == "Subscribed to Kazakhstan nuclear power"
+    bot_api.push_callback(CHANNEL, ADMIN, "t:kz-nuclear")  # a configured admin
+    assert (await answers(bot_api, 3))[2] == "Unsubscribed from Kazakhstan nuclear power"
+    assert await store.subscriptions(CHANNEL) == []
+
+
+async def test_group_buttons_check_the_presser_not_the_message(
+    store: Store, bot_api: FakeBotAPI
+) -> None:
+    bot_api.add_chat(-1001, "supergroup", "Forum")
+    bot_api.set_member(-1001, CAROL, "member")
+    bot_api.push_update(  # an anonymous administrator asks for the list, as the group itself
+        {
+            "message": {
+                "message_id": 1,
+                "date": 0,
+                "chat": {"id": -1001, "type": "supergroup", "title": "Forum"},
+                "sender_chat": {"id": -1001, "type": "supergroup", "title": "Forum"},
+                "from": {"id": 1087968824, "is_bot": True, "first_name": "Group"},
+                "text": "/lists",
+                "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+            }
+        }
+    )
+    await bot_api.wait_sent_async(-1001)
+    bot_api.push_callback(-1001, CAROL, "t:kz-nuclear")
+    assert "administrators" in (await answers(bot_api, 1))[0]
+    assert await store.subscriptions(-1001) == []

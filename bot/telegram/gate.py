@@ -1,14 +1,14 @@
 """What every command handler does first: record the chat, pick the language, check rights.
 
-In groups and supergroups only the chat's administrators (and the configured admins)
-may change the chat's subscriptions, rules and settings.
+In groups, supergroups and channels only the chat's administrators (and the configured
+admins) may change the chat's subscriptions, rules and settings, by command or by button.
 """
 
 from __future__ import annotations
 
 import logging
 
-from telegram import Chat, InlineKeyboardMarkup, LinkPreviewOptions, Update
+from telegram import Chat, InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
 from telegram.constants import ChatMemberStatus, ParseMode
 from telegram.error import TelegramError
 
@@ -18,7 +18,7 @@ from bot.telegram.texts import language
 
 log = logging.getLogger(__name__)
 _ADMIN = {ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER}
-_GROUPS = {Chat.GROUP, Chat.SUPERGROUP}
+_MANAGED = {Chat.GROUP, Chat.SUPERGROUP, Chat.CHANNEL}
 _MORE = "\n…"
 
 
@@ -44,15 +44,21 @@ class Gate:
         return user is not None and user.id in self.admins
 
     async def may_change(self, update: Update) -> bool:
-        """Whether the sender may change this chat's subscriptions and rules."""
+        """Whether the sender may change this chat's subscriptions, rules and settings.
+
+        In a private chat, its user. A channel post or a group message written as the chat
+        itself comes from one of its administrators (only they can post so). Anyone else,
+        and every button press (a callback comes from the user who pressed, whoever posted
+        the message), must be a configured admin or the chat's administrator or creator.
+        """
         chat = chat_of(update)
+        if chat.type == Chat.PRIVATE:
+            return True
+        own = update.channel_post or update.message  # never the message a button is under
+        if own is not None and (chat.type == Chat.CHANNEL or _as_chat_itself(own, chat)):
+            return True
         user = update.effective_user
-        if chat.type not in _GROUPS:
-            return True  # a private chat's owner, or a channel post (only admins can post)
-        message = update.effective_message
-        if message and message.sender_chat and message.sender_chat.id == chat.id:
-            return True  # an anonymous administrator, writing as the group itself
-        if user is None:
+        if user is None or chat.type not in _MANAGED:
             return False
         if user.id in self.admins:
             return True
@@ -62,6 +68,11 @@ class Gate:
             log.warning("cannot check admin rights in chat %s: %s", chat.id, exc)
             return False
         return member.status in _ADMIN
+
+
+def _as_chat_itself(message: Message, chat: Chat) -> bool:
+    """An anonymous administrator's message: sent on behalf of the group itself."""
+    return message.sender_chat is not None and message.sender_chat.id == chat.id
 
 
 async def reply(update: Update, html: str, markup: InlineKeyboardMarkup | None = None) -> None:
