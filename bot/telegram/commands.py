@@ -32,6 +32,7 @@ from telegram.ext import (
 from bot.config import Watchlist
 from bot.store.store import Store
 from bot.telegram.gate import Gate, chat_of, reply
+from bot.telegram.render import one_line, printable
 from bot.telegram.texts import text
 
 log = logging.getLogger(__name__)
@@ -91,8 +92,8 @@ class Commands:
             return
         lines = [text("lists", lang), ""]
         for w in self._lists.values():
-            about = f" · {escape(w.description)}" if w.description else ""
-            lines.append(f"<b>{escape(w.title)}</b> (<code>{escape(w.name)}</code>){about}")
+            about = f" · {_item(w.description)}" if w.description else ""
+            lines.append(f"<b>{_item(w.title)}</b> (<code>{escape(w.name)}</code>){about}")
         await reply(update, "\n".join(lines), await self._keyboard(update))
 
     async def sub(self, update: Update, context: Context) -> None:
@@ -104,9 +105,9 @@ class Commands:
     async def my(self, update: Update, context: Context) -> None:
         lang = await self._gate.enter(update)
         chat_id = chat_of(update).id
-        subs = [escape(self._title(n)) for n in await self._store.subscriptions(chat_id)]
+        subs = [_item(self._title(n)) for n in await self._store.subscriptions(chat_id)]
         rules = [
-            f"{i}. <code>{escape(r.query)}</code>"
+            f"{i}. <code>{_item(r.query)}</code>"
             for i, r in enumerate(await self._store.rules(chat_id), 1)
         ]
         none = text("none", lang)
@@ -129,10 +130,10 @@ class Commands:
         chat_id = chat_of(update).id
         if name in await self._store.subscriptions(chat_id):
             await self._store.unsubscribe(chat_id, [name])
-            await query.answer(text("toggled_off", lang).format(self._title(name)))
+            await query.answer(_notice(text("toggled_off", lang), self._title(name)))
         else:
             await self._store.subscribe(chat_id, [name])
-            await query.answer(text("toggled_on", lang).format(self._title(name)))
+            await query.answer(_notice(text("toggled_on", lang), self._title(name)))
         await query.edit_message_reply_markup(await self._keyboard(update))
 
     async def migrated(self, update: Update, context: Context) -> None:
@@ -188,10 +189,10 @@ class Commands:
     ) -> list[str]:
         lines = []
         if done:
-            lines.append(text(done_key, lang).format(escape(", ".join(map(self._title, done)))))
+            lines.append(text(done_key, lang).format(_item(", ".join(map(self._title, done)))))
         skipped = [n for n in asked if n not in done]
         if skipped:
-            lines.append(text(skip_key, lang).format(escape(", ".join(map(self._title, skipped)))))
+            lines.append(text(skip_key, lang).format(_item(", ".join(map(self._title, skipped)))))
         return lines
 
     async def _keyboard(self, update: Update) -> InlineKeyboardMarkup:
@@ -199,7 +200,8 @@ class Commands:
         rows = [
             [
                 InlineKeyboardButton(
-                    f"{'✅' if n in subscribed else '➕'} {w.title}", callback_data=f"{_TOGGLE}{n}"
+                    f"{'✅' if n in subscribed else '➕'} {printable(one_line(w.title))}",
+                    callback_data=f"{_TOGGLE}{n}",
                 )
             ]
             for n, w in self._lists.items()
@@ -209,3 +211,14 @@ class Commands:
     def _title(self, name: str) -> str:
         found = self._lists.get(name)
         return found.title if found else name
+
+
+def _item(text: str) -> str:
+    """User or config text for one line of a list, escaped."""
+    return escape(one_line(text))
+
+
+def _notice(template: str, title: str) -> str:
+    """A button's answer: plain text within Telegram's 200 characters."""
+    shown = printable(one_line(title))
+    return template.format(shown if len(shown) <= 150 else shown[:149] + "…")

@@ -7,19 +7,21 @@ admins) may change the chat's subscriptions, rules and settings, by command or b
 from __future__ import annotations
 
 import logging
+import re
 
 from telegram import Chat, InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
 from telegram.constants import ChatMemberStatus, ParseMode
 from telegram.error import TelegramError
 
 from bot.store.store import Store
-from bot.telegram.render import MAX_MESSAGE
+from bot.telegram.render import MAX_MESSAGE, printable
 from bot.telegram.texts import language
 
 log = logging.getLogger(__name__)
 _ADMIN = {ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER}
 _MANAGED = {Chat.GROUP, Chat.SUPERGROUP, Chat.CHANNEL}
 _MORE = "\n…"
+_TOKEN = re.compile(r"<[^>]*>|&[#\w]+;|[^<&]", re.DOTALL)  # a tag, an entity or a character
 
 
 class Gate:
@@ -76,9 +78,12 @@ def _as_chat_itself(message: Message, chat: Chat) -> bool:
 
 
 async def reply(update: Update, html: str, markup: InlineKeyboardMarkup | None = None) -> None:
-    """Answer in the update's chat, HTML, without link previews, cut to Telegram's limit."""
+    """Answer in the update's chat, HTML, without link previews, cut to Telegram's limit.
+
+    Control characters and bidirectional overrides in user or feed text are dropped.
+    """
     await chat_of(update).send_message(
-        fit(html),
+        fit(printable(html)),
         parse_mode=ParseMode.HTML,
         reply_markup=markup,
         link_preview_options=LinkPreviewOptions(is_disabled=True),
@@ -86,21 +91,45 @@ async def reply(update: Update, html: str, markup: InlineKeyboardMarkup | None =
 
 
 def fit(html: str, limit: int = MAX_MESSAGE) -> str:
-    """``html`` cut after its last whole line that fits, so that every tag stays closed.
+    """``html`` cut to ``limit`` UTF-16 units with a closing note, and still valid.
 
-    Replies are built line by line, each line balanced; a list that outgrows one message
-    (many failing feeds, fifty long rules) ends with a note instead of being refused.
+    ``html`` must be valid Telegram HTML with every text escaped. A list that outgrows one
+    message (many failing feeds, fifty long rules) is cut after its last whole line that
+    fits, when that keeps at least half of the message; otherwise (one huge line) inside
+    the text, never inside a tag or an entity, and the tags left open are closed.
     """
-    if len(html) <= limit:
+    if _units(html) <= limit:
         return html
-    kept: list[str] = []
-    size = len(_MORE)
-    for line in html.split("\n"):
-        if size + len(line) + 1 > limit:
+    budget = limit - _units(_MORE)
+    line_cut, cut, closing, cut_closing = 0, 0, "", ""
+    used, open_tags = 0, list[str]()
+    for token in _TOKEN.finditer(html):
+        if used + _units(closing) > budget:
             break
-        kept.append(line)
-        size += len(line) + 1
-    return "\n".join(kept) + _MORE
+        cut, cut_closing = token.start(), closing
+        if token.group() == "\n" and not open_tags:
+            line_cut = cut
+        used += _units(token.group())
+        if token.group().startswith("<"):
+            _follow(token.group(), open_tags)
+            closing = "".join(f"</{name}>" for name in reversed(open_tags))
+    if line_cut * 2 >= budget:
+        return html[:line_cut] + _MORE
+    return html[:cut] + cut_closing + _MORE
+
+
+def _follow(tag: str, open_tags: list[str]) -> None:
+    """Track the open elements as ``tag`` opens or closes one."""
+    if tag.startswith("</"):
+        if open_tags:
+            open_tags.pop()
+    else:
+        open_tags.append(tag[1:-1].split()[0])
+
+
+def _units(text: str) -> int:
+    """Length in UTF-16 code units, as Telegram counts."""
+    return len(text) + sum(1 for char in text if ord(char) > 0xFFFF)
 
 
 def chat_of(update: Update) -> Chat:
