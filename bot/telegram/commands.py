@@ -1,7 +1,9 @@
 """Telegram commands and buttons: /start, /help, /lists, /sub, /unsub, /my.
 
-In groups and supergroups only the chat's administrators (and the configured admins)
-may change subscriptions. Every reply is HTML with every user or config text escaped.
+In groups, supergroups and channels only the chat's administrators (and the configured
+admins) may change subscriptions. Every command and button press spends its sender's
+budget first (see ``bot.telegram.throttle``). Every reply is HTML with every user or
+config text escaped.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from bot.store.store import Store
 from bot.telegram.gate import Gate, chat_of, reply
 from bot.telegram.render import one_line, printable
 from bot.telegram.texts import text
+from bot.telegram.throttle import CommandBudget, Throttle
 
 log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE
@@ -44,16 +47,25 @@ MENU = ("start", "lists", "sub", "unsub", "watch", "unwatch", "my", "help")
 class Commands:
     """The bot's command handlers; register them with :meth:`install`."""
 
-    def __init__(self, store: Store, watchlists: Sequence[Watchlist], gate: Gate):
+    def __init__(
+        self,
+        store: Store,
+        watchlists: Sequence[Watchlist],
+        gate: Gate,
+        budget: CommandBudget | None = None,
+    ) -> None:
         self._store = store
         self._lists = {w.name: w for w in watchlists}
         self._gate = gate
+        self._throttle = Throttle(budget or CommandBudget(), gate)
 
     def set_watchlists(self, watchlists: Sequence[Watchlist]) -> None:
         """Offer edited watchlists from now on (subscriptions are kept by name)."""
         self._lists = {w.name: w for w in watchlists}
 
     def install(self, app: Application) -> None:  # type: ignore[type-arg]
+        """Register every handler, the per-sender command budget first."""
+        self._throttle.install(app)
         updates = filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST
         for name, handler in (
             ("start", self.start),

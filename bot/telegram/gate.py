@@ -6,21 +6,24 @@ admins) may change the chat's subscriptions, rules and settings, by command or b
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 
 from telegram import Chat, InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
 from telegram.constants import ChatMemberStatus, ParseMode
-from telegram.error import TelegramError
+from telegram.error import RetryAfter, TelegramError
 
 from bot.store.store import Store
 from bot.telegram.render import MAX_MESSAGE, printable
 from bot.telegram.texts import language
+from bot.telegram.transport import retry_seconds
 
 log = logging.getLogger(__name__)
 _ADMIN = {ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER}
 _MANAGED = {Chat.GROUP, Chat.SUPERGROUP, Chat.CHANNEL}
 _MORE = "\n…"
+REPLY_RETRY_WAIT = 10.0
 _TOKEN = re.compile(r"<[^>]*>|&[#\w]+;|[^<&]", re.DOTALL)  # a tag, an entity or a character
 
 
@@ -38,6 +41,13 @@ class Gate:
         lang = language(user.language_code if user else None)
         await self._store.upsert_chat(chat.id, chat.type, chat.title or chat.full_name, lang)
         stored = await self._store.chat(chat.id)
+        return stored.language or lang if stored else lang
+
+    async def language(self, update: Update) -> str:
+        """The reply language, without recording anything."""
+        user = update.effective_user
+        lang = language(user.language_code if user else None)
+        stored = await self._store.chat(chat_of(update).id)
         return stored.language or lang if stored else lang
 
     def is_admin(self, update: Update) -> bool:
@@ -81,13 +91,27 @@ async def reply(update: Update, html: str, markup: InlineKeyboardMarkup | None =
     """Answer in the update's chat, HTML, without link previews, cut to Telegram's limit.
 
     Control characters and bidirectional overrides in user or feed text are dropped.
+    When Telegram asks to wait (``retry_after``), the reply is sent again once after at
+    most ``REPLY_RETRY_WAIT`` seconds, holding up only this chat's updates; a longer
+    wait drops the reply with a log line: the chat is flooded and the user may ask again.
     """
-    await chat_of(update).send_message(
-        fit(printable(html)),
-        parse_mode=ParseMode.HTML,
-        reply_markup=markup,
-        link_preview_options=LinkPreviewOptions(is_disabled=True),
-    )
+    chat = chat_of(update)
+    html = fit(printable(html))
+    for attempt in (1, 2):
+        try:
+            await chat.send_message(
+                html,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+            return
+        except RetryAfter as exc:
+            wait = retry_seconds(exc)
+            if attempt == 2 or wait > REPLY_RETRY_WAIT:
+                log.warning("reply to chat %s dropped: Telegram asks to wait %.0f s", chat.id, wait)
+                return
+            await asyncio.sleep(wait)
 
 
 def fit(html: str, limit: int = MAX_MESSAGE) -> str:
