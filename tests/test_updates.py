@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -13,13 +14,14 @@ from bot.telegram.throttle import Allow, CommandBudget, Ignore, Notify, is_reque
 from bot.telegram.updates import ChatOrderedUpdates
 
 USER = User(1, "Ann", False)
+WHEN = datetime(2026, 12, 1, tzinfo=UTC)
 
 
 def command(update_id: int, chat_id: int, text: str = "/help") -> Update:
     chat = Chat(chat_id, Chat.PRIVATE if chat_id > 0 else Chat.GROUP)
     word = text.split()[0]
     entities = [MessageEntity(MessageEntity.BOT_COMMAND, 0, len(word))] if word[0] == "/" else []
-    message = Message(update_id, None, chat, from_user=USER, text=text, entities=entities)  # type: ignore[arg-type]
+    message = Message(update_id, WHEN, chat, from_user=USER, text=text, entities=entities)
     return Update(update_id, message=message)
 
 
