@@ -320,3 +320,15 @@ def test_fit_cuts_one_huge_title_inside_its_tag() -> None:
     plain, entities = parse_html(cut)
     assert plain.startswith("Watchlists\n\nKazakhstan Kazakhstan") and len(cut) <= 4096
     assert entities[-1]["type"] == "bold" and entities[-1]["length"] > 3000
+
+
+async def test_a_viewers_press_does_not_revive_a_chat_the_bot_left(
+    store: Store, bot_api: FakeBotAPI
+) -> None:
+    bot_api.set_member(CHANNEL, CAROL, "member")
+    await say(bot_api, CHANNEL, None, "/lists", 1)
+    await store.deactivate_chat(CHANNEL, "bot kicked from the chat")
+    bot_api.push_callback(CHANNEL, CAROL, "t:kz-nuclear")
+    await answers(bot_api, 1)
+    chat = await store.chat(CHANNEL)
+    assert chat is not None and not chat.active

@@ -134,11 +134,14 @@ class Commands:
         query = update.callback_query
         if query is None or query.data is None:
             return
-        lang = await self._gate.enter(update)
         name = query.data.removeprefix(_TOGGLE)
         if name not in self._lists or not await self._gate.may_change(update):
-            await query.answer(text("admins_only", lang), show_alert=True)
+            # recorded only for those who may change it: a button outlives the bot's
+            # membership, and a viewer's press must not mark a chat that left as active
+            refusal = text("admins_only", await self._gate.language(update))
+            await query.answer(refusal, show_alert=True)
             return
+        lang = await self._gate.enter(update)
         chat_id = chat_of(update).id
         if name in await self._store.subscriptions(chat_id):
             await self._store.unsubscribe(chat_id, [name])
