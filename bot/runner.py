@@ -25,13 +25,21 @@ from bot.telegram.commands import Commands
 from bot.telegram.gate import Gate
 from bot.telegram.personal import PersonalCommands
 from bot.telegram.transport import TelegramTransport
+from bot.telegram.updates import ChatOrderedUpdates
 
 log = logging.getLogger(__name__)
 STOP_GRACE = 2.0
 
 
 def build_application(config: Config) -> Application:  # type: ignore[type-arg]
-    """A python-telegram-bot Application talking to ``telegram.api_url``."""
+    """A python-telegram-bot Application talking to ``telegram.api_url``.
+
+    Updates run concurrently across chats and in order within each chat, so that no
+    chat's replies wait on another chat's rate limit. The rate limiter keeps Telegram's
+    limits (30 messages a second, 20 a minute per group) and never retries by itself:
+    its retry would hold every chat's requests for the ``retry_after`` of one; the
+    sender and the replies decide for their own chat instead.
+    """
     api = config.telegram.api_url.rstrip("/")
     return (
         ApplicationBuilder()
@@ -39,6 +47,7 @@ def build_application(config: Config) -> Application:  # type: ignore[type-arg]
         .base_url(f"{api}/bot")
         .base_file_url(f"{api}/file/bot")
         .rate_limiter(AIORateLimiter(max_retries=0))
+        .concurrent_updates(ChatOrderedUpdates())
         .build()
     )
 

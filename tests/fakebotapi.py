@@ -27,6 +27,8 @@ The server answers the way Telegram does, as far as a bot can tell:
   checked on the visible text in UTF-16 code units;
 * ``editMessageText`` without ``reply_markup`` drops the inline keyboard, and an edit
   that changes nothing is refused with "message is not modified";
+* a button press (:meth:`FakeBotAPI.push_callback`) comes from the user who pressed,
+  in channels too; ``getChatMember`` in a channel needs the bot to administer it;
 * failure modes are switched on per chat: :meth:`FakeBotAPI.block`,
   :meth:`FakeBotAPI.migrate`, :meth:`FakeBotAPI.flood`.
 
@@ -1203,6 +1205,8 @@ class FakeBotAPI:
         user_id = _required_int(params, "user_id")
         if user_id not in self._users:
             raise bad_request("user not found")
+        if chat["type"] == "channel" and self._status(chat, self.bot_id) != "administrator":
+            raise bad_request("member list is inaccessible")  # only channel admins may look
         return self._member_object(user_id, self._status(chat, user_id))
 
     def _get_chat_administrators(self, params: JSONDict) -> list[JSONDict]:

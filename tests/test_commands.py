@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from conftest import CSTO, NUCLEAR, write_config
-from fakebotapi import FakeBotAPI, parse_html
+from fakebotapi import FakeBotAPI, parse_html, utf16_len
 
 from bot.config import load_config
 from bot.runner import build_application
@@ -222,3 +222,113 @@ async def test_a_removed_watchlist_can_still_be_unsubscribed(
     await store.subscribe(ALICE, ["retired-list"])
     assert "Unsubscribed: retired-list" in await say(bot_api, ALICE, ALICE, "/unsub all", 1)
     assert await store.subscriptions(ALICE) == []
+
+
+async def answers(api: FakeBotAPI, count: int) -> list[str]:
+    """The texts of the first ``count`` answerCallbackQuery calls, once there are that many."""
+    calls = await api.wait_for_async(
+        lambda: api.calls("answerCallbackQuery")[count - 1 :] and api.calls("answerCallbackQuery"),
+        what=f"{count} callback answers",
+    )
+    return [str(c.params.get("text") or "") for c in calls[:count]]
+
+
+async def test_channel_viewers_cannot_press_its_buttons(store: Store, bot_api: FakeBotAPI) -> None:
+    bot_api.set_member(CHANNEL, CAROL, "member")
+    bot_api.set_member(CHANNEL, ALICE, "creator")
+    await say(bot_api, CHANNEL, None, "/lists", 1)
+    bot_api.push_callback(CHANNEL, CAROL, "t:kz-nuclear")
+    assert "administrators" in (await answers(bot_api, 1))[0]
+    assert await store.subscriptions(CHANNEL) == []
+    bot_api.push_callback(CHANNEL, ALICE, "t:kz-nuclear")
+    assert (await answers(bot_api, 2))[1] == "Subscribed to Kazakhstan nuclear power"
+    bot_api.push_callback(CHANNEL, ADMIN, "t:kz-nuclear")  # a configured admin
+    assert (await answers(bot_api, 3))[2] == "Unsubscribed from Kazakhstan nuclear power"
+    assert await store.subscriptions(CHANNEL) == []
+
+
+async def test_group_buttons_check_the_presser_not_the_message(
+    store: Store, bot_api: FakeBotAPI
+) -> None:
+    bot_api.add_chat(-1001, "supergroup", "Forum")
+    bot_api.set_member(-1001, CAROL, "member")
+    bot_api.push_update(  # an anonymous administrator asks for the list, as the group itself
+        {
+            "message": {
+                "message_id": 1,
+                "date": 0,
+                "chat": {"id": -1001, "type": "supergroup", "title": "Forum"},
+                "sender_chat": {"id": -1001, "type": "supergroup", "title": "Forum"},
+                "from": {"id": 1087968824, "is_bot": True, "first_name": "Group"},
+                "text": "/lists",
+                "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+            }
+        }
+    )
+    await bot_api.wait_sent_async(-1001)
+    bot_api.push_callback(-1001, CAROL, "t:kz-nuclear")
+    assert "administrators" in (await answers(bot_api, 1))[0]
+    assert await store.subscriptions(-1001) == []
+
+
+async def test_my_lists_fifty_long_rules_with_newlines(store: Store, bot_api: FakeBotAPI) -> None:
+    for n in range(MAX_RULES_PER_CHAT):
+        await store.add_rule(ALICE, f"rule{n} AND\n(" + "\nOR ".join(["Rosatom"] * 40) + ")")
+    my = await say(bot_api, ALICE, ALICE, "/my", 1)
+    assert "1. rule0 AND⏎(Rosatom⏎OR Rosatom" in my and my.endswith("…")
+    assert "rule49" not in my  # cut, with a note, instead of refused
+
+
+async def test_replies_drop_control_and_bidi_characters(store: Store, bot_api: FakeBotAPI) -> None:
+    await store.add_rule(ALICE, "Ros\u202eatom\x00 AND\tAktau\x9b\x7f \u2066x\u2069\r\n")
+    sent = await say(bot_api, ALICE, ALICE, "/my", 1)
+    raw = bot_api.sent(ALICE)[0]["text"]
+    bad = [c for c in raw if (ord(c) < 32 and c != "\n") or 0x7F <= ord(c) < 0xA0]
+    bad += [c for c in raw if 0x202A <= ord(c) <= 0x202E or 0x2066 <= ord(c) <= 0x2069]
+    assert bad == []
+    assert "1. Rosatom AND Aktau x⏎\n" in sent
+
+
+@pytest.mark.parametrize(
+    "piece",
+    [
+        "<b>{}</b>",
+        '<a href="https://x.example/?a=1&amp;b=2">{}</a>',
+        "<code>{}</code>",
+        "<i>{} &amp; {}</i>",
+        "<pre>{}\n{}</pre>",
+        "<b>{}<i>{}</i>{}</b>",
+        "plain {} text",
+    ],
+)
+def test_fit_keeps_any_reply_valid(piece: str) -> None:
+    words = ["Росатом", "🇰🇿 флаг", "a&amp;b", "&lt;tag&gt;", "x" * 700, "line\nbreak"]
+    html = "\n".join(
+        piece.format(*(words[(n + k) % len(words)] for k in range(3))) for n in range(60)
+    )
+    assert len(html) > 4096
+    for limit in (40, 200, 1000, 4096):
+        cut = fit(html, limit)
+        parse_html(cut)  # raises if the cut left a tag or an entity broken
+        assert utf16_len(cut) <= limit and cut.endswith("…")
+        assert len(cut) > limit // 2 or limit < 100  # a long line is cut inside, not dropped
+
+
+def test_fit_cuts_one_huge_title_inside_its_tag() -> None:
+    html = "<b>Watchlists</b>\n\n<b>" + "Kazakhstan " * 1000 + "</b> (<code>kz</code>)"
+    cut = fit(html)
+    plain, entities = parse_html(cut)
+    assert plain.startswith("Watchlists\n\nKazakhstan Kazakhstan") and len(cut) <= 4096
+    assert entities[-1]["type"] == "bold" and entities[-1]["length"] > 3000
+
+
+async def test_a_viewers_press_does_not_revive_a_chat_the_bot_left(
+    store: Store, bot_api: FakeBotAPI
+) -> None:
+    bot_api.set_member(CHANNEL, CAROL, "member")
+    await say(bot_api, CHANNEL, None, "/lists", 1)
+    await store.deactivate_chat(CHANNEL, "bot kicked from the chat")
+    bot_api.push_callback(CHANNEL, CAROL, "t:kz-nuclear")
+    await answers(bot_api, 1)
+    chat = await store.chat(CHANNEL)
+    assert chat is not None and not chat.active

@@ -455,3 +455,20 @@ def test_parse_html_byte_offsets_in_errors() -> None:
         parse_html("Жжx<br>")
     with pytest.raises(HtmlError, match='"&" at byte offset 13'):
         parse_html('<a href="?a=1&b=2">x</a>')
+
+
+async def test_button_presses_in_a_channel(api: FakeBotAPI, bot: telegram.Bot) -> None:
+    channel, viewer = -1009, 305
+    api.add_chat(channel, "channel", "Wire")
+    api.set_member(channel, viewer, "member")
+    sent = await bot.send_message(channel, "Pick one", reply_markup=keyboard("t:kz"))
+    api.push_callback(channel, viewer, "t:kz")
+    [press] = await bot.get_updates(timeout=0)
+    query = press.callback_query
+    assert query.from_user.id == viewer  # the presser, not the channel
+    assert query.message.message_id == sent.message_id
+    assert query.message.sender_chat.id == channel == press.effective_chat.id
+    assert (await bot.get_chat_member(channel, viewer)).status == "member"
+    api.set_member(channel, api.bot_id, "member")  # only an administrator bot may ask
+    with pytest.raises(BadRequest, match="Member list is inaccessible"):
+        await bot.get_chat_member(channel, viewer)

@@ -10,7 +10,7 @@ import pytest
 from fakebotapi import parse_html, utf16_len
 
 from bot.models import Alert, Entry, Span
-from bot.telegram.render import MAX_MESSAGE, render_alert
+from bot.telegram.render import MAX_MESSAGE, render_alert, render_feed_notice, render_summary
 
 WHEN = datetime(2026, 11, 2, 10, 15, tzinfo=UTC)
 LINK = "https://news.example/2026/11/rosatom-ulken"
@@ -284,3 +284,29 @@ def test_a_long_summary_is_shortened_not_the_whole_message() -> None:
     _, plain, _ = render(make_entry(summary=summary), spans=spans_of(summary, "Rosatom", "summary"))
     assert plain.split("\n")[1] == "Rosatom signs Ulken contract"
     assert 100 < len(plain.split("\n")[-1]) < 400
+
+
+UNSAFE = "\x00\x01\x07\x1b\r\x7f\x85\x9b\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+
+
+def assert_printable(message: str) -> None:
+    found = sorted({f"U+{ord(c):04X}" for c in message if c in UNSAFE or c == "\t"})
+    assert not found, f"{found} reach Telegram"
+
+
+def test_control_and_bidi_characters_never_reach_an_alert() -> None:
+    hostile = f"Ros{UNSAFE}atom\tsigns"
+    entry = make_entry(title=hostile, summary=f"The {UNSAFE}plant\u202e near Rosatom", content="")
+    alert = Alert(chat_id=1, entry=entry, reasons=(f"list{UNSAFE}",), spans=())
+    message = render_alert(alert, f"feed{UNSAFE}", WHEN)
+    assert_printable(message)
+    plain, _ = parse_html(message)
+    assert "Rosatom signs" in plain and "The plant near Rosatom" in plain
+
+
+def test_control_and_bidi_characters_never_reach_a_summary_or_notice() -> None:
+    summary = render_summary([(f"evil{UNSAFE}title", "https://x.example/a")], "24 h")
+    assert_printable(summary)
+    assert "eviltitle" in parse_html(summary)[0]
+    notice = render_feed_notice("kz", f"https://kz.example/{UNSAFE}", "failing", f"HTTP{UNSAFE}")
+    assert_printable(notice)

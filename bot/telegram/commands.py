@@ -1,7 +1,9 @@
 """Telegram commands and buttons: /start, /help, /lists, /sub, /unsub, /my.
 
-In groups and supergroups only the chat's administrators (and the configured admins)
-may change subscriptions. Every reply is HTML with every user or config text escaped.
+In groups, supergroups and channels only the chat's administrators (and the configured
+admins) may change subscriptions. Every command and button press spends its sender's
+budget first (see ``bot.telegram.throttle``). Every reply is HTML with every user or
+config text escaped.
 """
 
 from __future__ import annotations
@@ -32,7 +34,9 @@ from telegram.ext import (
 from bot.config import Watchlist
 from bot.store.store import Store
 from bot.telegram.gate import Gate, chat_of, reply
+from bot.telegram.render import one_line, printable
 from bot.telegram.texts import text
+from bot.telegram.throttle import CommandBudget, Throttle
 
 log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE
@@ -43,16 +47,25 @@ MENU = ("start", "lists", "sub", "unsub", "watch", "unwatch", "my", "help")
 class Commands:
     """The bot's command handlers; register them with :meth:`install`."""
 
-    def __init__(self, store: Store, watchlists: Sequence[Watchlist], gate: Gate):
+    def __init__(
+        self,
+        store: Store,
+        watchlists: Sequence[Watchlist],
+        gate: Gate,
+        budget: CommandBudget | None = None,
+    ) -> None:
         self._store = store
         self._lists = {w.name: w for w in watchlists}
         self._gate = gate
+        self._throttle = Throttle(budget or CommandBudget(), gate)
 
     def set_watchlists(self, watchlists: Sequence[Watchlist]) -> None:
         """Offer edited watchlists from now on (subscriptions are kept by name)."""
         self._lists = {w.name: w for w in watchlists}
 
     def install(self, app: Application) -> None:  # type: ignore[type-arg]
+        """Register every handler, the per-sender command budget first."""
+        self._throttle.install(app)
         updates = filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST
         for name, handler in (
             ("start", self.start),
@@ -91,8 +104,8 @@ class Commands:
             return
         lines = [text("lists", lang), ""]
         for w in self._lists.values():
-            about = f" · {escape(w.description)}" if w.description else ""
-            lines.append(f"<b>{escape(w.title)}</b> (<code>{escape(w.name)}</code>){about}")
+            about = f" · {_item(w.description)}" if w.description else ""
+            lines.append(f"<b>{_item(w.title)}</b> (<code>{escape(w.name)}</code>){about}")
         await reply(update, "\n".join(lines), await self._keyboard(update))
 
     async def sub(self, update: Update, context: Context) -> None:
@@ -104,9 +117,9 @@ class Commands:
     async def my(self, update: Update, context: Context) -> None:
         lang = await self._gate.enter(update)
         chat_id = chat_of(update).id
-        subs = [escape(self._title(n)) for n in await self._store.subscriptions(chat_id)]
+        subs = [_item(self._title(n)) for n in await self._store.subscriptions(chat_id)]
         rules = [
-            f"{i}. <code>{escape(r.query)}</code>"
+            f"{i}. <code>{_item(r.query)}</code>"
             for i, r in enumerate(await self._store.rules(chat_id), 1)
         ]
         none = text("none", lang)
@@ -121,18 +134,21 @@ class Commands:
         query = update.callback_query
         if query is None or query.data is None:
             return
-        lang = await self._gate.enter(update)
         name = query.data.removeprefix(_TOGGLE)
         if name not in self._lists or not await self._gate.may_change(update):
-            await query.answer(text("admins_only", lang), show_alert=True)
+            # recorded only for those who may change it: a button outlives the bot's
+            # membership, and a viewer's press must not mark a chat that left as active
+            refusal = text("admins_only", await self._gate.language(update))
+            await query.answer(refusal, show_alert=True)
             return
+        lang = await self._gate.enter(update)
         chat_id = chat_of(update).id
         if name in await self._store.subscriptions(chat_id):
             await self._store.unsubscribe(chat_id, [name])
-            await query.answer(text("toggled_off", lang).format(self._title(name)))
+            await query.answer(_notice(text("toggled_off", lang), self._title(name)))
         else:
             await self._store.subscribe(chat_id, [name])
-            await query.answer(text("toggled_on", lang).format(self._title(name)))
+            await query.answer(_notice(text("toggled_on", lang), self._title(name)))
         await query.edit_message_reply_markup(await self._keyboard(update))
 
     async def migrated(self, update: Update, context: Context) -> None:
@@ -188,10 +204,10 @@ class Commands:
     ) -> list[str]:
         lines = []
         if done:
-            lines.append(text(done_key, lang).format(escape(", ".join(map(self._title, done)))))
+            lines.append(text(done_key, lang).format(_item(", ".join(map(self._title, done)))))
         skipped = [n for n in asked if n not in done]
         if skipped:
-            lines.append(text(skip_key, lang).format(escape(", ".join(map(self._title, skipped)))))
+            lines.append(text(skip_key, lang).format(_item(", ".join(map(self._title, skipped)))))
         return lines
 
     async def _keyboard(self, update: Update) -> InlineKeyboardMarkup:
@@ -199,7 +215,8 @@ class Commands:
         rows = [
             [
                 InlineKeyboardButton(
-                    f"{'✅' if n in subscribed else '➕'} {w.title}", callback_data=f"{_TOGGLE}{n}"
+                    f"{'✅' if n in subscribed else '➕'} {printable(one_line(w.title))}",
+                    callback_data=f"{_TOGGLE}{n}",
                 )
             ]
             for n, w in self._lists.items()
@@ -209,3 +226,14 @@ class Commands:
     def _title(self, name: str) -> str:
         found = self._lists.get(name)
         return found.title if found else name
+
+
+def _item(text: str) -> str:
+    """User or config text for one line of a list, escaped."""
+    return escape(one_line(text))
+
+
+def _notice(template: str, title: str) -> str:
+    """A button's answer: plain text within Telegram's 200 characters."""
+    shown = printable(one_line(title))
+    return template.format(shown if len(shown) <= 150 else shown[:149] + "…")

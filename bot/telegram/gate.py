@@ -1,25 +1,30 @@
 """What every command handler does first: record the chat, pick the language, check rights.
 
-In groups and supergroups only the chat's administrators (and the configured admins)
-may change the chat's subscriptions, rules and settings.
+In groups, supergroups and channels only the chat's administrators (and the configured
+admins) may change the chat's subscriptions, rules and settings, by command or by button.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import re
 
-from telegram import Chat, InlineKeyboardMarkup, LinkPreviewOptions, Update
+from telegram import Chat, InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
 from telegram.constants import ChatMemberStatus, ParseMode
-from telegram.error import TelegramError
+from telegram.error import RetryAfter, TelegramError
 
 from bot.store.store import Store
-from bot.telegram.render import MAX_MESSAGE
+from bot.telegram.render import MAX_MESSAGE, printable
 from bot.telegram.texts import language
+from bot.telegram.transport import retry_seconds
 
 log = logging.getLogger(__name__)
 _ADMIN = {ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER}
-_GROUPS = {Chat.GROUP, Chat.SUPERGROUP}
+_MANAGED = {Chat.GROUP, Chat.SUPERGROUP, Chat.CHANNEL}
 _MORE = "\n…"
+REPLY_RETRY_WAIT = 10.0
+_TOKEN = re.compile(r"<[^>]*>|&[#\w]+;|[^<&]", re.DOTALL)  # a tag, an entity or a character
 
 
 class Gate:
@@ -38,21 +43,34 @@ class Gate:
         stored = await self._store.chat(chat.id)
         return stored.language or lang if stored else lang
 
+    async def language(self, update: Update) -> str:
+        """The reply language, without recording anything."""
+        user = update.effective_user
+        lang = language(user.language_code if user else None)
+        stored = await self._store.chat(chat_of(update).id)
+        return stored.language or lang if stored else lang
+
     def is_admin(self, update: Update) -> bool:
         """A user listed in ``telegram.admins``."""
         user = update.effective_user
         return user is not None and user.id in self.admins
 
     async def may_change(self, update: Update) -> bool:
-        """Whether the sender may change this chat's subscriptions and rules."""
+        """Whether the sender may change this chat's subscriptions, rules and settings.
+
+        In a private chat, its user. A channel post or a group message written as the chat
+        itself comes from one of its administrators (only they can post so). Anyone else,
+        and every button press (a callback comes from the user who pressed, whoever posted
+        the message), must be a configured admin or the chat's administrator or creator.
+        """
         chat = chat_of(update)
+        if chat.type == Chat.PRIVATE:
+            return True
+        own = update.channel_post or update.message  # never the message a button is under
+        if own is not None and (chat.type == Chat.CHANNEL or _as_chat_itself(own, chat)):
+            return True
         user = update.effective_user
-        if chat.type not in _GROUPS:
-            return True  # a private chat's owner, or a channel post (only admins can post)
-        message = update.effective_message
-        if message and message.sender_chat and message.sender_chat.id == chat.id:
-            return True  # an anonymous administrator, writing as the group itself
-        if user is None:
+        if user is None or chat.type not in _MANAGED:
             return False
         if user.id in self.admins:
             return True
@@ -64,32 +82,78 @@ class Gate:
         return member.status in _ADMIN
 
 
+def _as_chat_itself(message: Message, chat: Chat) -> bool:
+    """An anonymous administrator's message: sent on behalf of the group itself."""
+    return message.sender_chat is not None and message.sender_chat.id == chat.id
+
+
 async def reply(update: Update, html: str, markup: InlineKeyboardMarkup | None = None) -> None:
-    """Answer in the update's chat, HTML, without link previews, cut to Telegram's limit."""
-    await chat_of(update).send_message(
-        fit(html),
-        parse_mode=ParseMode.HTML,
-        reply_markup=markup,
-        link_preview_options=LinkPreviewOptions(is_disabled=True),
-    )
+    """Answer in the update's chat, HTML, without link previews, cut to Telegram's limit.
+
+    Control characters and bidirectional overrides in user or feed text are dropped.
+    When Telegram asks to wait (``retry_after``), the reply is sent again once after at
+    most ``REPLY_RETRY_WAIT`` seconds, holding up only this chat's updates; a longer
+    wait drops the reply with a log line: the chat is flooded and the user may ask again.
+    """
+    chat = chat_of(update)
+    html = fit(printable(html))
+    for attempt in (1, 2):
+        try:
+            await chat.send_message(
+                html,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+            return
+        except RetryAfter as exc:
+            wait = retry_seconds(exc)
+            if attempt == 2 or wait > REPLY_RETRY_WAIT:
+                log.warning("reply to chat %s dropped: Telegram asks to wait %.0f s", chat.id, wait)
+                return
+            await asyncio.sleep(wait)
 
 
 def fit(html: str, limit: int = MAX_MESSAGE) -> str:
-    """``html`` cut after its last whole line that fits, so that every tag stays closed.
+    """``html`` cut to ``limit`` UTF-16 units with a closing note, and still valid.
 
-    Replies are built line by line, each line balanced; a list that outgrows one message
-    (many failing feeds, fifty long rules) ends with a note instead of being refused.
+    ``html`` must be valid Telegram HTML with every text escaped. A list that outgrows one
+    message (many failing feeds, fifty long rules) is cut after its last whole line that
+    fits, when that keeps at least half of the message; otherwise (one huge line) inside
+    the text, never inside a tag or an entity, and the tags left open are closed.
     """
-    if len(html) <= limit:
+    if _units(html) <= limit:
         return html
-    kept: list[str] = []
-    size = len(_MORE)
-    for line in html.split("\n"):
-        if size + len(line) + 1 > limit:
+    budget = limit - _units(_MORE)
+    line_cut, cut, closing, cut_closing = 0, 0, "", ""
+    used, open_tags = 0, list[str]()
+    for token in _TOKEN.finditer(html):
+        if used + _units(closing) > budget:
             break
-        kept.append(line)
-        size += len(line) + 1
-    return "\n".join(kept) + _MORE
+        cut, cut_closing = token.start(), closing
+        if token.group() == "\n" and not open_tags:
+            line_cut = cut
+        used += _units(token.group())
+        if token.group().startswith("<"):
+            _follow(token.group(), open_tags)
+            closing = "".join(f"</{name}>" for name in reversed(open_tags))
+    if line_cut * 2 >= budget:
+        return html[:line_cut] + _MORE
+    return html[:cut] + cut_closing + _MORE
+
+
+def _follow(tag: str, open_tags: list[str]) -> None:
+    """Track the open elements as ``tag`` opens or closes one."""
+    if tag.startswith("</"):
+        if open_tags:
+            open_tags.pop()
+    else:
+        open_tags.append(tag[1:-1].split()[0])
+
+
+def _units(text: str) -> int:
+    """Length in UTF-16 code units, as Telegram counts."""
+    return len(text) + sum(1 for char in text if ord(char) > 0xFFFF)
 
 
 def chat_of(update: Update) -> Chat:

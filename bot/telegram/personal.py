@@ -19,6 +19,7 @@ from bot.matching import MAX_RULE_CHARS, MAX_RULE_TERMS, parse_query
 from bot.store.records import FeedState
 from bot.store.store import Store
 from bot.telegram.gate import Gate, chat_of, reply
+from bot.telegram.render import one_line, printable
 from bot.telegram.texts import text
 
 Context = ContextTypes.DEFAULT_TYPE
@@ -50,7 +51,7 @@ class PersonalCommands:
         else:
             await self._store.add_rule(chat_of(update).id, query)
             count = len(await self._store.rules(chat_of(update).id))
-            await reply(update, text("watching", lang).format(count, escape(query)))
+            await reply(update, text("watching", lang).format(count, escape(one_line(query))))
 
     async def unwatch(self, update: Update, context: Context) -> None:
         lang = await self._gate.enter(update)
@@ -82,7 +83,8 @@ class PersonalCommands:
         try:
             parsed = parse_query(query)
         except QueryError as exc:
-            pointer = escape(query) + "\n" + " " * exc.position + "^"
+            shown = one_line(printable(query, "�"))  # one for one: the caret stays in place
+            pointer = escape(shown) + "\n" + " " * exc.position + "^"
             return text("bad_query", lang).format(escape(str(exc)), pointer)
         if parsed.term_count > MAX_RULE_TERMS:
             return text("too_many_terms", lang).format(MAX_RULE_TERMS, parsed.term_count)
@@ -119,6 +121,6 @@ def render_status(states: Sequence[FeedState], now: datetime, lang: str) -> str:
         since = state.failing_since or state.last_attempt_at or now
         hours = (now - since).total_seconds() / 3600
         what = "gone (410)" if state.status == "gone" else f"{state.failures}× · {hours:.0f} h"
-        error = escape((state.last_error or "")[:200])
+        error = escape(one_line(state.last_error or "")[:200])
         lines.append(f"• <b>{escape(state.id)}</b> {what}\n  <i>{error}</i>")
     return "\n".join(lines)

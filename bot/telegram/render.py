@@ -2,7 +2,9 @@
 
 Every text that came from a feed is escaped; the only tags are ``<b>``, ``<i>`` and
 ``<a href>``, always balanced. The message never exceeds Telegram's 4096 characters:
-parts are shortened (snippet first, then the title) until it fits.
+parts are shortened (snippet first, then the title) until it fits. No message carries
+control characters or bidirectional overrides (see :func:`printable`), whatever the feed
+sent.
 """
 
 from __future__ import annotations
@@ -16,6 +18,11 @@ from urllib.parse import urlsplit
 from bot.models import Alert, Span
 
 MAX_MESSAGE = 4096
+# C0 controls but the newline, DEL, C1 controls, and the bidirectional embeddings,
+# overrides and isolates, which can hide text or show it in another order than it is.
+_UNSAFE = [*range(0x00, 0x20), *range(0x7F, 0xA0), *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
+_REMOVE: dict[int, str | None] = {c: None for c in _UNSAFE if c != 0x0A} | {0x09: " "}
+_LINE_BREAKS = dict.fromkeys(map(ord, "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"), "⏎")
 _BUDGETS = ((300, 320, 160), (200, 200, 80), (120, 0, 40), (60, 0, 20))  # title, snippet, reason
 
 
@@ -26,10 +33,31 @@ class _Budget:
     reason: int
 
 
+def printable(text: str, replacement: str | None = None) -> str:
+    """``text`` without control characters (C0 but the newline, DEL, C1) and bidirectional
+    embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069); a tab becomes a
+    space. With ``replacement``, each removed character is replaced by it instead, which
+    keeps positions in the text where they were.
+
+    Applied to whole messages: the markup newsbot writes has none of these characters.
+    """
+    if replacement is None:
+        return text.translate(_REMOVE)
+    return text.translate(dict.fromkeys(_REMOVE, replacement) | {0x09: " "})
+
+
+def one_line(text: str) -> str:
+    """``text`` with every line break (CR LF too) shown as ⏎, for lists of one item a line.
+
+    Without CR LF pairs, one character stands for one: positions in the text are kept.
+    """
+    return text.replace("\r\n", "\n").translate(_LINE_BREAKS)
+
+
 def render_alert(alert: Alert, feed_title: str, when: datetime) -> str:
     """The alert's message: watchlists, linked title, feed and time, snippet with bold terms."""
     for sizes in _BUDGETS:
-        text = _render(alert, feed_title, when, _Budget(*sizes))
+        text = printable(_render(alert, feed_title, when, _Budget(*sizes)))
         if len(text) <= MAX_MESSAGE:
             break
     return text  # the last budget always fits: every part of it is bounded
@@ -117,7 +145,7 @@ def render_summary(stories: Sequence[tuple[str, str]], held_for: str) -> str:
             break
         lines.append(line)
         size += len(line) + 1
-    return "\n".join(lines)
+    return printable("\n".join(lines))
 
 
 def render_feed_notice(feed_id: str, url: str, kind: str, error: str | None) -> str:
@@ -127,4 +155,4 @@ def render_feed_notice(feed_id: str, url: str, kind: str, error: str | None) -> 
     if error:
         lines.append(f"<i>{escape(_cut(error, 500))}</i>")
     lines.append("Check it with <code>newsbot feeds</code>; fix or remove it in config.yaml.")
-    return "\n".join(lines)
+    return printable("\n".join(lines))

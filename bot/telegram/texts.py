@@ -116,6 +116,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Remove rules: /unwatch N or all",
         "ru": "Удалить правила: /unwatch N или all",
     },
+    "too_many": {
+        "en": "Too many commands; try again in {} s.",
+        "ru": "Слишком много команд; попробуйте через {} с.",
+    },
     "toggled_on": {"en": "Subscribed to {}", "ru": "Подписка на {}"},
     "toggled_off": {"en": "Unsubscribed from {}", "ru": "Отписка от {}"},
 }
