@@ -3,7 +3,8 @@
 ``normalize`` applies, in order: unification of spaces (NBSP, thin and other Unicode
 spaces become " "), dashes (become "-"), apostrophes (become "'") and double quotes and
 guillemets (become '"'), ё/Ё -> е/Е, Unicode NFKC, and last the removal of invisible
-characters (soft hyphen, zero-width spaces and joiners, byte-order mark) and of combining
+characters (soft hyphen, zero-width spaces and joiners, byte-order mark, bidirectional
+marks, embeddings, overrides and isolates) and of combining
 accents that NFKC left uncomposed (a Russian stress mark). Accents go only after NFKC, so a
 decomposed "и" + breve still becomes "й" and a decomposed "е" + diaeresis becomes "е".
 Case is kept: acronyms compare the text as written, ordinary words compare ``casefold()``
@@ -21,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 _INVISIBLE = "\u00ad\u180e\u200b\u200c\u200d\u2060\ufeff"
+_INVISIBLE += "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"  # bidi
 _ACCENTS = "\u0300-\u036f\u0483-\u0489"  # combining marks that never change a word's identity
 _SPACES = "\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
 _SPACES += "\u202f\u205f\u3000"
