@@ -5,41 +5,93 @@ over them, and then answers for any number of rules: which words of a field are 
 a query word (those the scan found), where a word or phrase occurs, and whether a query
 holds. Each answer is remembered for the call, so a term shared by many rules is looked
 up once per entry.
+
+Cost: every accepted rule is evaluated in time linear in the entry's length. With ``n``
+the words of the entry (``c`` its characters) and a rule of ``t`` terms of at most ``p``
+words each:
+
+* Reading the entry (normalization, splitting, folding, the vocabulary) is O(c). The
+  presearch scan is one Aho-Corasick pass over the distinct words; each text word's end
+  is found once, whatever number of stems start it (``bot.matching.presearch``).
+* A word or phrase (``Seq``) starts where a form of its first word is. With at most
+  ``FEW_FORMS`` forms in a field, their positions come from one C scan each and a merge
+  of that many sorted runs; with more (a prefix such as ``ab*`` can have thousands), from
+  one pass over the field. Each start is then checked word by word, stopping at the first
+  word that differs: O(p) a start, O(p·n) a term, and ``p`` is at most
+  ``MAX_PHRASE_WORDS``. A phrase of repeated words or prefixes ("ab* ab* ab*") against a
+  text of one word repeated is this worst case.
+* ``NEAR`` never lists pairs, which could number n²: the start lists of its two sides
+  (sorted, per field) are walked with two pointers that only move forward, which finds
+  for each occurrence of one side whether the other side has one close enough before
+  or after it: O(n) whatever the distance.
+* ``NOT``, ``AND`` and ``OR`` visit each node once, and each term's answer is cached:
+  O(size of the rule) on top of its terms. A field scope only narrows the fields
+  searched; an ``exclude`` rule is one more rule.
+* Highlighting takes at most ``MAX_SPANS`` occurrences per term and field, so a text of
+  one word repeated a million times gives a bounded hit.
+
+So a rule costs O(t·p·n): linear in the entry, with the rule's size, which
+``bot.matching.parser`` bounds, as the constant. As a last guard against a constant that
+is still too large for a huge entry, the caller may give the document a deadline
+(``Document.deadline``, on the document's clock): the evaluation checks it between steps,
+each at most ``CHECK_EVERY`` iterations long, and raises ``OverBudget`` once it is
+passed. ``bot.matching.matcher`` catches it and skips that rule set for that entry.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from typing import NamedTuple
+import math
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 
 from bot.matching.compiled import AllOf, AnyOf, Close, Compiled, Negation, Rule, Seq
 from bot.matching.presearch import Presearch
 from bot.matching.tokens import FieldText, canonical_gap
 from bot.models import FIELDS, Entry, Span
 
+MAX_SPANS = 100  # highlighted occurrences kept per term (and per hit) in each field
+CHECK_EVERY = 1024  # loop iterations between two looks at the deadline
+
 _FIELD_ORDER = {field: rank for rank, field in enumerate(FIELDS)}
 _NOTHING: frozenset[str] = frozenset()
 
 
-class Occurrence(NamedTuple):
-    """A word or phrase found in ``field``, as the words ``first`` to ``last`` inclusive."""
+class OverBudget(Exception):  # control flow inside the matcher: never raised out of it
+    """The document's deadline passed during an evaluation."""
 
-    field: str
-    first: int
-    last: int
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Places:
+    """Where a word or phrase of ``length`` words occurs: per field, the sorted positions of
+    its first word (only fields where it occurs)."""
+
+    length: int
+    starts: dict[str, list[int]]
+
+    def __bool__(self) -> bool:
+        return bool(self.starts)
 
 
 class Document:
     """An entry as the matcher sees it, shared by every rule during one match call."""
 
-    def __init__(self, entry: Entry, presearch: Presearch) -> None:
+    def __init__(
+        self, entry: Entry, presearch: Presearch, clock: Callable[[], float] | None = None
+    ) -> None:
         self.entry = entry
         self.texts = {field: FieldText(entry.field(field)) for field in FIELDS}
         words = frozenset().union(*(text.vocabulary for text in self.texts.values()))
         self.found = presearch.scan(words)  # query word id -> its forms in this entry
-        self._occurrences: dict[Seq, tuple[Occurrence, ...]] = {}
-        self._pairs: dict[Close, tuple[tuple[Occurrence, Occurrence], ...]] = {}
+        self.deadline = math.inf  # on ``clock``; see ``check``
+        self._clock = clock
+        self._places: dict[Seq, Places] = {}
+        self._near: dict[Close, tuple[Places, Places]] = {}
         self._verdicts: dict[Rule, bool] = {}
+
+    def check(self) -> None:
+        """Raise ``OverBudget`` if the deadline has passed."""
+        if self._clock is not None and self._clock() > self.deadline:
+            raise OverBudget
 
     def possible(self, rule: Rule) -> bool:
         """Whether the presearch found one of the rule's anchors: else it cannot match."""
@@ -48,37 +100,55 @@ class Document:
     def holds(self, rule: Rule) -> bool:
         """Whether ``rule`` matches, remembered for the rest of the call."""
         if rule not in self._verdicts:
+            self.check()
             self._verdicts[rule] = self.possible(rule) and matches(rule.root, self)
         return self._verdicts[rule]
 
-    def find(self, seq: Seq) -> tuple[Occurrence, ...]:
-        """Every occurrence of ``seq`` in its fields, in field and text order."""
-        if seq not in self._occurrences:
-            self._occurrences[seq] = tuple(self._search(seq))
-        return self._occurrences[seq]
+    def find(self, seq: Seq) -> Places:
+        """Every occurrence of ``seq`` in its fields."""
+        if seq not in self._places:
+            self._places[seq] = Places(len(seq.words), dict(self._search(seq)))
+        return self._places[seq]
 
-    def pairs(self, close: Close) -> tuple[tuple[Occurrence, Occurrence], ...]:
-        """The pairs of occurrences that satisfy ``close``."""
-        if close not in self._pairs:
-            lefts, rights = self.find(close.left), self.find(close.right)
-            self._pairs[close] = _near_pairs(close.distance, lefts, rights)
-        return self._pairs[close]
+    def near(self, close: Close) -> tuple[Places, Places]:
+        """The occurrences of each side of ``close`` that have one of the other side near."""
+        if close not in self._near:
+            left, right = self.find(close.left), self.find(close.right)
+            distance = close.distance
+            self._near[close] = (
+                self._partnered(distance, left, right),
+                self._partnered(distance, right, left),
+            )
+        return self._near[close]
 
-    def span(self, occurrence: Occurrence) -> Span:
-        """The characters of the original field string that an occurrence covers."""
-        start, end = self.texts[occurrence.field].offsets(occurrence.first, occurrence.last)
-        return Span(occurrence.field, start, end)
+    def spans(self, places: Places) -> Iterator[Span]:
+        """The first ``MAX_SPANS`` occurrences in each field, in original field offsets."""
+        for field, starts in places.starts.items():
+            text = self.texts[field]
+            for first in starts[:MAX_SPANS]:
+                yield Span(field, *text.offsets(first, first + places.length - 1))
 
-    def _search(self, seq: Seq) -> Iterator[Occurrence]:
+    def _search(self, seq: Seq) -> Iterator[tuple[str, list[int]]]:
         if not all(word in self.found for word in seq.words):
             return
         forms = self.found[seq.words[0]]
+        plain = len(seq.words) == 1 and seq.capitals[0] is None  # every start is a match
         for field in seq.fields:
+            self.check()
             text = self.texts[field]
-            starts = [position for form in forms for position in text.positions(form)]
-            for first in sorted(starts) if len(forms) > 1 else starts:
-                if self._continues(seq, text, first):
-                    yield Occurrence(field, first, first + len(seq.words) - 1)
+            starts = text.places(forms)
+            if not plain:
+                starts = [
+                    first for first in self._chunked(starts) if self._continues(seq, text, first)
+                ]
+            if starts:
+                yield field, starts
+
+    def _chunked(self, items: list[int]) -> Iterator[int]:
+        """``items``, looking at the deadline every ``CHECK_EVERY`` of them."""
+        for offset in range(0, len(items), CHECK_EVERY):
+            self.check()
+            yield from items[offset : offset + CHECK_EVERY]
 
     def _continues(self, seq: Seq, text: FieldText, first: int) -> bool:
         """Whether ``seq`` occurs in ``text`` starting at word ``first``."""
@@ -100,6 +170,48 @@ class Document:
         gap, wanted = text.gaps[position - 1], seq.gaps[offset - 1]
         return gap == wanted or canonical_gap(gap) == wanted
 
+    def _partnered(self, distance: int, these: Places, others: Places) -> Places:
+        """The occurrences in ``these`` with one of ``others`` at most ``distance`` words away."""
+        kept: dict[str, list[int]] = {}
+        for field, starts in these.starts.items():
+            if field in others.starts:
+                near = close_starts(
+                    distance,
+                    these.length,
+                    self._chunked(starts),
+                    others.length,
+                    others.starts[field],
+                )
+                if near:
+                    kept[field] = near
+        return Places(these.length, kept)
+
+
+def close_starts(
+    distance: int, length: int, starts: Iterable[int], other_length: int, others: list[int]
+) -> list[int]:
+    """The ``starts`` (ascending) of runs of ``length`` words that have a run of
+    ``other_length`` words starting at one of ``others`` (ascending) with at most
+    ``distance`` words between them, before or after, without overlapping.
+
+    Two pointers into ``others`` only move forward: O(len(starts) + len(others)).
+    """
+    kept: list[int] = []
+    after = before = 0
+    for first in starts:
+        last = first + length - 1
+        while after < len(others) and others[after] <= last:  # first run that begins after
+            after += 1
+        if after < len(others) and others[after] - last - 1 <= distance:
+            kept.append(first)
+            continue
+        lowest = first - distance - other_length  # earliest start that ends close enough
+        while before < len(others) and others[before] < lowest:
+            before += 1
+        if before < len(others) and others[before] + other_length - 1 < first:
+            kept.append(first)
+    return kept
+
 
 def matches(node: Compiled, document: Document) -> bool:
     """Whether the compiled tree ``node`` matches the document."""
@@ -107,7 +219,7 @@ def matches(node: Compiled, document: Document) -> bool:
         case Seq():
             return bool(document.find(node))
         case Close():
-            return bool(document.pairs(node))
+            return bool(document.near(node)[0])
         case Negation(child=child):
             return not matches(child, document)
         case AllOf(children=children):
@@ -119,47 +231,30 @@ def matches(node: Compiled, document: Document) -> bool:
 def positive_spans(node: Compiled, document: Document) -> Iterator[Span]:
     """Where the positive terms of ``node`` occur (nothing under a NOT); for highlighting.
 
-    A NEAR contributes only the occurrences that are near each other.
+    A NEAR contributes only the occurrences that have the other side near them. Each
+    term gives at most ``MAX_SPANS`` occurrences per field, in text order.
     """
     match node:
         case Seq():
-            yield from (document.span(occurrence) for occurrence in document.find(node))
+            yield from document.spans(document.find(node))
         case Close():
-            for pair in document.pairs(node):
-                yield from (document.span(occurrence) for occurrence in pair)
+            for places in document.near(node):
+                yield from document.spans(places)
         case AllOf(children=children) | AnyOf(children=children):
             for child in children:
                 yield from positive_spans(child, document)
 
 
 def merge_spans(spans: Iterable[Span]) -> tuple[Span, ...]:
-    """Spans in field order then text order, overlapping ones joined into one."""
+    """Spans in field order then text order, overlapping ones joined into one; at most
+    ``MAX_SPANS`` per field, the first ones."""
     merged: list[Span] = []
+    per_field: dict[str, int] = {}
     for span in sorted(spans, key=lambda s: (_FIELD_ORDER[s.field], s.start, s.end)):
         last = merged[-1] if merged else None
         if last is not None and last.field == span.field and span.start < last.end:
             merged[-1] = Span(span.field, last.start, max(last.end, span.end))
-        else:
+        elif per_field.get(span.field, 0) < MAX_SPANS:
+            per_field[span.field] = per_field.get(span.field, 0) + 1
             merged.append(span)
     return tuple(merged)
-
-
-def _near_pairs(
-    distance: int, lefts: tuple[Occurrence, ...], rights: tuple[Occurrence, ...]
-) -> tuple[tuple[Occurrence, Occurrence], ...]:
-    """Pairs of occurrences of both sides, in one field, close enough, in either order."""
-    return tuple(
-        (left, right)
-        for left in lefts
-        for right in rights
-        if left.field == right.field and 0 <= _words_between(left, right) <= distance
-    )
-
-
-def _words_between(a: Occurrence, b: Occurrence) -> int:
-    """How many words separate two occurrences in one field; -1 if they overlap."""
-    if a.last < b.first:
-        return b.first - a.last - 1
-    if b.last < a.first:
-        return a.first - b.last - 1
-    return -1
