@@ -6,6 +6,7 @@
 * NEAR and phrases, now evaluated without listing pairs, agree with a brute-force
   reference on small random inputs, matches and highlights alike.
 * A hit's highlights are bounded however often its words occur.
+* Every rule, a watchlist's too, has bounded size: characters, terms, words per phrase.
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from conftest import ROOT, write_config
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.matching import Matcher, RuleSet
+from bot.errors import QueryError
+from bot.matching import Matcher, RuleSet, parse_query
 from bot.models import Entry, Span
 
 PREFIX_PHRASE = '"' + " ".join(["ab*"] * 16) + '"'
@@ -167,3 +170,43 @@ def test_phrases_agree_with_the_reference(phrase: list[str], text: list[tuple[st
     want = merged({(starts[a], starts[a + end] + len(words[a + end])) for a in runs})
     got = [(span.start, span.end) for span in hits[0].spans] if hits else []
     assert got == want, (phrase, title)
+
+
+# --- the limits every rule has --------------------------------------------------
+
+
+def test_a_rule_has_at_most_2000_characters() -> None:
+    parse_query(" OR ".join(["Rosatom"] * 50).ljust(2000))
+    query = " OR ".join(["Rosatom"] * 50).ljust(2001)
+    with pytest.raises(QueryError) as caught:
+        parse_query(query)
+    assert caught.value.position == 2000
+    assert "at most 2,000 characters (this one has 2,001)" in caught.value.message
+
+
+def test_a_rule_has_at_most_100_terms() -> None:
+    parse_query(" OR ".join(f"w{i}" for i in range(100)))
+    query = " OR ".join(f"w{i}" for i in range(60)) + " " + " ".join(f"v{i}" for i in range(41))
+    with pytest.raises(QueryError) as caught:
+        parse_query(query)
+    assert caught.value.position == query.index("v40")
+    assert "at most 100 terms (this one has 101)" in caught.value.message
+    with pytest.raises(QueryError, match="at most 100 terms"):
+        parse_query(" OR ".join(f"a{i} NEAR/2 b{i}" for i in range(51)))
+
+
+def test_a_phrase_has_at_most_16_words() -> None:
+    words = [f"w{i}" for i in range(17)]
+    assert parse_query(f'"{" ".join(words[:16])}"').term_count == 1
+    query = f'Rosatom "{" ".join(words)}"'
+    with pytest.raises(QueryError) as caught:
+        parse_query(query)
+    assert caught.value.position == query.index('"') + 1
+    assert "a phrase has at most 16 words (this one has 17)" in caught.value.message
+    with pytest.raises(QueryError, match="at most 16 words"):
+        parse_query("a-b-c-d-e-f-g-h-i-j-k-l-m-n-o-p-q")
+
+
+def test_a_watchlist_rule_over_a_limit_is_an_error_naming_the_watchlist() -> None:
+    with pytest.raises(QueryError, match="wl:big: a rule has at most 100 terms"):
+        Matcher([RuleSet("wl:big", (" OR ".join(f"w{i}" for i in range(101)),))])

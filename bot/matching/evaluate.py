@@ -14,12 +14,12 @@ words each:
   presearch scan is one Aho-Corasick pass over the distinct words; each text word's end
   is found once, whatever number of stems start it (``bot.matching.presearch``).
 * A word or phrase (``Seq``) starts where a form of its first word is. With at most
-  ``FEW_FORMS`` forms in a field, their positions come from one C scan each and a merge
-  of that many sorted runs; with more (a prefix such as ``ab*`` can have thousands), from
-  one pass over the field. Each start is then checked word by word, stopping at the first
-  word that differs: O(p) a start, O(p·n) a term, and ``p`` is at most
-  ``MAX_PHRASE_WORDS``. A phrase of repeated words or prefixes ("ab* ab* ab*") against a
-  text of one word repeated is this worst case.
+  ``FEW_FORMS`` forms in a field (``bot.matching.tokens``), their positions come from one
+  C scan each and a merge of that many sorted runs; with more (a prefix such as ``ab*``
+  can have thousands), from one pass over the field. Each start is then checked word by
+  word, stopping at the first word that differs: O(p) a start, O(p·n) a term, and ``p``
+  is at most ``MAX_PHRASE_WORDS`` (``bot.matching.terms``). A phrase of repeated words or
+  prefixes ("ab* ab* ab*") against a text of one word repeated is this worst case.
 * ``NEAR`` never lists pairs, which could number n²: the start lists of its two sides
   (sorted, per field) are walked with two pointers that only move forward, which finds
   for each occurrence of one side whether the other side has one close enough before
