@@ -7,6 +7,8 @@ The public interface:
     Query           a parsed rule; ``term_count`` is its number of words and phrases
     RuleSet         rules under one key: match any, exclude all, optional feed filter
     Matcher         rule sets compiled once; Matcher.match(entry) -> [Hit]
+    Budget          how long a rule set may take on one entry before it is skipped
+    Evaluation      Matcher.evaluate(entry): the hits and the rule sets skipped
     MAX_RULE_CHARS  limits of a chat's personal rule (/watch), enforced by the caller
     MAX_RULE_TERMS
 
@@ -17,13 +19,15 @@ decide which rules hold, and ``matcher`` ties them together.
 """
 
 from bot.matching.htmltext import html_to_text
-from bot.matching.matcher import Matcher, RuleSet
+from bot.matching.matcher import Budget, Evaluation, Matcher, RuleSet
 from bot.matching.parser import MAX_RULE_CHARS, MAX_RULE_TERMS, parse_query
 from bot.matching.query import Query
 
 __all__ = [
     "MAX_RULE_CHARS",
     "MAX_RULE_TERMS",
+    "Budget",
+    "Evaluation",
     "Matcher",
     "Query",
     "RuleSet",

@@ -32,10 +32,12 @@ words each:
 
 So a rule costs O(t·p·n): linear in the entry, with the rule's size, which
 ``bot.matching.parser`` bounds, as the constant. As a last guard against a constant that
-is still too large for a huge entry, the caller may give the document a deadline
-(``Document.deadline``, on the document's clock): the evaluation checks it between steps,
-each at most ``CHECK_EVERY`` iterations long, and raises ``OverBudget`` once it is
-passed. ``bot.matching.matcher`` catches it and skips that rule set for that entry.
+is still too large for a huge entry, the caller may give each evaluation an allowance
+(``Document.limit``, in seconds of the document's clock): the evaluation checks it
+between steps, each at most ``CHECK_EVERY`` iterations or one pass over a field, and
+raises ``OverBudget`` once it is spent. ``bot.matching.matcher`` catches it and skips
+that rule set for that entry. The clock starts only at the ``FREE_CHECKS``-th check, so
+the many cheap evaluations never read it.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ from bot.models import FIELDS, Entry, Span
 
 MAX_SPANS = 100  # highlighted occurrences kept per term (and per hit) in each field
 CHECK_EVERY = 1024  # loop iterations between two looks at the deadline
+FREE_CHECKS = 4  # an evaluation that checks fewer times is cheap: the clock is not read
 
 _FIELD_ORDER = {field: rank for rank, field in enumerate(FIELDS)}
 _NOTHING: frozenset[str] = frozenset()
@@ -82,15 +85,32 @@ class Document:
         self.texts = {field: FieldText(entry.field(field)) for field in FIELDS}
         words = frozenset().union(*(text.vocabulary for text in self.texts.values()))
         self.found = presearch.scan(words)  # query word id -> its forms in this entry
-        self.deadline = math.inf  # on ``clock``; see ``check``
         self._clock = clock
+        self._allowance = math.inf  # see ``limit`` and ``check``
+        self._deadline: float | None = None
+        self._checks = 0
         self._places: dict[Seq, Places] = {}
         self._near: dict[Close, tuple[Places, Places]] = {}
         self._verdicts: dict[Rule, bool] = {}
 
+    @property
+    def words(self) -> int:
+        """How many words the entry's fields have."""
+        return sum(len(text.folded) for text in self.texts.values())
+
+    def limit(self, seconds: float) -> None:
+        """Allow what follows (one rule set's evaluation) ``seconds`` on the clock."""
+        self._allowance, self._deadline, self._checks = seconds, None, 0
+
     def check(self) -> None:
-        """Raise ``OverBudget`` if the deadline has passed."""
-        if self._clock is not None and self._clock() > self.deadline:
+        """Raise ``OverBudget`` if the allowance is spent (see the module docstring)."""
+        if self._clock is None:
+            return
+        if self._deadline is None:
+            self._checks += 1
+            if self._checks >= FREE_CHECKS:
+                self._deadline = self._clock() + self._allowance
+        elif self._clock() > self._deadline:
             raise OverBudget
 
     def possible(self, rule: Rule) -> bool:
