@@ -7,8 +7,17 @@ alternation of all its terms, searched in the entry's text. It is timed on the f
 entries only (it is about two orders of magnitude slower); the figure compared is entries
 per second. Each timing is the median of a few repetitions, since the machine is noisy.
 
-Last, a tenth of the rules is timed alone and beside 9,000 rules whose words occur in no
+Then a tenth of the rules is timed alone and beside 9,000 rules whose words occur in no
 entry, in alternating runs: the presearch should make the two rates about equal.
+
+Last, the adversarial case: the costliest rules the limits accept (a NEAR of two
+prefixes, phrases of 16 prefixes, a personal rule of nine 16-word phrases, a
+watchlist rule of 50 NEARs, nested booleans) against the worst texts (one word repeated,
+every word sharing the prefix, words nested in each other's prefixes) of 2,000, 10,000
+and 50,000 words, each beside the same text matched with an ordinary rule. The time
+per entry is the worst of the texts, with the budget guard off; it should grow about
+5x from each size to the next, like the baseline's. The guard's skips, with its
+default budget, are counted beside.
 
     uv run python benchmarks/matching.py            # the full run (about a minute)
     uv run python benchmarks/matching.py --quick    # a smaller run, for a smoke test
@@ -24,7 +33,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from bot.matching import Matcher, RuleSet, parse_query
+from bot.matching import Budget, Matcher, RuleSet, parse_query
 from bot.matching.inflection import stems
 from bot.models import Entry
 
@@ -208,11 +217,88 @@ def report(size: Size, got: dict[str, float]) -> None:
     print(f"  with {rest:,} more rules whose words never occur: {got['padded']:,.0f} entries/s")
 
 
+PHRASE16 = '"' + " ".join(["ab*"] * 16) + '"'
+NINE_PHRASES = " OR ".join('"' + " ".join(["ab"] * 15) + f' z{n}"' for n in range(1, 10))
+FIFTY_NEARS = " OR ".join(f"ab* NEAR/{1000 - n} abc*" for n in range(50))
+WORST_RULES = {
+    "ab* NEAR/1000 ab*": "ab* NEAR/1000 ab*",
+    "16 prefixes NEAR/1000 ab*": f"{PHRASE16} NEAR/1000 ab*",
+    "nine 16-word phrases (/watch)": NINE_PHRASES,
+    "50 NEARs (watchlist)": FIFTY_NEARS,
+    "nested AND/OR/NOT, fields": "(title:ab* OR content:(abc* NEAR/500 ab*)) AND "
+    f"({PHRASE16} OR (ab* -zz (abc* OR ab* NEAR/3 ab*)))",
+}
+ORDINARY_RULE = 'Rosatom OR "nuclear power" OR Kazakh*'
+ADVERSARIAL_SIZES = (2_000, 10_000, 50_000)
+UNLIMITED = Budget(floor=float("inf"))
+
+
+def worst_texts(words: int) -> dict[str, str]:
+    """Texts that make the rules above do the most work; each ends with the z words."""
+    tail = " " + " ".join(f"z{n}" for n in range(1, 10))
+    return {
+        "repeated": " ".join(["ab"] * words) + tail,
+        "prefixed": " ".join(f"ab{i}" for i in range(words)) + tail,
+        "nested": " ".join("abc"[: 2 + i % 2] + "d" * (i % 7) for i in range(words)) + tail,
+    }
+
+
+def per_entry(matcher: Matcher, entry: Entry, repeats: int) -> float:
+    """Seconds to match one entry, the median of ``repeats``."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        matcher.match(entry)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def adversarial(repeats: int) -> dict[str, list[float]]:
+    """Per rule (and the baseline), the worst seconds per entry at each size."""
+    names = ["baseline: ordinary rule", *WORST_RULES]
+    rules = [ORDINARY_RULE, *WORST_RULES.values()]
+    matchers = [Matcher([RuleSet("r", (rule,))], UNLIMITED) for rule in rules]
+    worst: dict[str, list[float]] = {name: [] for name in names}
+    for words in ADVERSARIAL_SIZES:
+        entries = [Entry("f", k, "ab t", "", k, t, t) for k, t in worst_texts(words).items()]
+        for name, matcher in zip(names, matchers, strict=True):
+            worst[name].append(max(per_entry(matcher, entry, repeats) for entry in entries))
+    return worst
+
+
+def guarded_skips(words: int) -> tuple[int, int]:
+    """With the default budget: rule and text pairs skipped, of all, at ``words``."""
+    entries = [Entry("f", k, "ab t", "", k, t, t) for k, t in worst_texts(words).items()]
+    matcher = Matcher([RuleSet(name, (rule,)) for name, rule in WORST_RULES.items()])
+    skipped = sum(len(matcher.evaluate(entry).skipped) for entry in entries)
+    return skipped, len(entries) * len(WORST_RULES)
+
+
+def report_adversarial(worst: dict[str, list[float]], skips: tuple[int, int]) -> None:
+    sizes = "".join(f"{words:>10,}" for words in ADVERSARIAL_SIZES)
+    print()
+    print("adversarial: ms per entry, worst of 3 texts (same text in summary and content),")
+    print("budget guard off; growth = time at 50,000 words / time at 10,000 (linear: ~5)")
+    print(f"{'words per field':32}{sizes}    growth  x baseline")
+    baseline = worst["baseline: ordinary rule"]
+    for name, seconds in worst.items():
+        cells = "".join(f"{1000 * s:10.1f}" for s in seconds)
+        growth, ratio = seconds[-1] / seconds[-2], seconds[-1] / baseline[-1]
+        print(f"{name:32}{cells}{growth:10.1f}{ratio:12.1f}")
+    words = ADVERSARIAL_SIZES[-1]
+    print(f"default budget at {words:,} words: {skips[0]} of {skips[1]} rule/text pairs skipped")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="2,000 rules, 4,000 entries")
-    size = QUICK if parser.parse_args().quick else FULL
-    report(size, measure(size))
+    parser.add_argument("--adversarial", action="store_true", help="only the adversarial case")
+    args = parser.parse_args()
+    size = QUICK if args.quick else FULL
+    if not args.adversarial:
+        report(size, measure(size))
+    skips = guarded_skips(ADVERSARIAL_SIZES[-1])
+    report_adversarial(adversarial(1 if args.quick else 3), skips)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from conftest import ROOT, write_config
@@ -22,7 +23,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.errors import QueryError
-from bot.matching import Matcher, RuleSet, parse_query
+from bot.matching import Matcher, RuleSet, evaluate, parse_query
 from bot.models import Entry, Span
 
 PREFIX_PHRASE = '"' + " ".join(["ab*"] * 16) + '"'
@@ -135,15 +136,28 @@ def merged(spans: set[tuple[int, int]]) -> list[tuple[int, int]]:
     return result
 
 
-phrases = st.lists(st.sampled_from(QUERY_WORDS), min_size=1, max_size=3)
+phrases = st.lists(st.sampled_from(QUERY_WORDS), min_size=1, max_size=4)
 texts = st.lists(
     st.tuples(st.sampled_from(VOCABULARY), st.sampled_from(SEPARATORS)), min_size=1, max_size=14
 )
 
 
-@settings(database=None, max_examples=400, deadline=None)
+# Phrases are checked start by start when they have few starts, else with byte masks
+# over the whole field: 0 makes every phrase of these short texts take the second way.
+both_ways = pytest.mark.parametrize("few_starts", [0, evaluate.FEW_STARTS])
+
+
+@both_ways
+@settings(database=None, max_examples=300, deadline=None)
 @given(phrases, phrases, st.integers(0, 4), texts)
 def test_near_and_phrases_agree_with_the_quadratic_reference(
+    few_starts: int, left: list[str], right: list[str], distance: int, text: list[tuple[str, str]]
+) -> None:
+    with mock.patch.object(evaluate, "FEW_STARTS", few_starts):
+        check_near(left, right, distance, text)
+
+
+def check_near(
     left: list[str], right: list[str], distance: int, text: list[tuple[str, str]]
 ) -> None:
     words, gaps = [word for word, _ in text], [gap for _, gap in text][:-1]
@@ -156,9 +170,17 @@ def test_near_and_phrases_agree_with_the_quadratic_reference(
     assert got == want, (query, title)
 
 
+@both_ways
 @settings(database=None, max_examples=300, deadline=None)
 @given(phrases, texts)
-def test_phrases_agree_with_the_reference(phrase: list[str], text: list[tuple[str, str]]) -> None:
+def test_phrases_agree_with_the_reference(
+    few_starts: int, phrase: list[str], text: list[tuple[str, str]]
+) -> None:
+    with mock.patch.object(evaluate, "FEW_STARTS", few_starts):
+        check_phrase(phrase, text)
+
+
+def check_phrase(phrase: list[str], text: list[tuple[str, str]]) -> None:
     words, gaps = [word for word, _ in text], [gap for _, gap in text][:-1]
     title = "".join(word + gap for word, gap in zip(words, [*gaps, ""], strict=True))
     hits = Matcher([RuleSet("r", (f'="{" ".join(phrase)}"',))]).match(

@@ -16,10 +16,13 @@ words each:
 * A word or phrase (``Seq``) starts where a form of its first word is. With at most
   ``FEW_FORMS`` forms in a field (``bot.matching.tokens``), their positions come from one
   C scan each and a merge of that many sorted runs; with more (a prefix such as ``ab*``
-  can have thousands), from one pass over the field. Each start is then checked word by
-  word, stopping at the first word that differs: O(p) a start, O(p·n) a term, and ``p``
-  is at most ``MAX_PHRASE_WORDS`` (``bot.matching.terms``). A phrase of repeated words or
-  prefixes ("ab* ab* ab*") against a text of one word repeated is this worst case.
+  can have thousands), from one pass over the field. A phrase with few starts is then
+  checked at each, word by word, stopping at the first word that differs: O(p) a start.
+  One with many starts (a phrase of repeated words or prefixes, "ab* ab* ab*", against a
+  text of one word repeated) is found everywhere at once (``bot.matching.phrase``): a
+  step per occurrence of each of its words to build byte masks, then ``p`` shifts and
+  ANDs of ``n``-byte integers in C. Either way O(p·n), and ``p`` is at most
+  ``MAX_PHRASE_WORDS`` (``bot.matching.terms``), with a small constant.
 * ``NEAR`` never lists pairs, which could number n²: the start lists of its two sides
   (sorted, per field) are walked with two pointers that only move forward, which finds
   for each occurrence of one side whether the other side has one close enough before
@@ -42,17 +45,20 @@ the many cheap evaluations never read it.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
+from bot.matching import phrase
 from bot.matching.compiled import AllOf, AnyOf, Close, Compiled, Negation, Rule, Seq
-from bot.matching.presearch import Presearch
+from bot.matching.presearch import Capitals, Presearch
 from bot.matching.tokens import FieldText, canonical_gap
 from bot.models import FIELDS, Entry, Span
 
 MAX_SPANS = 100  # highlighted occurrences kept per term (and per hit) in each field
 CHECK_EVERY = 1024  # loop iterations between two looks at the deadline
+FEW_STARTS = 64  # a phrase with no more starts than this is checked start by start
 FREE_CHECKS = 4  # an evaluation that checks fewer times is cheap: the clock is not read
 
 _FIELD_ORDER = {field: rank for rank, field in enumerate(FIELDS)}
@@ -91,6 +97,7 @@ class Document:
         self._checks = 0
         self._places: dict[Seq, Places] = {}
         self._near: dict[Close, tuple[Places, Places]] = {}
+        self._masks: dict[str, phrase.Masks] = {}
         self._verdicts: dict[Rule, bool] = {}
 
     @property
@@ -131,7 +138,8 @@ class Document:
         return self._places[seq]
 
     def near(self, close: Close) -> tuple[Places, Places]:
-        """The occurrences of each side of ``close`` that have one of the other side near."""
+        """The occurrences of each side of ``close`` that have one of the other side near:
+        the first ``MAX_SPANS`` in each field, all that matching and highlighting need."""
         if close not in self._near:
             left, right = self.find(close.left), self.find(close.right)
             distance = close.distance
@@ -157,12 +165,37 @@ class Document:
             self.check()
             text = self.texts[field]
             starts = text.places(forms)
-            if not plain:
+            if plain:
+                pass
+            elif len(starts) * len(seq.words) > len(text.folded) // 4 + FEW_STARTS:
+                starts = self._at_once(seq, field)
+            else:
                 starts = [
                     first for first in self._chunked(starts) if self._continues(seq, text, first)
                 ]
             if starts:
                 yield field, starts
+
+    def _at_once(self, seq: Seq, field: str) -> list[int]:
+        """Where ``seq`` starts in ``field``, found with masks (``bot.matching.phrase``)."""
+        text = self.texts[field]
+        if field not in self._masks:
+            self._masks[field] = phrase.Masks(text)
+        masks = self._masks[field]
+        parts = []
+        for offset, (word, rule) in enumerate(zip(seq.words, seq.capitals, strict=True)):
+            self.check()
+            places = functools.partial(self._word_places, text, word, rule)
+            mask = masks.words((word, rule), places)
+            parts.append(mask & masks.gaps(seq.gaps[offset - 1]) if offset else mask)
+        return phrase.starts(parts, len(text.folded))
+
+    def _word_places(self, text: FieldText, word: int, rule: Capitals | None) -> list[int]:
+        """Where the query word ``word`` is in ``text``, with its capitals if it has any."""
+        places = text.places(self.found[word])
+        if rule is None:
+            return places
+        return [place for place in places if rule.allows(text.cased[place])]
 
     def _chunked(self, items: list[int]) -> Iterator[int]:
         """``items``, looking at the deadline every ``CHECK_EVERY`` of them."""
@@ -201,6 +234,7 @@ class Document:
                     self._chunked(starts),
                     others.length,
                     others.starts[field],
+                    MAX_SPANS,
                 )
                 if near:
                     kept[field] = near
@@ -208,17 +242,24 @@ class Document:
 
 
 def close_starts(
-    distance: int, length: int, starts: Iterable[int], other_length: int, others: list[int]
+    distance: int,
+    length: int,
+    starts: Iterable[int],
+    other_length: int,
+    others: list[int],
+    limit: int,
 ) -> list[int]:
-    """The ``starts`` (ascending) of runs of ``length`` words that have a run of
-    ``other_length`` words starting at one of ``others`` (ascending) with at most
-    ``distance`` words between them, before or after, without overlapping.
+    """The first ``limit`` of the ``starts`` (ascending) of runs of ``length`` words that
+    have a run of ``other_length`` words starting at one of ``others`` (ascending) with
+    at most ``distance`` words between them, before or after, without overlapping.
 
     Two pointers into ``others`` only move forward: O(len(starts) + len(others)).
     """
     kept: list[int] = []
     after = before = 0
     for first in starts:
+        if len(kept) == limit:
+            break
         last = first + length - 1
         while after < len(others) and others[after] <= last:  # first run that begins after
             after += 1
