@@ -149,12 +149,9 @@ class Document:
             )
         return self._near[close]
 
-    def spans(self, places: Places) -> Iterator[Span]:
-        """The first ``MAX_SPANS`` occurrences in each field, in original field offsets."""
-        for field, starts in places.starts.items():
-            text = self.texts[field]
-            for first in starts[:MAX_SPANS]:
-                yield Span(field, *text.offsets(first, first + places.length - 1))
+    def span(self, field: str, first: int, last: int) -> Span:
+        """Where words ``first`` to ``last`` of ``field`` are, in original field offsets."""
+        return Span(field, *self.texts[field].offsets(first, last))
 
     def _search(self, seq: Seq) -> Iterator[tuple[str, list[int]]]:
         if not all(word in self.found for word in seq.words):
@@ -289,21 +286,31 @@ def matches(node: Compiled, document: Document) -> bool:
             return any(matches(child, document) for child in children)
 
 
-def positive_spans(node: Compiled, document: Document) -> Iterator[Span]:
+def positive_places(node: Compiled, document: Document) -> Iterator[Places]:
     """Where the positive terms of ``node`` occur (nothing under a NOT); for highlighting.
 
-    A NEAR contributes only the occurrences that have the other side near them. Each
-    term gives at most ``MAX_SPANS`` occurrences per field, in text order.
+    A NEAR contributes only the occurrences that have the other side near them.
     """
     match node:
         case Seq():
-            yield from document.spans(document.find(node))
+            yield document.find(node)
         case Close():
-            for places in document.near(node):
-                yield from document.spans(places)
+            yield from document.near(node)
         case AllOf(children=children) | AnyOf(children=children):
             for child in children:
-                yield from positive_spans(child, document)
+                yield from positive_places(child, document)
+
+
+def highlights(places: Iterable[Places], document: Document) -> tuple[Span, ...]:
+    """The spans of ``places``, merged (``merge_spans``), from the first ``MAX_SPANS``
+    occurrences of each in each field: an occurrence found by many terms counts once."""
+    runs = {
+        (field, first, first + found.length - 1)
+        for found in places
+        for field, starts in found.starts.items()
+        for first in starts[:MAX_SPANS]
+    }
+    return merge_spans(document.span(*run) for run in runs)
 
 
 def merge_spans(spans: Iterable[Span]) -> tuple[Span, ...]:

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 from bot.errors import QueryError
 from bot.matching.compiled import Compiler, Rule
-from bot.matching.evaluate import Document, OverBudget, merge_spans, positive_spans
+from bot.matching.evaluate import Document, OverBudget, highlights, positive_places
 from bot.matching.parser import parse_query
 from bot.models import Entry, Hit
 
@@ -179,5 +179,5 @@ def _hit(rule: _Compiled, candidates: Iterable[Rule], document: Document) -> Hit
     matched = [query for query in candidates if document.holds(query)]
     if not matched or any(document.holds(query) for query in rule.exclude):
         return None
-    spans = (span for query in matched for span in positive_spans(query.root, document))
-    return Hit(rule.key, merge_spans(spans))
+    places = (found for query in matched for found in positive_places(query.root, document))
+    return Hit(rule.key, highlights(places, document))
