@@ -139,9 +139,21 @@ def _by_pieces(
     block: str, offset: int, pieces: list[str], starts: array[int], ends: array[int]
 ) -> None:
     """Append ``block``, found at ``offset``, normalized one space-separated piece at a time."""
-    for found in re.finditer(r"[^ ]+| +", block):
-        piece = found.group()
-        normal = _DROPPED_RE.sub("", _unify(unicodedata.normalize("NFKC", piece)))
-        pieces.append(normal)
-        starts.extend([offset + found.start()] * len(normal))
-        ends.extend([offset + found.end()] * len(normal))
+    begin = offset
+    for word in block.split(" "):
+        end = begin + len(word)
+        normal = unicodedata.normalize("NFKC", word)
+        if normal == word and not _DROPPED_RE.search(word):
+            starts.extend(range(begin, end))
+            ends.extend(range(begin + 1, end + 1))
+        else:
+            normal = _DROPPED_RE.sub("", _unify(normal))
+            starts.extend([begin] * len(normal))
+            ends.extend([end] * len(normal))
+        pieces.append(normal + " ")  # the space after it, or one too many at the end
+        starts.append(end)
+        ends.append(end + 1)
+        begin = end + 1
+    pieces[-1] = pieces[-1][:-1]
+    starts.pop()
+    ends.pop()
