@@ -11,16 +11,18 @@ Then a tenth of the rules is timed alone and beside 9,000 rules whose words occu
 entry, in alternating runs: the presearch should make the two rates about equal.
 
 Last, the adversarial case: the costliest rules the limits accept (a NEAR of two
-prefixes, phrases of 16 prefixes, a personal rule of nine 16-word phrases, a
-watchlist rule of 50 NEARs, nested booleans) against the worst texts (one word repeated,
-every word sharing the prefix, words nested in each other's prefixes) of 2,000, 10,000
-and 50,000 words, each beside the same text matched with an ordinary rule. The time
-per entry is the worst of the texts, with the budget guard off; it should grow about
-5x from each size to the next, like the baseline's. The guard's skips, with its
-default budget, are counted beside.
+prefixes, phrases of 16 prefixes, a personal rule of nine 16-word phrases, a watchlist
+rule of 50 NEARs, nested booleans) against the worst texts (one word repeated, every
+word sharing the prefix, words nested in each other's prefixes, a ligature in every
+word) of 2,000, 10,000 and 50,000 words, each beside the same text matched with an
+ordinary rule. The time per entry is the worst of the texts, with the budget guard off;
+it should grow about 5x from each size to the next, like the baseline's. The guard's
+skips, with its default budget, are counted beside, and a 10 MB entry (the most a feed
+may send) is timed with an ordinary rule and with each worst rule, the budget on.
 
     uv run python benchmarks/matching.py            # the full run (about a minute)
     uv run python benchmarks/matching.py --quick    # a smaller run, for a smoke test
+    uv run python benchmarks/matching.py --adversarial   # only the adversarial case
 """
 
 from __future__ import annotations
@@ -240,6 +242,7 @@ def worst_texts(words: int) -> dict[str, str]:
         "repeated": " ".join(["ab"] * words) + tail,
         "prefixed": " ".join(f"ab{i}" for i in range(words)) + tail,
         "nested": " ".join("abc"[: 2 + i % 2] + "d" * (i % 7) for i in range(words)) + tail,
+        "ligatures": " ".join(f"ab{i}\ufb01" for i in range(words)) + tail,  # NFKC: "fi"
     }
 
 
@@ -277,7 +280,7 @@ def guarded_skips(words: int) -> tuple[int, int]:
 def report_adversarial(worst: dict[str, list[float]], skips: tuple[int, int]) -> None:
     sizes = "".join(f"{words:>10,}" for words in ADVERSARIAL_SIZES)
     print()
-    print("adversarial: ms per entry, worst of 3 texts (same text in summary and content),")
+    print("adversarial: ms per entry, worst of 4 texts (same text in summary and content),")
     print("budget guard off; growth = time at 50,000 words / time at 10,000 (linear: ~5)")
     print(f"{'words per field':32}{sizes}    growth  x baseline")
     baseline = worst["baseline: ordinary rule"]
@@ -287,6 +290,48 @@ def report_adversarial(worst: dict[str, list[float]], skips: tuple[int, int]) ->
         print(f"{name:32}{cells}{growth:10.1f}{ratio:12.1f}")
     words = ADVERSARIAL_SIZES[-1]
     print(f"default budget at {words:,} words: {skips[0]} of {skips[1]} rule/text pairs skipped")
+
+
+def huge_entry() -> list[tuple[str, float, int]]:
+    """Seconds and rule sets skipped, for each rule alone, on one 10 MB entry."""
+    text = " ".join(f"ab{i}" for i in range(1_250_000))[:10_000_000]
+    entry = Entry("f", "huge", "ab t", "", "huge", "", text)
+    results = []
+    for name, rule in [("baseline: ordinary rule", ORDINARY_RULE), *WORST_RULES.items()]:
+        matcher = Matcher([RuleSet(name, (rule,))])
+        start = time.perf_counter()
+        skipped = len(matcher.evaluate(entry).skipped)
+        results.append((name, time.perf_counter() - start, skipped))
+    return results
+
+
+def fifty_rules() -> tuple[float, float, int, float]:
+    """Fifty ``ab* NEAR/n ab*`` rules as fifty rule sets, on an entry of 4,300 words half
+    of which start with "ab": seconds with the guard off, on, rule sets skipped, and the
+    seconds of one ordinary rule on the same entry."""
+    rng = random.Random(5)
+    words = [f"ab{rng.randrange(5000)}" if i % 2 else rng.choice(LATIN_FILLER) for i in range(4300)]
+    entry = Entry("f", "ordinary", "ab t", "", "ordinary", "", " ".join(words))
+    rulesets = [RuleSet(f"rule:{n}", (f"ab* NEAR/{1000 - n} ab*",)) for n in range(50)]
+    seconds = []
+    for budget in (UNLIMITED, None):
+        matcher = Matcher(rulesets, budget)
+        start = time.perf_counter()
+        skipped = len(matcher.evaluate(entry).skipped)
+        seconds.append(time.perf_counter() - start)
+    plain = per_entry(Matcher([RuleSet("r", (ORDINARY_RULE,))]), entry, 3)
+    return seconds[0], seconds[1], skipped, plain
+
+
+def report_fifty(off: float, on: float, skipped: int, plain: float) -> None:
+    print(f"fifty ab* NEAR/n ab* rules, one 4,300-word entry: {off:.2f} s (guard off),", end="")
+    print(f" {on:.2f} s ({skipped} skipped); one ordinary rule: {plain * 1000:.1f} ms")
+
+
+def report_huge(results: list[tuple[str, float, int]]) -> None:
+    print("one 10 MB entry (1.25 million words), default budget:")
+    for name, seconds, skipped in results:
+        print(f"  {name:32}{seconds:8.2f} s{'  (skipped)' if skipped else ''}")
 
 
 def main() -> None:
@@ -299,6 +344,8 @@ def main() -> None:
         report(size, measure(size))
     skips = guarded_skips(ADVERSARIAL_SIZES[-1])
     report_adversarial(adversarial(1 if args.quick else 3), skips)
+    report_fifty(*fifty_rules())
+    report_huge(huge_entry())
 
 
 if __name__ == "__main__":

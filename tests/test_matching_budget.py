@@ -55,7 +55,7 @@ def test_without_a_tight_budget_the_same_rule_set_matches() -> None:
 
 
 def test_the_budget_grows_with_the_entry() -> None:
-    matcher = Matcher([RuleSet("wl:good", ("Rosatom",))], budget=Budget(0.5, 0.001, Ticks()))
+    matcher = Matcher([RuleSet("wl:good", ("Rosatom",))], budget=Budget(0.5, 0.001, clock=Ticks()))
     words = 1 + 30_002 + 4  # the title, the content and the link's words
     assert matcher.evaluate(worst_entry()).allowance == pytest.approx(0.5 + 0.001 * words)
 
@@ -88,3 +88,16 @@ def test_the_service_logs_a_skip_once_per_rule_set_per_period(
     assert "wl:heavy" in warnings[0] and "'e0'" in warnings[0] and "feed-a" in warnings[0]
     assert "https://news.example/e0" in warnings[0]
     assert "'e9'" in warnings[1] and "4 more skips" in warnings[1]
+
+
+def test_costly_rule_sets_share_one_total_per_entry_and_cheap_ones_still_run() -> None:
+    costly = [RuleSet(f"rule:{n}", (HEAVY.replace("/1000", f"/{999 - n}"),)) for n in range(5)]
+    rulesets = [*costly, RuleSet("rule:cheap", ("Rosatom",))]
+    ticks = Ticks()
+    budget = Budget(floor=12, per_word=0, per_entry=2, clock=ticks)
+    evaluation = Matcher(rulesets, budget=budget).evaluate(worst_entry())
+    assert evaluation.skipped == tuple(f"rule:{n}" for n in range(5))
+    assert [hit.key for hit in evaluation.hits] == ["rule:cheap"]
+    # The first two spend the entry's two allowances; the next three stop at once,
+    # where five full allowances would have taken over 60 ticks.
+    assert ticks.now < 40

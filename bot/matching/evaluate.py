@@ -109,6 +109,12 @@ class Document:
         """Allow what follows (one rule set's evaluation) ``seconds`` on the clock."""
         self._allowance, self._deadline, self._checks = seconds, None, 0
 
+    def spent(self) -> float:
+        """The clock time used since ``limit``; 0 for an evaluation too cheap to time."""
+        if self._clock is None or self._deadline is None:
+            return 0.0
+        return self._clock() - (self._deadline - self._allowance)
+
     def check(self) -> None:
         """Raise ``OverBudget`` if the allowance is spent (see the module docstring)."""
         if self._clock is None:

@@ -11,12 +11,12 @@ a query without any of its anchors cannot match. So the cost of an entry does no
 with the rules whose words it does not contain.
 
 Every accepted rule is evaluated in time linear in the entry (``bot.matching.evaluate``
-gives the argument). As a last guard, each rule set has a ``Budget`` per entry: a rule
-set still being evaluated when it runs out is skipped for that entry, so no rule can
-stall the others. ``Matcher.evaluate`` lists the skipped rule sets beside the hits;
-``Matcher.match`` passes each one to the ``on_skip`` callback, which the service uses
-to log it. The budget is per rule set, not shared, so one costly rule set never makes
-another one be skipped.
+gives the argument). As a last guard, each rule set has a ``Budget`` per entry, and all
+of them a total: a rule set still being evaluated when its share runs out is skipped
+for that entry, so no rule can stall the others. ``Matcher.evaluate`` lists the skipped
+rule sets beside the hits; ``Matcher.match`` passes each one to the ``on_skip``
+callback, which the service uses to log it. Cheap rule sets are never timed, so costly
+ones, once they have spent the entry's total, make only other costly ones be skipped.
 
 The matcher is pure and immutable: entries in, hits out. Construction touches no shared
 state, so it may run in a worker thread while another matcher keeps serving.
@@ -47,16 +47,21 @@ class RuleSet:
 
 @dataclass(frozen=True)
 class Budget:
-    """How long one rule set may take on one entry before it is skipped for that entry.
+    """How long rule sets may take on one entry before they are skipped for that entry.
 
-    ``floor`` seconds, plus ``per_word`` for each word of the entry: far more than a
-    linear evaluation of an accepted rule takes, so only a rule that would stall the
-    service reaches it. Measured on ``clock``, by default the matching thread's CPU time,
-    so time spent waiting for other threads and processes does not count.
+    Each rule set: ``floor`` seconds, plus ``per_word`` for each word of the entry. That
+    is far more than a linear evaluation of an accepted rule takes (reading the entry
+    costs about 1.5 µs a word), so only a rule that would stall the service reaches it.
+    All rule sets together: ``per_entry`` times that; once it is spent, a rule set that
+    needs more than a few steps is skipped at once, while cheap ones still run, so many
+    costly rules add up to a bounded delay instead of one allowance each. Measured on
+    ``clock``, by default the matching thread's CPU time, so time spent waiting for
+    other threads and processes does not count.
     """
 
     floor: float = 0.1
-    per_word: float = 20e-6
+    per_word: float = 5e-6
+    per_entry: float = 2.0
     clock: Callable[[], float] = time.thread_time
 
     def allowance(self, words: int) -> float:
@@ -135,14 +140,16 @@ class Matcher:
         for word in document.found:
             for index, query in self._by_word.get(word, ()):
                 candidates.setdefault(index, {})[query] = None
+        left = self._budget.per_entry * allowance  # shared by the rule sets that need timing
         hits, skipped = [], []
         for index in sorted(candidates):
-            document.limit(allowance)
+            document.limit(max(0.0, min(allowance, left)))
             try:
                 hit = _hit(self._rules[index], candidates[index], document)
             except OverBudget:
                 skipped.append(self._rules[index].key)
-                continue
+                hit = None
+            left -= document.spent()
             if hit is not None:
                 hits.append(hit)
         return Evaluation(hits, tuple(skipped), allowance)

@@ -28,7 +28,7 @@ from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-PRECISE_CHARS = 100_000  # longer texts that NFKC changes map back piece by piece
+PRECISE_CHARS = 10_000  # longer texts that NFKC changes map back piece by piece
 _BLOCK = 4096  # characters checked at once in a long text
 
 _INVISIBLE = "\u00ad\u180e\u200b\u200c\u200d\u2060\ufeff"
