@@ -59,7 +59,7 @@ from bot.models import FIELDS, Entry, Span
 MAX_SPANS = 100  # highlighted occurrences kept per term (and per hit) in each field
 CHECK_EVERY = 1024  # loop iterations between two looks at the deadline
 FEW_STARTS = 64  # a phrase with no more starts than this is checked start by start
-FREE_CHECKS = 4  # an evaluation that checks fewer times is cheap: the clock is not read
+FREE_CHECKS = 8  # an evaluation that checks fewer times is cheap: the clock is not read
 
 _FIELD_ORDER = {field: rank for rank, field in enumerate(FIELDS)}
 _NOTHING: frozenset[str] = frozenset()
@@ -103,7 +103,7 @@ class Document:
     @property
     def words(self) -> int:
         """How many words the entry's fields have."""
-        return sum(len(text.folded) for text in self.texts.values())
+        return sum(map(len, [text.folded for text in self.texts.values()]))
 
     def limit(self, seconds: float) -> None:
         """Allow what follows (one rule set's evaluation) ``seconds`` on the clock."""
@@ -140,7 +140,7 @@ class Document:
     def find(self, seq: Seq) -> Places:
         """Every occurrence of ``seq`` in its fields."""
         if seq not in self._places:
-            self._places[seq] = Places(len(seq.words), dict(self._search(seq)))
+            self._places[seq] = Places(len(seq.words), self._search(seq))
         return self._places[seq]
 
     def near(self, close: Close) -> tuple[Places, Places]:
@@ -159,14 +159,16 @@ class Document:
         """Where words ``first`` to ``last`` of ``field`` are, in original field offsets."""
         return Span(field, *self.texts[field].offsets(first, last))
 
-    def _search(self, seq: Seq) -> Iterator[tuple[str, list[int]]]:
+    def _search(self, seq: Seq) -> dict[str, list[int]]:
+        found: dict[str, list[int]] = {}
         if not all(word in self.found for word in seq.words):
-            return
+            return found
         forms = self.found[seq.words[0]]
         plain = len(seq.words) == 1 and seq.capitals[0] is None  # every start is a match
         for field in seq.fields:
-            self.check()
             text = self.texts[field]
+            if len(text.folded) > CHECK_EVERY:  # a pass over a short field is a small step
+                self.check()
             starts = text.places(forms)
             if plain:
                 pass
@@ -177,7 +179,8 @@ class Document:
                     first for first in self._chunked(starts) if self._continues(seq, text, first)
                 ]
             if starts:
-                yield field, starts
+                found[field] = starts
+        return found
 
     def _at_once(self, seq: Seq, field: str) -> list[int]:
         """Where ``seq`` starts in ``field``, found with masks (``bot.matching.phrase``)."""

@@ -89,6 +89,8 @@ class FieldText:
 
         A few forms are found by a scan each and merged; more (a prefix's) in one pass.
         """
+        if len(forms) == 1:  # the most common case: a word in one form
+            return self.positions(next(iter(forms)))
         present = [form for form in forms if form in self.vocabulary]
         if len(present) <= 1:
             return self.positions(present[0]) if present else []
