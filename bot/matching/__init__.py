@@ -15,7 +15,8 @@ The public interface:
 Inside: ``normalize`` and ``tokens`` turn text into words, ``lexer``, ``parser``, ``terms``
 and ``query`` read rules, ``inflection`` expands query words into their forms,
 ``presearch`` finds which query words an entry contains, ``compiled`` and ``evaluate``
-decide which rules hold, and ``matcher`` ties them together.
+(with ``phrase`` and ``near``) decide which rules hold within a budget, and ``matcher``
+ties them together.
 """
 
 from bot.matching.htmltext import html_to_text

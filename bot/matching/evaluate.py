@@ -52,6 +52,7 @@ from dataclasses import dataclass
 
 from bot.matching import phrase
 from bot.matching.compiled import AllOf, AnyOf, Close, Compiled, Negation, Rule, Seq
+from bot.matching.near import close_starts
 from bot.matching.presearch import Capitals, Presearch
 from bot.matching.tokens import FieldText, canonical_gap
 from bot.models import FIELDS, Entry, Span
@@ -245,39 +246,6 @@ class Document:
                 if near:
                     kept[field] = near
         return Places(these.length, kept)
-
-
-def close_starts(
-    distance: int,
-    length: int,
-    starts: Iterable[int],
-    other_length: int,
-    others: list[int],
-    limit: int,
-) -> list[int]:
-    """The first ``limit`` of the ``starts`` (ascending) of runs of ``length`` words that
-    have a run of ``other_length`` words starting at one of ``others`` (ascending) with
-    at most ``distance`` words between them, before or after, without overlapping.
-
-    Two pointers into ``others`` only move forward: O(len(starts) + len(others)).
-    """
-    kept: list[int] = []
-    after = before = 0
-    for first in starts:
-        if len(kept) == limit:
-            break
-        last = first + length - 1
-        while after < len(others) and others[after] <= last:  # first run that begins after
-            after += 1
-        if after < len(others) and others[after] - last - 1 <= distance:
-            kept.append(first)
-            continue
-        lowest = first - distance - other_length  # earliest start that ends close enough
-        while before < len(others) and others[before] < lowest:
-            before += 1
-        if before < len(others) and others[before] + other_length - 1 < first:
-            kept.append(first)
-    return kept
 
 
 def matches(node: Compiled, document: Document) -> bool:
