@@ -7,11 +7,22 @@ alternation of all its terms, searched in the entry's text. It is timed on the f
 entries only (it is about two orders of magnitude slower); the figure compared is entries
 per second. Each timing is the median of a few repetitions, since the machine is noisy.
 
-Last, a tenth of the rules is timed alone and beside 9,000 rules whose words occur in no
+Then a tenth of the rules is timed alone and beside 9,000 rules whose words occur in no
 entry, in alternating runs: the presearch should make the two rates about equal.
+
+Last, the adversarial case: the costliest rules the limits accept (a NEAR of two
+prefixes, phrases of 16 prefixes, a personal rule of nine 16-word phrases, a watchlist
+rule of 50 NEARs, nested booleans) against the worst texts (one word repeated, every
+word sharing the prefix, words nested in each other's prefixes, a ligature in every
+word) of 2,000, 10,000 and 50,000 words, each beside the same text matched with an
+ordinary rule. The time per entry is the worst of the texts, with the budget guard off;
+it should grow about 5x from each size to the next, like the baseline's. The guard's
+skips, with its default budget, are counted beside, and a 10 MB entry (the most a feed
+may send) is timed with an ordinary rule and with each worst rule, the budget on.
 
     uv run python benchmarks/matching.py            # the full run (about a minute)
     uv run python benchmarks/matching.py --quick    # a smaller run, for a smoke test
+    uv run python benchmarks/matching.py --adversarial   # only the adversarial case
 """
 
 from __future__ import annotations
@@ -24,7 +35,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from bot.matching import Matcher, RuleSet, parse_query
+from bot.matching import Budget, Matcher, RuleSet, parse_query
 from bot.matching.inflection import stems
 from bot.models import Entry
 
@@ -208,11 +219,133 @@ def report(size: Size, got: dict[str, float]) -> None:
     print(f"  with {rest:,} more rules whose words never occur: {got['padded']:,.0f} entries/s")
 
 
+PHRASE16 = '"' + " ".join(["ab*"] * 16) + '"'
+NINE_PHRASES = " OR ".join('"' + " ".join(["ab"] * 15) + f' z{n}"' for n in range(1, 10))
+FIFTY_NEARS = " OR ".join(f"ab* NEAR/{1000 - n} abc*" for n in range(50))
+WORST_RULES = {
+    "ab* NEAR/1000 ab*": "ab* NEAR/1000 ab*",
+    "16 prefixes NEAR/1000 ab*": f"{PHRASE16} NEAR/1000 ab*",
+    "nine 16-word phrases (/watch)": NINE_PHRASES,
+    "50 NEARs (watchlist)": FIFTY_NEARS,
+    "nested AND/OR/NOT, fields": "(title:ab* OR content:(abc* NEAR/500 ab*)) AND "
+    f"({PHRASE16} OR (ab* -zz (abc* OR ab* NEAR/3 ab*)))",
+}
+ORDINARY_RULE = 'Rosatom OR "nuclear power" OR Kazakh*'
+ADVERSARIAL_SIZES = (2_000, 10_000, 50_000)
+UNLIMITED = Budget(floor=float("inf"))
+
+
+def worst_texts(words: int) -> dict[str, str]:
+    """Texts that make the rules above do the most work; each ends with the z words."""
+    tail = " " + " ".join(f"z{n}" for n in range(1, 10))
+    return {
+        "repeated": " ".join(["ab"] * words) + tail,
+        "prefixed": " ".join(f"ab{i}" for i in range(words)) + tail,
+        "nested": " ".join("abc"[: 2 + i % 2] + "d" * (i % 7) for i in range(words)) + tail,
+        "ligatures": " ".join(f"ab{i}\ufb01" for i in range(words)) + tail,  # NFKC: "fi"
+    }
+
+
+def per_entry(matcher: Matcher, entry: Entry, repeats: int) -> float:
+    """Seconds to match one entry, the median of ``repeats``."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        matcher.match(entry)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def adversarial(repeats: int) -> dict[str, list[float]]:
+    """Per rule (and the baseline), the worst seconds per entry at each size."""
+    names = ["baseline: ordinary rule", *WORST_RULES]
+    rules = [ORDINARY_RULE, *WORST_RULES.values()]
+    matchers = [Matcher([RuleSet("r", (rule,))], UNLIMITED) for rule in rules]
+    worst: dict[str, list[float]] = {name: [] for name in names}
+    for words in ADVERSARIAL_SIZES:
+        entries = [Entry("f", k, "ab t", "", k, t, t) for k, t in worst_texts(words).items()]
+        for name, matcher in zip(names, matchers, strict=True):
+            worst[name].append(max(per_entry(matcher, entry, repeats) for entry in entries))
+    return worst
+
+
+def guarded_skips(words: int) -> tuple[int, int]:
+    """With the default budget: rule and text pairs skipped, of all, at ``words``."""
+    entries = [Entry("f", k, "ab t", "", k, t, t) for k, t in worst_texts(words).items()]
+    matcher = Matcher([RuleSet(name, (rule,)) for name, rule in WORST_RULES.items()])
+    skipped = sum(len(matcher.evaluate(entry).skipped) for entry in entries)
+    return skipped, len(entries) * len(WORST_RULES)
+
+
+def report_adversarial(worst: dict[str, list[float]], skips: tuple[int, int]) -> None:
+    sizes = "".join(f"{words:>10,}" for words in ADVERSARIAL_SIZES)
+    print()
+    print("adversarial: ms per entry, worst of 4 texts (same text in summary and content),")
+    print("budget guard off; growth = time at 50,000 words / time at 10,000 (linear: ~5)")
+    print(f"{'words per field':32}{sizes}    growth  x baseline")
+    baseline = worst["baseline: ordinary rule"]
+    for name, seconds in worst.items():
+        cells = "".join(f"{1000 * s:10.1f}" for s in seconds)
+        growth, ratio = seconds[-1] / seconds[-2], seconds[-1] / baseline[-1]
+        print(f"{name:32}{cells}{growth:10.1f}{ratio:12.1f}")
+    words = ADVERSARIAL_SIZES[-1]
+    print(f"default budget at {words:,} words: {skips[0]} of {skips[1]} rule/text pairs skipped")
+
+
+def huge_entry() -> list[tuple[str, float, int]]:
+    """Seconds and rule sets skipped, for each rule alone, on one 10 MB entry."""
+    text = " ".join(f"ab{i}" for i in range(1_250_000))[:10_000_000]
+    entry = Entry("f", "huge", "ab t", "", "huge", "", text)
+    results = []
+    for name, rule in [("baseline: ordinary rule", ORDINARY_RULE), *WORST_RULES.items()]:
+        matcher = Matcher([RuleSet(name, (rule,))])
+        start = time.perf_counter()
+        skipped = len(matcher.evaluate(entry).skipped)
+        results.append((name, time.perf_counter() - start, skipped))
+    return results
+
+
+def fifty_rules() -> tuple[float, float, int, float]:
+    """Fifty ``ab* NEAR/n ab*`` rules as fifty rule sets, on an entry of 4,300 words half
+    of which start with "ab": seconds with the guard off, on, rule sets skipped, and the
+    seconds of one ordinary rule on the same entry."""
+    rng = random.Random(5)
+    words = [f"ab{rng.randrange(5000)}" if i % 2 else rng.choice(LATIN_FILLER) for i in range(4300)]
+    entry = Entry("f", "ordinary", "ab t", "", "ordinary", "", " ".join(words))
+    rulesets = [RuleSet(f"rule:{n}", (f"ab* NEAR/{1000 - n} ab*",)) for n in range(50)]
+    seconds = []
+    for budget in (UNLIMITED, None):
+        matcher = Matcher(rulesets, budget)
+        start = time.perf_counter()
+        skipped = len(matcher.evaluate(entry).skipped)
+        seconds.append(time.perf_counter() - start)
+    plain = per_entry(Matcher([RuleSet("r", (ORDINARY_RULE,))]), entry, 3)
+    return seconds[0], seconds[1], skipped, plain
+
+
+def report_fifty(off: float, on: float, skipped: int, plain: float) -> None:
+    print(f"fifty ab* NEAR/n ab* rules, one 4,300-word entry: {off:.2f} s (guard off),", end="")
+    print(f" {on:.2f} s ({skipped} skipped); one ordinary rule: {plain * 1000:.1f} ms")
+
+
+def report_huge(results: list[tuple[str, float, int]]) -> None:
+    print("one 10 MB entry (1.25 million words), default budget:")
+    for name, seconds, skipped in results:
+        print(f"  {name:32}{seconds:8.2f} s{'  (skipped)' if skipped else ''}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="2,000 rules, 4,000 entries")
-    size = QUICK if parser.parse_args().quick else FULL
-    report(size, measure(size))
+    parser.add_argument("--adversarial", action="store_true", help="only the adversarial case")
+    args = parser.parse_args()
+    size = QUICK if args.quick else FULL
+    if not args.adversarial:
+        report(size, measure(size))
+    skips = guarded_skips(ADVERSARIAL_SIZES[-1])
+    report_adversarial(adversarial(1 if args.quick else 3), skips)
+    report_fifty(*fifty_rules())
+    report_huge(huge_entry())
 
 
 if __name__ == "__main__":

@@ -7,23 +7,28 @@ The public interface:
     Query           a parsed rule; ``term_count`` is its number of words and phrases
     RuleSet         rules under one key: match any, exclude all, optional feed filter
     Matcher         rule sets compiled once; Matcher.match(entry) -> [Hit]
+    Budget          how long a rule set may take on one entry before it is skipped
+    Evaluation      Matcher.evaluate(entry): the hits and the rule sets skipped
     MAX_RULE_CHARS  limits of a chat's personal rule (/watch), enforced by the caller
     MAX_RULE_TERMS
 
 Inside: ``normalize`` and ``tokens`` turn text into words, ``lexer``, ``parser``, ``terms``
 and ``query`` read rules, ``inflection`` expands query words into their forms,
 ``presearch`` finds which query words an entry contains, ``compiled`` and ``evaluate``
-decide which rules hold, and ``matcher`` ties them together.
+(with ``phrase`` and ``near``) decide which rules hold within a budget, and ``matcher``
+ties them together.
 """
 
 from bot.matching.htmltext import html_to_text
-from bot.matching.matcher import Matcher, RuleSet
+from bot.matching.matcher import Budget, Evaluation, Matcher, RuleSet
 from bot.matching.parser import MAX_RULE_CHARS, MAX_RULE_TERMS, parse_query
 from bot.matching.query import Query
 
 __all__ = [
     "MAX_RULE_CHARS",
     "MAX_RULE_TERMS",
+    "Budget",
+    "Evaluation",
     "Matcher",
     "Query",
     "RuleSet",

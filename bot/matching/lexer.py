@@ -1,6 +1,10 @@
 """Splitting a query into lexemes: words, phrases, operators, parentheses and field names.
 
-Whitespace separates lexemes. ``(``, ``)`` and quotes end a word. Straight, curly and
+Whitespace separates lexemes; tab, line feed and carriage return count as spaces, so a
+long watchlist rule may be folded over lines. Every other control character (C0, DEL,
+C1) and the bidirectional marks, embeddings, overrides and isolates are refused: they
+would reach every reply that shows the rule, and a bidirectional control makes a rule
+display differently from what it matches. ``(``, ``)`` and quotes end a word. Straight, curly and
 angle quotes all delimit phrases, since phones type curly ones. ``-``, ``=`` and
 ``field:`` are lexemes of their own only at the start of a word, and must touch what
 follows (``-football``, ``=Astana``, ``title:Rosatom``).
@@ -20,6 +24,10 @@ MAX_DISTANCE = 1000
 
 _QUOTE = re.compile(f"[{QUOTES}]")
 _WORD_END = re.compile(rf"[\s(){QUOTES}]")
+# C0 but tab, LF and CR; DEL and C1; ALM, LRM, RLM; embeddings, overrides and isolates
+_REFUSED = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
 _NEAR = re.compile(r"NEAR/([0-9]+)")
 _FIELD = re.compile(r"([A-Za-z]+):(?![:/])")
 
@@ -58,7 +66,9 @@ class Lexeme(NamedTuple):
 
 
 def lex(query: str) -> list[Lexeme]:
-    """The lexemes of ``query``; raises ``QueryError`` for an unclosed quote or a bad word."""
+    """The lexemes of ``query``; raises ``QueryError`` for an unclosed quote, a bad word or a
+    refused character."""
+    _refuse_characters(query)
     lexemes: list[Lexeme] = []
     position = 0
     while position < len(query):
@@ -69,6 +79,17 @@ def lex(query: str) -> list[Lexeme]:
         lexemes.append(lexeme)
         position = lexeme.end
     return lexemes
+
+
+def _refuse_characters(query: str) -> None:
+    """Raise ``QueryError`` naming the first control or bidirectional character, if any."""
+    found = _REFUSED.search(query)
+    if found is None:
+        return
+    code = f"U+{ord(found.group()):04X}"
+    kind = "control" if found.group() <= "\x9f" else "bidirectional control"
+    message = f"{kind} character {code} is not allowed in a rule; retype the rule without it"
+    raise QueryError(message, query, found.start())
 
 
 def _lexeme_at(query: str, start: int) -> Lexeme:

@@ -10,18 +10,27 @@ word that occurs are evaluated, and within them only the queries whose anchors o
 a query without any of its anchors cannot match. So the cost of an entry does not grow
 with the rules whose words it does not contain.
 
+Every accepted rule is evaluated in time linear in the entry (``bot.matching.evaluate``
+gives the argument). As a last guard, each rule set has a ``Budget`` per entry, and all
+of them a total: a rule set still being evaluated when its share runs out is skipped
+for that entry, so no rule can stall the others. ``Matcher.evaluate`` lists the skipped
+rule sets beside the hits; ``Matcher.match`` passes each one to the ``on_skip``
+callback, which the service uses to log it. Cheap rule sets are never timed, so costly
+ones, once they have spent the entry's total, make only other costly ones be skipped.
+
 The matcher is pure and immutable: entries in, hits out. Construction touches no shared
 state, so it may run in a worker thread while another matcher keeps serving.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from bot.errors import QueryError
 from bot.matching.compiled import Compiler, Rule
-from bot.matching.evaluate import Document, merge_spans, positive_spans
+from bot.matching.evaluate import Document, OverBudget, highlights, positive_places
 from bot.matching.parser import parse_query
 from bot.models import Entry, Hit
 
@@ -36,6 +45,42 @@ class RuleSet:
     feeds: frozenset[str] | None = None  # only entries from these feed ids (None: all)
 
 
+@dataclass(frozen=True)
+class Budget:
+    """How long rule sets may take on one entry before they are skipped for that entry.
+
+    Each rule set: ``floor`` seconds, plus ``per_word`` for each word of the entry. That
+    is far more than a linear evaluation of an accepted rule takes (reading the entry
+    costs about 1.5 µs a word), so only a rule that would stall the service reaches it.
+    All rule sets together: ``per_entry`` times that; once it is spent, a rule set that
+    needs more than a few steps is skipped at once, while cheap ones still run, so many
+    costly rules add up to a bounded delay instead of one allowance each. Measured on
+    ``clock``, by default the matching thread's CPU time, so time spent waiting for
+    other threads and processes does not count.
+    """
+
+    floor: float = 0.1
+    per_word: float = 5e-6
+    per_entry: float = 2.0
+    clock: Callable[[], float] = time.thread_time
+
+    def allowance(self, words: int) -> float:
+        """Seconds each rule set may take on an entry of ``words`` words."""
+        return self.floor + self.per_word * words
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """One entry's result: the hits, and the rule sets skipped for being over budget."""
+
+    hits: list[Hit]
+    skipped: tuple[str, ...]  # keys, in rule set order; they may have matched
+    allowance: float  # the budget each rule set had on this entry, in seconds
+
+
+SkipCallback = Callable[[Entry, str, float], None]  # the entry, the rule set's key, budget
+
+
 @dataclass(frozen=True, slots=True)
 class _Compiled:
     key: str
@@ -47,11 +92,19 @@ class _Compiled:
 class Matcher:
     """Matches entries against rule sets compiled once, at construction."""
 
-    def __init__(self, rulesets: Iterable[RuleSet]) -> None:
+    def __init__(
+        self,
+        rulesets: Iterable[RuleSet],
+        budget: Budget | None = None,
+        on_skip: SkipCallback | None = None,
+    ) -> None:
         """Parse and compile every query; raises ``QueryError`` (prefixed with the key).
 
-        Raises ``ValueError`` if two rule sets share a key.
+        Raises ``ValueError`` if two rule sets share a key. ``on_skip`` is told of each
+        rule set that ``match`` skips for being over ``budget``.
         """
+        self._budget = budget or Budget()
+        self._on_skip = on_skip
         compiler = Compiler()
         self._rules = tuple(_compile(ruleset, compiler) for ruleset in rulesets)
         self._keys = frozenset(rule.key for rule in self._rules)
@@ -68,16 +121,38 @@ class Matcher:
     def match(self, entry: Entry) -> list[Hit]:
         """One hit per matching rule set, in the order the rule sets were given.
 
-        A hit's spans cover every occurrence of the positive terms of the rule set's
-        matching queries, in original field offsets, sorted and non-overlapping.
+        A hit's spans cover the occurrences of the positive terms of the rule set's
+        matching queries (the first ones, when there are very many: see
+        ``bot.matching.evaluate``), in original field offsets, sorted and
+        non-overlapping. A rule set over its budget gives no hit; ``on_skip`` hears of it.
         """
-        document = Document(entry, self._presearch)
+        evaluation = self.evaluate(entry)
+        if self._on_skip is not None:
+            for key in evaluation.skipped:
+                self._on_skip(entry, key, evaluation.allowance)
+        return evaluation.hits
+
+    def evaluate(self, entry: Entry) -> Evaluation:
+        """The hits, as ``match`` gives them, and the rule sets skipped over budget."""
+        document = Document(entry, self._presearch, self._budget.clock)
+        allowance = self._budget.allowance(document.words)
         candidates: dict[int, dict[Rule, None]] = {}
         for word in document.found:
             for index, query in self._by_word.get(word, ()):
                 candidates.setdefault(index, {})[query] = None
-        hits = (_hit(self._rules[i], candidates[i], document) for i in sorted(candidates))
-        return [hit for hit in hits if hit is not None]
+        left = self._budget.per_entry * allowance  # shared by the rule sets that need timing
+        hits, skipped = [], []
+        for index in sorted(candidates):
+            document.limit(max(0.0, min(allowance, left)))
+            try:
+                hit = _hit(self._rules[index], candidates[index], document)
+            except OverBudget:
+                skipped.append(self._rules[index].key)
+                hit = None
+            left -= document.spent()
+            if hit is not None:
+                hits.append(hit)
+        return Evaluation(hits, tuple(skipped), allowance)
 
 
 def _compile(ruleset: RuleSet, compiler: Compiler) -> _Compiled:
@@ -111,5 +186,5 @@ def _hit(rule: _Compiled, candidates: Iterable[Rule], document: Document) -> Hit
     matched = [query for query in candidates if document.holds(query)]
     if not matched or any(document.holds(query) for query in rule.exclude):
         return None
-    spans = (span for query in matched for span in positive_spans(query.root, document))
-    return Hit(rule.key, merge_spans(spans))
+    places = (found for query in matched for found in positive_places(query.root, document))
+    return Hit(rule.key, highlights(places, document))

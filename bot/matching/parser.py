@@ -25,8 +25,11 @@ decided when rules compile, not here: see ``bot.matching.inflection`` and
 ``bot.matching.presearch``.
 
 Every error is a ``QueryError`` with the 0-based position of the problem and a message
-that says what to change ("unclosed quote: end the phrase with a quote" at 14). A chat's
-personal rule is further limited to ``MAX_RULE_CHARS`` characters and ``MAX_RULE_TERMS``
+that says what to change ("unclosed quote: end the phrase with a quote" at 14). Every
+rule has at most ``MAX_QUERY_CHARS`` characters and ``MAX_QUERY_TERMS`` terms, and a
+phrase at most ``MAX_PHRASE_WORDS`` words (``bot.matching.terms``): with the nesting
+depth, these bound the constant of a rule's linear cost (``bot.matching.evaluate``). A
+chat's personal rule is further limited to ``MAX_RULE_CHARS`` characters and ``MAX_RULE_TERMS``
 terms (``Query.term_count``); the caller that accepts ``/watch`` checks them.
 """
 
@@ -34,6 +37,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from collections.abc import Iterator
 
 from bot.errors import QueryError
 from bot.matching.lexer import Kind, Lexeme, lex
@@ -41,6 +45,8 @@ from bot.matching.query import And, Near, Node, Not, Or, Query, Term
 from bot.matching.terms import make_term
 
 MAX_DEPTH = 20  # nested parentheses; deeper is surely a mistake, and bounds recursion
+MAX_QUERY_CHARS = 2000  # any rule, a watchlist's too: longest text...
+MAX_QUERY_TERMS = 100  # ...and most words and phrases
 MAX_RULE_CHARS = 500  # a chat's personal rule (/watch): longest text...
 MAX_RULE_TERMS = 20  # ...and most words and phrases (``Query.term_count``)
 
@@ -54,7 +60,14 @@ def parse_query(text: str) -> Query:
     Results are immutable and cached, so recompiling rules after one of them changed
     parses only that one again.
     """
+    if len(text) > MAX_QUERY_CHARS:
+        message = (
+            f"a rule has at most {MAX_QUERY_CHARS:,} characters (this one has {len(text):,}); "
+            "split it into several rules"
+        )
+        raise QueryError(message, text, MAX_QUERY_CHARS)
     root = _Parser(text).parse()
+    _check_terms(root, text)
     unanchored = _unanchored(root)
     if unanchored is not None:
         message = (
@@ -211,6 +224,31 @@ def _scoped_term(term: Term, field: Lexeme, text: str) -> Term:
         message = f"field '{term.scope}:' inside the group of '{field.value}:'"
         raise QueryError(message, text, term.position)
     return dataclasses.replace(term, scope=field.value)
+
+
+def _check_terms(root: Node, text: str) -> None:
+    """Raise ``QueryError`` at the first term past ``MAX_QUERY_TERMS``, if there is one."""
+    terms = list(_terms(root))
+    if len(terms) > MAX_QUERY_TERMS:
+        message = (
+            f"a rule has at most {MAX_QUERY_TERMS} terms (this one has {len(terms)}); "
+            "split it into several rules"
+        )
+        raise QueryError(message, text, terms[MAX_QUERY_TERMS].position)
+
+
+def _terms(node: Node) -> Iterator[Term]:
+    """The words and phrases of ``node``, in the order written."""
+    match node:
+        case Term():
+            yield node
+        case Near(left=left, right=right):
+            yield from (left, right)
+        case Not(child=child):
+            yield from _terms(child)
+        case And(children=children) | Or(children=children):
+            for child in children:
+                yield from _terms(child)
 
 
 def _unanchored(node: Node) -> Node | None:

@@ -5,10 +5,12 @@ more stems with their endings (``bot.matching.inflection``). ``Lexicon.build`` p
 stem, preceded by a space, into one Aho-Corasick automaton. An entry's distinct folded
 words, joined by spaces, are scanned once: a stem found right after a space starts a
 text word, and the rest of that text word must be one of the stem's endings (any rest,
-for a prefix such as ``Kazakh*``). The scan's result maps each query word that occurs to
-the folded text words it occurs as; the matcher evaluates only the rules that can match
-given those words, so the cost of an entry grows with the rules whose words it contains,
-not with the number of rules.
+for a prefix such as ``Kazakh*``). Each text word's end is looked for once, whatever
+number of stems start it, and a rest longer than a stem's longest ending is never
+copied, so the scan is linear in the text however long its words. The scan's result
+maps each query word that occurs to the folded text words it occurs as; the matcher
+evaluates only the rules that can match given those words, so the cost of an entry grows
+with the rules whose words it contains, not with the number of rules.
 
 Case is not checked here: an acronym's stem is found in lower case too, and the
 evaluation then compares capitals (``Capitals``).
@@ -101,7 +103,7 @@ class Presearch:
         if patterns:
             automaton = ahocorasick.Automaton(ahocorasick.STORE_ANY, ahocorasick.KEY_STRING)
             for pattern, entries in patterns.items():
-                automaton.add_word(pattern, (len(pattern) - 1, tuple(entries)))
+                automaton.add_word(pattern, (len(pattern) - 1, tuple(map(_longest, entries))))
             automaton.make_automaton()
             self._automaton = automaton
 
@@ -111,10 +113,19 @@ class Presearch:
             return {}
         text = " " + " ".join(words) + " "
         found: dict[int, set[str]] = {}
+        stop, word = 0, ""
         for end, (length, entries) in self._automaton.iter(text):
-            stop = text.index(" ", end + 1)
-            rest = text[end + 1 : stop]
-            for endings, word_id in entries:
-                if endings is None or rest in endings:
-                    found.setdefault(word_id, set()).add(text[end + 1 - length : stop])
+            if end >= stop:  # the first stem found in a text word: find where it ends, once
+                stop = text.index(" ", end + 1)
+                word = text[end + 1 - length : stop]
+            rest = stop - end - 1  # a long rest is no ending: never copied
+            for longest, endings, word_id in entries:
+                if endings is None or (rest <= longest and text[end + 1 : stop] in endings):
+                    found.setdefault(word_id, set()).add(word)
         return found
+
+
+def _longest(entry: _Entry) -> tuple[int, frozenset[str] | None, int]:
+    """An automaton entry: the longest of the endings first, so longer rests skip the set."""
+    endings, word_id = entry
+    return (max(map(len, endings), default=-1) if endings is not None else 0, endings, word_id)

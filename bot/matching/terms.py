@@ -2,7 +2,9 @@
 
 Query text is split into words exactly as entry text is (``FieldText``), so a query word
 and a text word are compared in the same form. A bare word that contains punctuation,
-such as ``Tokayev's`` or ``COVID-19``, becomes a phrase of its words.
+such as ``Tokayev's`` or ``COVID-19``, becomes a phrase of its words. A phrase has at
+most ``MAX_PHRASE_WORDS`` words, which bounds the cost of checking it at each place it
+may start (``bot.matching.evaluate``).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from bot.matching.query import Term, Word
 from bot.matching.tokens import FieldText, Token, canonical_gap
 
 MIN_PREFIX = 2  # shorter prefixes would match most of any text
+MAX_PHRASE_WORDS = 16  # a phrase is checked word by word at each start: bounds that work
 # Letters and digits that normalization leaves as they are: Latin, and Cyrillic but ё/Ё
 _PLAIN_WORD = re.compile("[0-9A-Za-z\u0400\u0402-\u0450\u0452-\u0481\u048a-\u04ff]+")
 
@@ -29,7 +32,7 @@ def make_term(query: str, start: int, end: int, *, exact: bool = False) -> Term:
     plain = raw.split(" ")
     if all(_PLAIN_WORD.fullmatch(word) for word in plain):  # most terms: nothing to normalize
         words = tuple(_word(Token(word, word.casefold(), 0, 0), False) for word in plain)
-        return Term(words, (" ",) * (len(words) - 1), start, exact)
+        return _bounded(Term(words, (" ",) * (len(words) - 1), start, exact), query)
     text = FieldText(raw.replace("*", " "))  # same length, so offsets stay valid
     tokens = text.tokens()
     if not tokens:
@@ -37,7 +40,15 @@ def make_term(query: str, start: int, end: int, *, exact: bool = False) -> Term:
     prefixes = _prefix_words(query, start, raw, tokens)
     words = tuple(_word(token, i in prefixes) for i, token in enumerate(tokens))
     gaps = tuple(canonical_gap(gap) for gap in text.gaps)
-    return Term(words, gaps, start, exact=exact)
+    return _bounded(Term(words, gaps, start, exact=exact), query)
+
+
+def _bounded(term: Term, query: str) -> Term:
+    """``term``, unless it has more than ``MAX_PHRASE_WORDS`` words (a ``QueryError``)."""
+    if len(term.words) > MAX_PHRASE_WORDS:
+        message = f"a phrase has at most {MAX_PHRASE_WORDS} words (this one has {len(term.words)})"
+        raise QueryError(message, query, term.position)
+    return term
 
 
 def _prefix_words(query: str, start: int, raw: str, tokens: list[Token]) -> set[int]:

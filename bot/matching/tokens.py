@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from bot.matching.normalize import normalize
 
 _WORD_SPLIT = re.compile(r"([^\W_]+)")  # the group keeps the words in re.split's result
 _SPACING_RE = re.compile(r"[\s-]+")
+FEW_FORMS = 4  # up to this many forms, scanning for each beats one pass over every word
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +83,22 @@ class FieldText:
                 position = self.folded.index(folded, position + 1)
         except ValueError:
             return found
+
+    def places(self, forms: Collection[str]) -> list[int]:
+        """Where any of the folded words ``forms`` occurs, in text order: O(words).
+
+        A few forms are found by a scan each and merged; more (a prefix's) in one pass.
+        """
+        if len(forms) == 1:  # the most common case: a word in one form
+            return self.positions(next(iter(forms)))
+        present = [form for form in forms if form in self.vocabulary]
+        if len(present) <= 1:
+            return self.positions(present[0]) if present else []
+        if len(present) <= FEW_FORMS:
+            # sorted runs: Timsort merges them in O(m log k)
+            return sorted(itertools.chain.from_iterable(map(self.positions, present)))
+        wanted = frozenset(present)
+        return [position for position, word in enumerate(self.folded) if word in wanted]
 
     def offsets(self, first: int, last: int) -> tuple[int, int]:
         """Where words ``first`` to ``last`` (inclusive) are, in the original string."""
