@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import subprocess
+import sys
 import time
 from concurrent.futures import CancelledError
 from pathlib import Path
 
 import pytest
+from conftest import NUCLEAR, ROOT, write_config
 
 from bot.errors import FeedParseError
 from bot.feeds.parse import parse_feed
@@ -93,3 +96,62 @@ async def test_close_does_not_wait_for_a_long_parse() -> None:
     with pytest.raises((FeedParseError, asyncio.CancelledError, CancelledError)):
         await task
     assert time.monotonic() - began < 2
+
+
+def _children(pid: int) -> set[int]:
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:  # ended meanwhile
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.add(int(entry.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_workers_end_when_the_service_is_killed(tmp_path: Path) -> None:
+    config = write_config(
+        tmp_path, {"kz": "http://127.0.0.1:9/kz.xml"}, {"kz-nuclear": NUCLEAR}, parse_workers=2
+    )
+    service = subprocess.Popen(
+        [sys.executable, "-m", "bot", "run", "--config", str(config)],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        workers: set[int] = set()
+        deadline = time.monotonic() + 30
+        while len(workers) < 2 and time.monotonic() < deadline:
+            workers = {p for p in _children(service.pid) if "spawn_main" in _cmdline(p)}
+            time.sleep(0.1)
+        assert len(workers) == 2, "the parse workers did not start"
+    finally:
+        service.kill()
+        service.wait()
+    deadline = time.monotonic() + 30  # a bound on a hang, not a speed requirement
+    while any(_alive(p) for p in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    left = [p for p in workers if _alive(p)]
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)
+    assert not left, "parse workers outlived a kill -9 of the service"
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return (Path("/proc") / str(pid) / "cmdline").read_bytes().decode(errors="replace")
+    except OSError:
+        return ""

@@ -16,7 +16,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
 import signal
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING
@@ -65,7 +68,12 @@ class Parsers:
         if self._pool is None:
             # spawn, not fork: this process runs threads (database, resolver) by now
             context = multiprocessing.get_context("spawn")
-            self._pool = ProcessPoolExecutor(self._workers, mp_context=context)
+            self._pool = ProcessPoolExecutor(
+                self._workers,
+                mp_context=context,
+                initializer=_watch_parent,
+                initargs=(os.getpid(),),
+            )
         return self._pool
 
     def close(self) -> None:
@@ -112,6 +120,21 @@ class _TooLong(BaseException):
 
 def _stop(signum: int, frame: object) -> None:
     raise _TooLong
+
+
+def _watch_parent(parent: int) -> None:
+    """Worker initializer: end this worker once the process that started it is gone.
+
+    A ``kill -9`` of newsbot tells its workers nothing; without this they would live on
+    as orphans, holding the service's output open.
+    """
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 def _ready() -> bool:
