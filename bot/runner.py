@@ -16,6 +16,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
 from bot.config import Config, Watchlist
 from bot.console import CONSOLE_CHAT, ConsoleTransport
+from bot.counts import counted
 from bot.errors import NewsbotError
 from bot.reload import WatchlistReloader
 from bot.scheduler import PollScheduler
@@ -90,7 +91,9 @@ async def _run(config: Config, stop: asyncio.Event, app: Application | None) -> 
         delivery = asyncio.create_task(parts.sender.run(stop))
         reloading = asyncio.create_task(_reloader(config, parts, commands).run(stop))
         log.info(
-            "newsbot running: %d feeds, %d watchlists", len(config.feeds), len(config.watchlists)
+            "newsbot running: %s, %s",
+            counted(len(config.feeds), "feed"),
+            counted(len(config.watchlists), "watchlist"),
         )
         await stop.wait()
         log.info("stopping")
