@@ -100,8 +100,8 @@ async def _run(config: Config, stop: asyncio.Event, app: Application | None) -> 
         await scheduler.stop(STOP_GRACE)
         await _finish(delivery)
         await _finish(reloading)
-        if app is not None and app.updater is not None:
-            await app.updater.stop()
+        if app is not None:
+            await _stop_updates(app)
 
 
 def _reloader(config: Config, parts: Parts, commands: Commands | None) -> WatchlistReloader:
@@ -118,6 +118,19 @@ async def _start_updates(app: Application) -> None:  # type: ignore[type-arg]
     await app.start()
     if app.updater is not None:
         await app.updater.start_polling(timeout=10, drop_pending_updates=False)
+
+
+async def _stop_updates(app: Application) -> None:  # type: ignore[type-arg]
+    """Take no more updates; let the running handlers finish, drop those still waiting.
+
+    Done while the store is open, as the handlers need it.
+    """
+    if app.updater is not None:
+        await app.updater.stop()
+    if isinstance(app.update_processor, ChatOrderedUpdates):
+        app.update_processor.close()
+    if app.running:
+        await app.stop()
 
 
 async def _finish(task: asyncio.Task[None]) -> None:

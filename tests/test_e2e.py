@@ -177,3 +177,25 @@ def test_stops_within_seconds_while_a_fetch_is_stalled(
             process.kill()
     assert code == 0, output
     assert took < 5, output
+
+
+def test_stops_within_seconds_while_a_group_floods_it(
+    running: tuple[subprocess.Popen[str], Path], bot_api: FakeBotAPI
+) -> None:
+    # Six members send ten /help each: sixty replies within every user's own limit, but
+    # a group gets 20 messages a minute, so answering them all would take two minutes.
+    process, _ = running
+    bot_api.add_chat(GROUP, "group", "Desk")
+    members = range(700, 706)
+    for user in members:
+        bot_api.add_user(user, f"Member {user}")
+        bot_api.set_member(GROUP, user, "member")
+    for _ in range(10):
+        for user in members:
+            bot_api.push_message(GROUP, user, "/help")
+    bot_api.wait_sent(GROUP, 20, timeout=30)  # the group's first minute is used up
+    code, _, output = stop(process)  # fails unless it stops within 15 s
+    assert code == 0, output
+    assert "Traceback" not in output, output
+    assert len(bot_api.sent(GROUP)) < 60
+    assert "commands that arrived before the stop were not answered" in output, output
