@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import pty
-import signal
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ import pytest
 from conftest import CSTO, NUCLEAR, ROOT, write_config
 from fakebotapi import FakeBotAPI
 from feedserver import FeedServer, Reply
+from processes import Service
 
 from bot.cli import main
 
@@ -397,14 +397,7 @@ def test_run_console_ignores_the_token(
         token=bot_api.token,
         api_url=bot_api.api_url,
     )
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "run", "--console", "--config", str(path)],
-        cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    service = Service(path, "--console")
     try:
         deadline = time.monotonic() + 30
         while not feed_server.hits("/a.xml") and time.monotonic() < deadline:
@@ -413,13 +406,11 @@ def test_run_console_ignores_the_token(
         hits = len(feed_server.hits("/a.xml"))
         while len(feed_server.hits("/a.xml")) < hits + 2 and time.monotonic() < deadline:
             time.sleep(0.1)
-        process.send_signal(signal.SIGTERM)
-        output, _ = process.communicate(timeout=15)
+        code = service.stop()
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
-    assert process.returncode == 0, output
+        service.kill()
+    output = service.output
+    assert code == 0, output
     assert "console mode" in output
     assert "Rosatom builds" in output
     assert bot_api.calls() == []

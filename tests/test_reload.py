@@ -19,6 +19,7 @@ import pytest
 from conftest import NUCLEAR, ROOT, write_config
 from fakebotapi import FakeBotAPI
 from feedserver import FeedServer
+from processes import Service
 
 from bot.config import Watchlist, load_config
 from bot.console import ConsoleTransport
@@ -149,31 +150,20 @@ def test_sigterm_stops_the_service_while_it_reads_large_watchlists(
 ) -> None:
     """Four files of 1 MB of rules take half a minute to read: a stop does not wait."""
     path = write_config(tmp_path, {"a": feed_server.url("/a.xml")}, {"kz-nuclear": NUCLEAR})
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "run", "--config", str(path)],
-        cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    output = Output(process)
+    service = Service(path)
     try:
-        output.wait_for("newsbot running")
+        service.wait_output("newsbot running")
         rules = "".join(f"  - word{i}\n" for i in range(70_000))
         for n in range(4):
             (tmp_path / "watchlists" / f"big{n}.yaml").write_text(f"match:\n{rules}")
-        output.wait_for("watchlists changed: reading")
+        service.wait_output("watchlists changed: reading")
         time.sleep(1)  # well into the reading
         began = time.monotonic()
-        process.send_signal(signal.SIGTERM)
-        code = process.wait(timeout=60)
+        code = service.stop()
         took = time.monotonic() - began
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-    text = output.text()
+        service.kill()
+    text = service.output
     assert code == 0, text
     assert "watchlists reloaded" not in text  # stopped before the reading ended
     assert took < 15, text

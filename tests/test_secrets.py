@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from conftest import NUCLEAR, ROOT, write_config
 from fakebotapi import FakeBotAPI
+from processes import newsbot
 
 from bot.redact import MASK, RedactingFormatter, Redactor
 
@@ -27,17 +28,9 @@ PASSWORD = "s3cret/Pa:ss@word"  # needs URL-encoding, as real passwords often do
 QUOTED = "s3cret%2FPa%3Ass%40word"
 
 
-def newsbot(*args: str, config: Path, timeout: float = 60) -> str:
-    """Run ``newsbot ARGS --config CONFIG`` to its end; stdout and stderr together."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run(
-        [sys.executable, "-m", "bot", *args, "--config", str(config)],
-        cwd=config.parent,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+def failing(config: Path, *args: str) -> str:
+    """Run ``newsbot ARGS``, which must fail; its stdout and stderr together."""
+    done = newsbot(config, *args)
     assert done.returncode == 1, done.stdout + done.stderr
     return done.stdout + done.stderr
 
@@ -87,7 +80,7 @@ def test_a_rejected_token_is_not_printed(tmp_path: Path, bot_api: FakeBotAPI) ->
     config = write_config(
         tmp_path, {}, {"kz-nuclear": NUCLEAR}, token=TOKEN, api_url=bot_api.api_url
     )
-    output = newsbot("run", config=config)
+    output = failing(config, "run")
     assert "rejected" in output or "Unauthorized" in output, output
     assert_no_token(output)
 
@@ -95,7 +88,7 @@ def test_a_rejected_token_is_not_printed(tmp_path: Path, bot_api: FakeBotAPI) ->
 def test_a_wrong_api_url_path_echoed_back_is_not_printed(tmp_path: Path, echo_server: str) -> None:
     api_url = f"{echo_server}/wrong/path"
     config = write_config(tmp_path, {}, {"kz-nuclear": NUCLEAR}, token=TOKEN, api_url=api_url)
-    output = newsbot("run", config=config)
+    output = failing(config, "run")
     assert_no_token(output)
 
 
@@ -110,7 +103,7 @@ def test_the_database_password_is_not_printed(tmp_path: Path, command: str, wher
     config = write_config(tmp_path, {"kz": "http://127.0.0.1:9/kz.xml"}, {"kz-nuclear": NUCLEAR})
     url = f"postgresql://newsbot:{QUOTED}@{where}"
     config.write_text(config.read_text().replace("sqlite:///newsbot.db", url))
-    output = newsbot(command, config=config)
+    output = failing(config, command)
     assert "database" in output, output
     for form in (PASSWORD, QUOTED, "s3cret"):
         assert form not in output, output
@@ -172,16 +165,8 @@ def test_uncaught_exceptions_are_redacted_in_any_thread() -> None:
 def test_a_password_in_a_feed_address_is_not_printed(tmp_path: Path) -> None:
     feed = "http://reader:Feed-Pa55word@127.0.0.1:9/kz.xml"  # nothing listens on port 9
     config = write_config(tmp_path, {"kz": feed}, {"kz-nuclear": NUCLEAR})
-    polled = newsbot("poll", config=config)  # no feed could be polled: exit 1
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    listed = subprocess.run(
-        [sys.executable, "-m", "bot", "feeds", "--json", "--config", str(config)],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    polled = failing(config, "poll")  # no feed could be polled: exit 1
+    listed = newsbot(config, "feeds", "--json")
     assert listed.returncode == 0, listed.stderr
     assert "reader:***@127.0.0.1:9/kz.xml" in listed.stdout, listed.stdout
     for output in (polled, listed.stdout + listed.stderr):

@@ -7,17 +7,16 @@ import asyncio
 import os
 import signal
 import sqlite3
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from conftest import NUCLEAR, ROOT, write_config
+from conftest import NUCLEAR, write_config
 from fakebotapi import FakeBotAPI
 from feedserver import FeedServer
+from processes import Service, newsbot
 
 from bot.config import load_config
 from bot.runner import run_service
@@ -26,76 +25,12 @@ from bot.store.store import Store
 ALICE, BOB = 100, 200
 
 
-class Service:
-    """One ``newsbot run`` process; its output goes to a file, readable while it runs."""
-
-    def __init__(self, config: Path, *args: str) -> None:
-        self.log = config.parent / f"run-{time.monotonic_ns()}.log"
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        with self.log.open("w") as out:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "bot", "run", "--config", str(config), *args],
-                cwd=config.parent,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                text=True,
-            )
-
-    @property
-    def output(self) -> str:
-        return self.log.read_text(encoding="utf-8")
-
-    def wait_output(self, text: str, timeout: float = 20) -> None:
-        deadline = time.monotonic() + timeout
-        while text not in self.output:
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"never printed {text!r}:\n{self.output}")
-            time.sleep(0.1)
-
-    def stop(self, sig: int = signal.SIGTERM) -> int:
-        """Signal it and wait for the exit status."""
-        self.process.send_signal(sig)
-        try:
-            return self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-            raise AssertionError(f"newsbot did not stop:\n{self.output}") from None
-
-    def finish(self, timeout: float = 30) -> int:
-        """Wait for it to end by itself."""
-        try:
-            return self.process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-            raise AssertionError(f"newsbot kept running:\n{self.output}") from None
-
-    def kill(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
-
-
 @pytest.fixture
 def services() -> Iterator[list[Service]]:
     started: list[Service] = []
     yield started
     for service in started:
         service.kill()
-
-
-def newsbot(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args, "--config", str(config)],
-        cwd=config.parent,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
 
 
 def subscribe(config: Path, *chat_ids: int) -> None:

@@ -5,14 +5,13 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import subprocess
-import sys
 import time
 from concurrent.futures import CancelledError
 from pathlib import Path
 
 import pytest
-from conftest import NUCLEAR, ROOT, write_config
+from conftest import NUCLEAR, write_config
+from processes import Service
 
 from bot.errors import FeedParseError
 from bot.feeds.parse import parse_feed
@@ -124,23 +123,16 @@ def test_workers_end_when_the_service_is_killed(tmp_path: Path) -> None:
     config = write_config(
         tmp_path, {"kz": "http://127.0.0.1:9/kz.xml"}, {"kz-nuclear": NUCLEAR}, parse_workers=2
     )
-    service = subprocess.Popen(
-        [sys.executable, "-m", "bot", "run", "--config", str(config)],
-        cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    service = Service(config)
     try:
         workers: set[int] = set()
         deadline = time.monotonic() + 30
         while len(workers) < 2 and time.monotonic() < deadline:
-            workers = {p for p in _children(service.pid) if "spawn_main" in _cmdline(p)}
+            workers = {p for p in _children(service.process.pid) if "spawn_main" in _cmdline(p)}
             time.sleep(0.1)
         assert len(workers) == 2, "the parse workers did not start"
     finally:
         service.kill()
-        service.wait()
     deadline = time.monotonic() + 30  # a bound on a hang, not a speed requirement
     while any(_alive(p) for p in workers) and time.monotonic() < deadline:
         time.sleep(0.1)
