@@ -12,12 +12,20 @@ import contextlib
 import math
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from bot.configfile import expand_env, location, read_yaml, unset_problem
 from bot.errors import ConfigError, QueryError
@@ -93,8 +101,21 @@ class TelegramConfig(_Model):
     admins: frozenset[int] = frozenset()
 
 
+_DATABASE_URL = re.compile(r"^(sqlite(\+\w+)?:///|postgres(ql)?(\+\w+)?://)\S", re.IGNORECASE)
+
+
 class StorageConfig(_Model):
     url: str = "sqlite:///newsbot.db"
+
+    @field_validator("url")
+    @classmethod
+    def _known_database(cls, url: str) -> str:
+        if not _DATABASE_URL.match(url):
+            raise ValueError(
+                "not a database URL newsbot can use: write sqlite:///FILE "
+                "or postgresql://USER:PASSWORD@HOST/DATABASE"
+            )
+        return url
 
 
 class PollingConfig(_Model):
@@ -107,6 +128,12 @@ class PollingConfig(_Model):
     per_host: int = Field(default=2, ge=1, le=1000)
     # Processes that parse feeds in parallel; 0 parses in a thread of the main process.
     parse_workers: int = Field(default_factory=lambda: _default_workers(), ge=0, le=64)
+
+    @model_validator(mode="after")
+    def _bounds_in_order(self) -> PollingConfig:
+        if self.min_interval > self.max_interval:
+            raise ValueError("min_interval is longer than max_interval: swap them")
+        return self
 
 
 class DeliveryConfig(_Model):
@@ -194,8 +221,8 @@ def load_config(path: Path, env: dict[str, str] | None = None) -> Config:
         parsed = _ConfigFile.model_validate(raw)
     except ValidationError as exc:
         # The watchlists are still checked, so that one run reports every problem.
-        described = _describe(path.name, exc) + _raw_watchlist_problems(path, raw)
-        raise ConfigError(env_problems + described) from exc
+        described = _describe(path.name, exc, skip={field for field, _ in unset})
+        raise ConfigError(env_problems + described + _raw_watchlist_problems(path, raw)) from exc
     problems = env_problems + _check_feeds(path.name, parsed.feeds)
     folder = path.parent / parsed.watchlists
     watchlists, wl_problems = load_watchlists(folder, {f.id for f in parsed.feeds})
@@ -335,8 +362,17 @@ def _duplicates(what: str, items: list[tuple[str, str]]) -> list[str]:
     return problems
 
 
-def _describe(label: str, exc: ValidationError) -> list[str]:
-    return [f"{label}: {location(e['loc'])}: {_message(e)}" for e in exc.errors()]
+# Fields whose value may be a secret: their problems never quote the value.
+_SECRET_FIELDS = {("telegram", "token"), ("storage", "url")}
+
+
+def _describe(label: str, exc: ValidationError, skip: Collection[str] = ()) -> list[str]:
+    """One problem per error; none for the fields in ``skip`` (already reported)."""
+    return [
+        f"{label}: {location(e['loc'])}: {_message(e, quote=e['loc'][:2] not in _SECRET_FIELDS)}"
+        for e in exc.errors()
+        if location(e["loc"]) not in skip
+    ]
 
 
 _MESSAGES: dict[str, Callable[[dict[str, Any]], str]] = {
@@ -346,9 +382,9 @@ _MESSAGES: dict[str, Callable[[dict[str, Any]], str]] = {
 }
 
 
-def _message(error: Any) -> str:
+def _message(error: Any, quote: bool = True) -> str:
     custom = _MESSAGES.get(error["type"])
-    if custom:
+    if custom and quote:
         return custom(error)
     message = str(error["msg"]).removeprefix("Value error, ")
-    return f"{message} (got {error['input']!r})" if "input" in error else message
+    return f"{message} (got {error['input']!r})" if quote and "input" in error else message

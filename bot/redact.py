@@ -25,28 +25,37 @@ import traceback
 from collections.abc import Callable, Iterable, Iterator
 from types import TracebackType
 from typing import Any, TextIO
-from urllib.parse import quote, quote_plus, unquote, urlsplit
+from urllib.parse import parse_qs, quote, quote_plus, unquote, urlsplit
 
 MASK = "***"
 _MIN_SECRET = 4  # shorter strings are too common in text to be masked everywhere
 _TOKEN_SHAPE = re.compile(r"\b\d{5,}:[A-Za-z0-9_-]{30,}")
-_URL_PASSWORD = re.compile(r"(?<=://)([^/@:\s]*):[^@/\s]+@")
+# up to the last "@" before the path: a password may hold an unescaped "@"
+_URL_PASSWORD = re.compile(r"(?<=://)([^/@:\s]*):[^/\s]*@")
+_QUERY_PASSWORD = re.compile(r"([?&](?:ssl)?password=)[^&#\s]*", re.IGNORECASE)
 
 
 class Redactor:
-    """Replaces known secrets, and anything shaped like one, with ``***``."""
+    """Replaces known secrets, and anything shaped like one, with ``***``.
+
+    Known secrets are matched in any case: a library may lower-case the text it reports
+    (python-telegram-bot does so with some Bot API error descriptions).
+    """
 
     def __init__(self) -> None:
-        self._secrets: list[str] = []
+        self._secrets: set[str] = set()
+        self._pattern: re.Pattern[str] | None = None
         self._lock = threading.Lock()
 
     def add(self, *secrets: str) -> None:
         """Mask ``secrets`` from now on, in their plain and URL-encoded forms."""
         forms = {f for s in secrets if s for f in (s, quote(s, safe=""), quote_plus(s))}
         with self._lock:
-            known = set(self._secrets) | {f for f in forms if len(f) >= _MIN_SECRET}
+            self._secrets |= {f for f in forms if len(f) >= _MIN_SECRET}
             # longest first, so that a token is masked whole before its secret part
-            self._secrets = sorted(known, key=len, reverse=True)
+            ordered = sorted(self._secrets, key=len, reverse=True)
+            if ordered:
+                self._pattern = re.compile("|".join(map(re.escape, ordered)), re.IGNORECASE)
 
     def add_token(self, token: str) -> None:
         """A bot token ``ID:SECRET``: the whole token and its secret part."""
@@ -54,27 +63,31 @@ class Redactor:
         self.add(token, token.partition(":")[2])
 
     def add_url(self, url: str) -> None:
-        """The password in a database URL, if it has one."""
+        """The passwords in a database URL: after the user name, and as a query parameter."""
         try:
-            password = urlsplit(url).password
+            parts = urlsplit(url)
+            password = parts.password
         except ValueError:  # a URL too broken to split: the shape rule still applies
             return
-        if password:
-            self.add(password, unquote(password))
+        query = parse_qs(parts.query)
+        for found in [password or "", *query.get("password", ()), *query.get("sslpassword", ())]:
+            if found:
+                self.add(found, unquote(found))
 
     def __call__(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, MASK)
+        if self._pattern is not None:
+            text = self._pattern.sub(MASK, text)
         text = _TOKEN_SHAPE.sub(MASK, text)
-        return _URL_PASSWORD.sub(rf"\1:{MASK}@", text)
+        return hide_password(text)
 
 
 SECRETS = Redactor()
 
 
 def hide_password(url: str) -> str:
-    """``scheme://user:password@host/...`` as ``scheme://user:***@host/...``."""
-    return _URL_PASSWORD.sub(rf"\1:{MASK}@", url)
+    """``scheme://user:password@host/...?password=...`` with both passwords as ``***``."""
+    url = _URL_PASSWORD.sub(rf"\1:{MASK}@", url)
+    return _QUERY_PASSWORD.sub(rf"\1{MASK}", url)
 
 
 class RedactingStream:

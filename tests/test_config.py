@@ -590,3 +590,14 @@ def test_a_watchlist_that_is_not_a_regular_file_is_refused_without_blocking(
     found, problems = load_watchlists(lists, set())
     assert [w.name for w in found] == ["ok"]
     assert problems == ["watchlists/pipe.yaml: not a regular file"]
+
+
+@pytest.mark.parametrize("url", ["notaurl", "mysql://u@db/x", "sqlite:///"])
+def test_a_storage_url_newsbot_cannot_use_is_refused(tmp_path: Path, url: str) -> None:
+    found = one_problem(tmp_path, f"storage:\n  url: '{url}'\n" + FEEDS)
+    assert found.startswith("config.yaml: storage.url: not a database URL newsbot can use")
+
+
+def test_adaptive_bounds_in_the_wrong_order_are_refused(tmp_path: Path) -> None:
+    found = one_problem(tmp_path, "polling:\n  min_interval: 1h\n  max_interval: 1m\n" + FEEDS)
+    assert found.startswith("config.yaml: polling: min_interval is longer than max_interval")

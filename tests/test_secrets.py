@@ -37,8 +37,8 @@ def failing(config: Path, *args: str) -> str:
 
 def assert_no_token(output: str) -> None:
     assert output.strip(), "newsbot said nothing about the failure"
-    assert SECRET not in output, output
-    assert SECRET.replace("_", "%5F") not in output, output
+    assert SECRET.lower() not in output.lower(), output
+    assert SECRET.replace("_", "%5F").lower() not in output.lower(), output
 
 
 class _Echo(BaseHTTPRequestHandler):
@@ -52,10 +52,19 @@ class _Echo(BaseHTTPRequestHandler):
         self._echo()
 
     def _echo(self) -> None:
-        body = json.dumps({"ok": False, "error_code": 404, "description": f"{self.path}"})
-        data = f"No route to {self.path}: {body}".encode()
-        self.send_response(404)
-        self.send_header("Content-Type", "text/plain")
+        if "/json/" in self.path:  # a JSON answer that names the path: the Bot API's shape
+            status, kind = 400, "application/json"
+            description = f"Bad Request: path {self.path.replace('/json', '')} unknown"
+            data = json.dumps({"ok": False, "error_code": 400, "description": description})
+        else:
+            status, kind = 404, "text/plain"
+            body = json.dumps({"ok": False, "error_code": 404, "description": f"{self.path}"})
+            data = f"No route to {self.path}: {body}"
+        self._answer(status, kind, data.encode())
+
+    def _answer(self, status: int, kind: str, data: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
@@ -85,8 +94,12 @@ def test_a_rejected_token_is_not_printed(tmp_path: Path, bot_api: FakeBotAPI) ->
     assert_no_token(output)
 
 
-def test_a_wrong_api_url_path_echoed_back_is_not_printed(tmp_path: Path, echo_server: str) -> None:
-    api_url = f"{echo_server}/wrong/path"
+@pytest.mark.parametrize("path", ["/wrong/path", "/json"], ids=["text", "json-lower-cased"])
+def test_a_wrong_api_url_path_echoed_back_is_not_printed(
+    tmp_path: Path, echo_server: str, path: str
+) -> None:
+    # python-telegram-bot lower-cases the JSON description it is given, token included
+    api_url = f"{echo_server}{path}"
     config = write_config(tmp_path, {}, {"kz-nuclear": NUCLEAR}, token=TOKEN, api_url=api_url)
     output = failing(config, "run")
     assert_no_token(output)
@@ -136,10 +149,31 @@ def test_log_records_and_tracebacks_are_redacted() -> None:
         ("postgresql://user:hunter2@db/x failed", f"postgresql://user:{MASK}@db/x failed"),
         (f"token {TOKEN.replace('987654321', '1234567')}!", f"token {MASK}!"),
         ("at 15:38:00, 12:30 and 100:200 things", "at 15:38:00, 12:30 and 100:200 things"),
+        ("postgresql://u:p@ssW0rd@db:5432/x", f"postgresql://u:{MASK}@db:5432/x"),
+        (
+            "postgresql://u@db/x?sslmode=require&password=qwerty99",
+            f"postgresql://u@db/x?sslmode=require&password={MASK}",
+        ),
     ],
 )
 def test_what_looks_like_a_secret_is_masked_before_any_is_known(text: str, expected: str) -> None:
     assert Redactor()(text) == expected
+
+
+def test_secrets_are_masked_in_any_case_and_from_the_query() -> None:
+    redactor = Redactor()
+    redactor.add_token(TOKEN)
+    redactor.add_url("postgresql://u@db/x?password=qwerty99")
+    text = redactor(f"path /bot{TOKEN.lower()}/getme unknown; password QWERTY99")
+    assert SECRET.lower() not in text and "qwerty99" not in text.lower(), text
+
+
+def test_check_never_quotes_a_token_it_refuses(tmp_path: Path) -> None:
+    config = write_config(tmp_path, {}, {"kz-nuclear": NUCLEAR})
+    config.write_text(config.read_text().replace("token: ''", "token: ['123:SECRETlist']"))
+    output = failing(config, "check")
+    assert "telegram.token" in output, output
+    assert "SECRETlist" not in output, output
 
 
 def test_uncaught_exceptions_are_redacted_in_any_thread() -> None:
