@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -18,9 +19,17 @@ from bot.redact import install_redaction, redacted_output
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``newsbot`` command; returns the exit status."""
     args = _parser().parse_args(argv)
+    if args.command == "run":
+        # Until the service has its own handlers, a stop asked for is a clean exit.
+        signal.signal(signal.SIGTERM, _stop_before_running)
+        signal.signal(signal.SIGINT, _stop_before_running)
     with redacted_output():  # no secret in anything printed, whoever prints it
         _logging(args.command)
         return _command(args)
+
+
+def _stop_before_running(signum: int, frame: object) -> None:
+    raise SystemExit(0)
 
 
 def _command(args: argparse.Namespace) -> int:

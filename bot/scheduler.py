@@ -78,12 +78,21 @@ class PollScheduler:
             self._schedule(feed, outcome.next_poll_at)
 
     async def stop(self, grace: float = 2.0) -> None:
-        """Stop scheduling and cancel polls still running after ``grace`` seconds."""
+        """Stop scheduling and cancel polls still running after ``grace`` seconds.
+
+        The scheduler is paused, not shut down, until the polls have ended: shutting it
+        down cancels the jobs it has handed to the loop, and logs each as a failure.
+        """
         if self._scheduler.running:
-            self._scheduler.shutdown(wait=False)
+            self._scheduler.pause()
+        # A job just handed to the loop has a task that has not run yet: let it take its
+        # first step and register, so that it is waited for like the others.
+        await asyncio.sleep(0)
         running = list(self._running)
         if running:
             _, pending = await asyncio.wait(running, timeout=grace)
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=False)

@@ -200,6 +200,27 @@ def test_a_stop_during_a_stalled_fetch_logs_no_traceback(
     assert no_tracebacks(service.output), service.output
 
 
+@pytest.mark.parametrize("after", [0.3, 1.0, 1.5, 2.0, 2.5])
+def test_a_stop_at_any_moment_of_the_start_is_clean(
+    tmp_path: Path, feed_server: FeedServer, after: float
+) -> None:
+    """A sweep over the start: imports, opening the store, the first polls being handed
+    out (where a cancelled job used to be logged as failed), the polls themselves."""
+    feeds = {}
+    for n in range(8):
+        feed_server.publish(f"/f{n}.xml", f"Rosatom report {n}", f"https://news.example/{n}")
+        feeds[f"f{n}"] = feed_server.url(f"/f{n}.xml")
+    config = write_config(tmp_path, feeds, {"n": NUCLEAR}, parse_workers=2)
+    service = Service(config)
+    try:
+        time.sleep(after)
+        code = service.stop()
+    finally:
+        service.kill()
+    assert code == 0, service.output
+    assert no_tracebacks(service.output), service.output
+
+
 # ------------------------------------------------------------ a database it cannot use
 
 
