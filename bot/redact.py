@@ -29,6 +29,7 @@ from urllib.parse import parse_qs, quote, quote_plus, unquote, urlsplit
 
 MASK = "***"
 _MIN_SECRET = 4  # shorter strings are too common in text to be masked everywhere
+_ANY_CASE = 8  # shorter secrets are masked as written only: "Test" is not in "pytest"
 _TOKEN_SHAPE = re.compile(r"\b\d{5,}:[A-Za-z0-9_-]{30,}")
 # up to the last "@" before the path: a password may hold an unescaped "@"
 _URL_PASSWORD = re.compile(r"(?<=://)([^/@:\s]*):[^/\s]*@")
@@ -38,8 +39,9 @@ _QUERY_PASSWORD = re.compile(r"([?&](?:ssl)?password=)[^&#\s]*", re.IGNORECASE)
 class Redactor:
     """Replaces known secrets, and anything shaped like one, with ``***``.
 
-    Known secrets are matched in any case: a library may lower-case the text it reports
-    (python-telegram-bot does so with some Bot API error descriptions).
+    Known secrets of 8 characters or more are matched in any case: a library may
+    lower-case the text it reports (python-telegram-bot does so with some Bot API error
+    descriptions).
     """
 
     def __init__(self) -> None:
@@ -55,7 +57,7 @@ class Redactor:
             # longest first, so that a token is masked whole before its secret part
             ordered = sorted(self._secrets, key=len, reverse=True)
             if ordered:
-                self._pattern = re.compile("|".join(map(re.escape, ordered)), re.IGNORECASE)
+                self._pattern = re.compile("|".join(map(_alternative, ordered)))
 
     def add_token(self, token: str) -> None:
         """A bot token ``ID:SECRET``: the whole token and its secret part."""
@@ -79,6 +81,12 @@ class Redactor:
             text = self._pattern.sub(MASK, text)
         text = _TOKEN_SHAPE.sub(MASK, text)
         return hide_password(text)
+
+
+def _alternative(secret: str) -> str:
+    """``secret`` as a pattern: in any case once it is long enough not to be a word."""
+    escaped = re.escape(secret)
+    return f"(?i:{escaped})" if len(secret) >= _ANY_CASE else escaped
 
 
 SECRETS = Redactor()
