@@ -84,7 +84,9 @@ def _line(outcome: PollOutcome) -> str:
 
 async def _poll_once(config: Config) -> list[PollOutcome]:
     # The transport is never used: `poll` only queues, `run` delivers.
-    async with assemble(config, ConsoleTransport(), console=config.console_mode) as parts:
+    async with assemble(
+        config, ConsoleTransport(), console=config.console_mode, health_notices=False
+    ) as parts:
         return await parts.pipeline.poll_all()
 
 

@@ -75,7 +75,8 @@ class Hooks:
     """What the pipeline tells the rest: alerts were queued; a feed needs an admin."""
 
     queued: Callable[[], None] = lambda: None
-    unhealthy: Callable[[FeedState, str], Awaitable[None]] = _ignore_health
+    # None: no notice is given, nor marked as given (`newsbot poll` leaves it to `run`)
+    unhealthy: Callable[[FeedState, str], Awaitable[None]] | None = _ignore_health
 
 
 class Pipeline:
@@ -258,10 +259,13 @@ class Pipeline:
             feed, state, now, ok=False, error=error, retry_after=retry_after, gone=gone
         )
         await self._store.record_attempt(feed.id, change)
-        await self._check_health(feed.id, now)
+        await self.check_health(feed.id, now)
         return PollOutcome(feed.id, "error", error=error, next_poll_at=change.next_poll_at)
 
-    async def _check_health(self, feed_id: str, now: datetime) -> None:
+    async def check_health(self, feed_id: str, now: datetime) -> None:
+        """Give the feed's health notice if one is due (failing for long, or gone)."""
+        if self._hooks.unhealthy is None:
+            return
         state = await self._store.feed_state(feed_id)
         kind = notice_due(state, now) if state else None
         if state and kind:

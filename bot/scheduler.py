@@ -43,6 +43,7 @@ class PollScheduler:
             state = states.get(feed.id)
             if state and state.status == "gone":
                 log.info("feed %s is gone (410); not polled", feed.id)
+                await self._pipeline.check_health(feed.id, now)  # if `poll` found it gone
                 continue
             when = state.next_poll_at if state and state.next_poll_at else now
             self._schedule(feed, max(when, now))

@@ -56,6 +56,7 @@ async def assemble(
     console: bool,
     alert_on_first_poll: bool = False,
     direct: bool = False,
+    health_notices: bool = True,
 ) -> AsyncIterator[Parts]:
     """Open the store and the HTTP session and wire the pipeline and sender to them.
 
@@ -63,7 +64,8 @@ async def assemble(
     console pseudo-chat, subscribed to every watchlist, and the sender delivers only its
     alerts through ``transport``, leaving the Telegram chats' alerts queued. Without
     ``console`` the sender never sends the pseudo-chat's. ``direct``: fetch without any
-    proxy set in the environment.
+    proxy set in the environment. ``health_notices``: tell the admins of unhealthy feeds
+    (else the notice stays due, for a process that delivers).
     """
     register_secrets(config)
     store = await Store.open(config.storage.url)
@@ -82,7 +84,8 @@ async def assemble(
 
         fetcher = Fetcher(session, config.polling.timeout, config.polling.max_bytes)
         admins = (CONSOLE_CHAT,) if console else tuple(config.telegram.admins)
-        hooks = Hooks(queued=sender.wake, unhealthy=_notify(transport, admins))
+        notify = _notify(transport, admins) if health_notices else None
+        hooks = Hooks(queued=sender.wake, unhealthy=notify)
         pipeline = Pipeline(
             config,
             store,

@@ -4,6 +4,7 @@ Telegram subscribers, a database it cannot use, and stops clean or by ``kill -9`
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import sqlite3
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 from conftest import NUCLEAR, write_config
 from fakebotapi import FakeBotAPI
-from feedserver import FeedServer
+from feedserver import FeedServer, Reply
 from processes import Service, newsbot
 
 from bot.config import load_config
@@ -23,6 +24,7 @@ from bot.runner import run_service
 from bot.store.store import Store
 
 ALICE, BOB = 100, 200
+ADMIN = 999  # in telegram.admins of every test config
 
 
 @pytest.fixture
@@ -219,6 +221,30 @@ def test_a_stop_at_any_moment_of_the_start_is_clean(
         service.kill()
     assert code == 0, service.output
     assert no_tracebacks(service.output), service.output
+
+
+def test_poll_leaves_the_notice_of_a_gone_feed_to_the_service(
+    tmp_path: Path, feed_server: FeedServer, bot_api: FakeBotAPI, services: list[Service]
+) -> None:
+    feed_server.reply("/gone.xml", Reply(410))
+    config = write_config(
+        tmp_path,
+        {"gone": feed_server.url("/gone.xml")},
+        {"n": NUCLEAR},
+        token=bot_api.token,
+        api_url=bot_api.api_url,
+    )
+    polled = newsbot(config, "poll", "--json")
+    assert polled.returncode == 1, polled.stdout + polled.stderr
+    lines = [json.loads(line) for line in polled.stdout.splitlines()]  # nothing but JSON
+    assert [(line["feed"], line["status"]) for line in lines] == [("gone", "error")]
+
+    bot_api.add_chat(ADMIN)  # the admin has started a private chat with the bot
+    service = Service(config)
+    services.append(service)
+    [notice] = bot_api.wait_sent(ADMIN, timeout=30)
+    assert "gone" in notice["plain_text"], notice
+    assert service.stop() == 0, service.output
 
 
 # ------------------------------------------------------------ a database it cannot use
