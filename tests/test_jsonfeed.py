@@ -189,3 +189,12 @@ def test_newsbot_poll_reads_a_json_feed(
         "new_entries": 2,
         "matches": 1,
     }
+
+
+def test_a_lone_surrogate_in_a_title_is_replaced() -> None:
+    content = (
+        b'{"version":"https://jsonfeed.org/version/1.1","title":"J \\udc00",'
+        b'"items":[{"id":"1","url":"https://news.example/1","title":"emoji \\ud83d cut"}]}'
+    )
+    feed = parse_feed("steppe", content, FEED_URL, "application/feed+json", now=NOW)
+    assert (feed.title, feed.entries[0].title) == ("J \ufffd", "emoji \ufffd cut")

@@ -63,6 +63,8 @@ _DOCTYPE = re.compile(r"""\s*<!DOCTYPE(?:"[^"]*"|'[^']*'|[^>"'])*>""", re.IGNORE
 _START_TAG = re.compile(r"\s*<([A-Za-z][\w:.-]*)")
 _DTD_TOKEN = re.compile(r""""[^"]*"|'[^']*'|<!--.*?-->|[\[\]>]""", re.DOTALL)
 _ENTRY_END = re.compile(r"</(?:[\w.-]+:)?(?:item|entry)\s*>")
+# Character references that could name a surrogate (U+D800 to U+DFFF: 55296 to 57343).
+_SURROGATE_REFERENCE = re.compile(r"&#(?:0*(5[5-7]\d{3})|[xX]0*([dD][89a-fA-F][0-9a-fA-F]{2}));")
 
 
 def parse_feed(
@@ -78,7 +80,7 @@ def parse_feed(
     text = _without_entities(decoded)
     if _root(text).lower() == "html":  # feedparser's fallback parser takes seconds per MB
         raise _html_page(text, url)
-    prepared, shift = _utf8_xml(_trimmed(text))
+    prepared, shift = _utf8_xml(_SURROGATE_REFERENCE.sub(_replacement, _trimmed(text)))
     doc = _feedparser(prepared)
     if not doc.get("version") and not doc.entries:
         raise _not_a_feed(text, url, doc, shift)
@@ -86,6 +88,13 @@ def parse_feed(
     link = site_link(doc.feed.get("link") or "", url)
     entries = build_entries(feed_id, kept, url, link)
     return ParsedFeed(clean(_text(doc.feed, "title")), entries, _ttl(doc.feed), link)
+
+
+def _replacement(reference: re.Match[str]) -> str:
+    """U+FFFD for a reference to a lone surrogate, which feedparser fails on; else as is."""
+    decimal, hexadecimal = reference.groups()
+    value = int(decimal) if decimal else int(hexadecimal, 16)
+    return "&#xFFFD;" if 0xD800 <= value <= 0xDFFF else reference.group()
 
 
 def _feedparser(prepared: bytes) -> Any:
