@@ -786,3 +786,28 @@ def test_there_are_demo_feeds() -> None:
 def test_rss_ttl_in_seconds(ttl: str, seconds: float | None) -> None:
     body = rss(f"<ttl>{ttl}</ttl><item><title>t</title><link>https://x.example/1</link></item>")
     assert parse_feed("steppe", body, FEED_URL).ttl == seconds
+
+
+def test_a_utf16_declaration_on_utf8_bytes_is_ignored() -> None:
+    # .NET writes this: a UTF-16 declaration on a body it encoded as UTF-8.
+    content = (
+        '<?xml version="1.0" encoding="utf-16"?>\n<rss version="2.0"><channel>'
+        "<title>Новости</title><item><title>Росатом строит АЭС</title>"
+        "<link>https://news.example/1</link></item></channel></rss>"
+    ).encode()
+    feed = parse_feed("steppe", content, FEED_URL)
+    assert (feed.title, [e.title for e in feed.entries]) == ("Новости", ["Росатом строит АЭС"])
+
+
+@pytest.mark.parametrize("declared", ["utf-16", "UTF-16LE", "utf-32", "utf-32-be"])
+def test_a_wide_declaration_without_zero_bytes_is_ignored(declared: str) -> None:
+    text = f'<?xml version="1.0" encoding="{declared}"?><rss>Росатом</rss>'
+    assert decode_feed(text.encode("utf-8")) == text
+    assert decode_feed(text.encode("cp1251")) == text  # the usual guess
+    assert decode_feed(text.encode("utf-8"), f"text/xml; charset={declared}") == text
+
+
+def test_a_wide_declaration_with_its_zero_bytes_is_read() -> None:
+    text = '<?xml version="1.0" encoding="utf-16"?><rss>Росатом</rss>'
+    assert decode_feed(text.encode("utf-16-le")) == text
+    assert decode_feed(text.encode("utf-16-be")) == text
