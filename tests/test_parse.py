@@ -788,6 +788,27 @@ def test_rss_ttl_in_seconds(ttl: str, seconds: float | None) -> None:
     assert parse_feed("steppe", body, FEED_URL).ttl == seconds
 
 
+@pytest.mark.parametrize(
+    "content",
+    [
+        b'<?xml version="1.0"?>\n<!-- c -->\n\n<<rss>',
+        rss("")[:-30],  # cut inside the channel's description
+        rss("<item><title>One</title></item>").split(b"<item>")[0] + b"<ite",
+        b'<?xml version="1.0"?>\n<rss version="2.0"><channel><title>T</title>\n</rss>',
+    ],
+)
+def test_broken_xml_that_mentions_rss_is_an_error_with_its_position(content: bytes) -> None:
+    line, column = expat_position(content)
+    with pytest.raises(FeedParseError) as raised:
+        parse_feed("steppe", content, FEED_URL)
+    assert re.fullmatch(rf"broken XML: .+ at line {line}, column {column}", str(raised.value))
+
+
+def test_broken_xml_that_still_has_entries_keeps_them() -> None:
+    content = rss("<item><title>One</title><link>https://news.example/1</link></item>")[:-25]
+    assert [e.title for e in parse_feed("steppe", content, FEED_URL).entries] == ["One"]
+
+
 def test_a_utf16_declaration_on_utf8_bytes_is_ignored() -> None:
     # .NET writes this: a UTF-16 declaration on a body it encoded as UTF-8.
     content = (
