@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 from conftest import NUCLEAR, write_config
+from fakebotapi import FakeBotAPI
 from feedserver import FeedServer, Reply
+from processes import Service
 
 from bot.cli import main
 
@@ -123,3 +125,40 @@ def test_a_utf8_feed_declared_utf16_is_read(poller: Poller) -> None:
     assert poller.poll(body("Погода"))["status"] == "ok"
     result = poller.poll(body("Погода", "Росатом строит АЭС"))
     assert (result["status"], result["new_entries"]) == ("ok", 1), result
+
+
+def test_a_live_page_feed_without_guids_alerts_a_chat_for_each_new_item(
+    tmp_path: Path, feed_server: FeedServer, bot_api: FakeBotAPI
+) -> None:
+    alice = 100
+    feed_server.publish("/live.xml", "Weather", LIVE)
+    config = write_config(
+        tmp_path,
+        {"live": feed_server.url("/live.xml")},
+        {"kz-nuclear": NUCLEAR},
+        token=bot_api.token,
+        api_url=bot_api.api_url,
+    )
+    service = Service(config)
+    try:
+        bot_api.wait_calls("getUpdates", timeout=20)
+        bot_api.add_user(alice, "Alice")
+        bot_api.add_chat(alice)
+        bot_api.push_message(alice, alice, "/sub kz-nuclear")
+        bot_api.wait_sent(alice)
+        polled = len(feed_server.hits("/live.xml"))
+        bot_api.wait_for(
+            lambda: len(feed_server.hits("/live.xml")) > polled, timeout=10, what="a poll"
+        )
+        titles = ["Rosatom signs a deal", "Rosatom starts building", "Rosatom hires engineers"]
+        for count, title in enumerate(titles, start=2):
+            feed_server.publish("/live.xml", title, LIVE)
+            bot_api.wait_sent(alice, count, timeout=20)
+        polled = len(feed_server.hits("/live.xml"))
+        bot_api.wait_for(
+            lambda: len(feed_server.hits("/live.xml")) > polled + 2, timeout=20, what="polls"
+        )
+    finally:
+        assert service.stop() == 0, service.output
+    alerts = [m["plain_text"] for m in bot_api.sent(alice) if m["plain_text"].startswith("🔔")]
+    assert [next(t for t in titles if t in a) for a in alerts] == titles
