@@ -19,6 +19,7 @@ from bot.config import Config
 from bot.decide import WATCHLIST_PREFIX
 from bot.errors import NewsbotError
 from bot.feeds.links import entry_key, normalize_link
+from bot.feeds.text import whole
 from bot.matching import html_to_text
 from bot.models import Entry, Hit, Span
 from bot.rulebook import RuleBook
@@ -91,7 +92,7 @@ def _inputs(
     texts: Sequence[str], stream: BinaryIO | None
 ) -> Iterator[tuple[Any, Entry | None, str]]:
     if texts:
-        text = " ".join(texts)
+        text = whole(" ".join(texts))
         yield "text", Entry(NO_FEED, "text", title=text, link="", story="text"), ""
     if stream is not None:
         for number, line in _lines(stream):
@@ -130,13 +131,17 @@ def _entry_from_line(raw: bytes, number: int) -> tuple[Any, Entry | None, str]:
         return None, None, f"line {number}: not JSON: {exc.msg} at column {exc.colno}"
     except RecursionError:
         return None, None, f"line {number}: nested too deeply"
+    except ValueError:  # an integer of thousands of digits
+        return None, None, f"line {number}: a number too long to read"
     if not isinstance(data, dict) or "id" not in data:
         return None, None, f'line {number}: expected an object with an "id"'
-    item_id = data["id"]
+    # A lone surrogate ("\\ud83d", an emoji cut in two) cannot be printed or encoded.
+    item_id = whole(data["id"]) if isinstance(data["id"], str) else data["id"]
     fields = {f: data.get(f) or "" for f in (*_FIELDS, "feed")}
     bad = [f for f, v in fields.items() if not isinstance(v, str)]
     if bad:
         return item_id, None, f"line {number}: {', '.join(bad)} must be text"
+    fields = {f: whole(v) for f, v in fields.items()}
     texts = {f: html_to_text(v) for f, v in fields.items() if f not in ("link", "feed")}
     link = fields["link"].strip()
     key = entry_key(str(item_id), link, texts["title"], texts["content"])

@@ -19,9 +19,10 @@ from urllib.parse import urlsplit
 from bot.config import Config, FeedConfig
 from bot.decide import Listeners, decide
 from bot.errors import FeedParseError
-from bot.feeds.entries import own_stories
+from bot.feeds.entries import own_stories, settle_keys
 from bot.feeds.fetch import Failed, Fetched, Fetcher, FetchResult, Gone, NotModified, RateLimited
 from bot.feeds.health import notice_due
+from bot.feeds.links import bounded, normalize_link
 from bot.feeds.policy import Schedule, next_delay
 from bot.feeds.workers import Parsers
 from bot.matching import Matcher
@@ -225,11 +226,32 @@ class Pipeline:
         self, feed_id: str, entries: Sequence[Entry], stored: bool
     ) -> list[Entry]:
         """The entries not stored yet, each key once (``stored``: the feed has entries)."""
-        unique = list({e.key: e for e in reversed(entries)}.values())[::-1]
+        unique = _unique(entries)
         if not stored:  # a feed's first entries are stored with its first poll
             return unique
         unseen = await self._store.unseen(feed_id, [e.key for e in unique])
-        return [e for e in unique if e.key in unseen]
+        fresh = [e for e in unique if e.key in unseen]
+        settled = await self._settled(feed_id, fresh)
+        if settled == fresh:
+            return fresh
+        settled = _unique(settled)
+        unseen = await self._store.unseen(feed_id, [e.key for e in settled])
+        return [e for e in settled if e.key in unseen]
+
+    async def _settled(self, feed_id: str, fresh: list[Entry]) -> list[Entry]:
+        """``fresh`` keyed by :func:`settle_keys` against what the feed stored before.
+
+        Entries without a guid that share a link are known by their text, and one that
+        had its link to itself was stored under the link: the stored entries with these
+        links tell which is which.
+        """
+        linked = [e for e in fresh if e.link]
+        if not linked:
+            return fresh
+        normal = [normalize_link(e.link) for e in linked]
+        stored = await self._store.linked_entries(feed_id, normal, [e.link for e in linked])
+        titles = await self._store.titles(feed_id, sorted({bounded(n) for n in normal}))
+        return settle_keys(fresh, stored, titles)
 
     async def _with_own_stories(self, feed_id: str, new: list[Entry]) -> list[Entry]:
         """``new``, with a story of its own for an entry whose link stored ones share.
@@ -307,6 +329,11 @@ class Pipeline:
         return FeedUpdate(
             attempted_at=now, next_poll_at=when, ok=ok, error=error, gone=gone, ttl=ttl, **fields
         )
+
+
+def _unique(entries: Sequence[Entry]) -> list[Entry]:
+    """``entries``, each key once (its first), in order."""
+    return list({e.key: e for e in reversed(entries)}.values())[::-1]
 
 
 def _longest(*floors: float | None) -> float | None:

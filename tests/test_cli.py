@@ -433,3 +433,21 @@ def test_match_without_text_on_a_terminal_says_what_it_needs(config: Path, tmp_p
         os.close(main_end)
     assert done.returncode == 1
     assert "nothing to match: give TEXT, --input FILE.jsonl, or JSONL on stdin" in done.stderr
+
+
+def test_match_replaces_a_lone_surrogate_in_its_input(config: Path, tmp_path: Path) -> None:
+    line = '{"id":"1","title":"Rosatom \\ud800 x"}\n'
+    outputs = []
+    for args in ([], ["--json"]):
+        done = newsbot("match", "--config", str(config), *args, cwd=tmp_path, stdin=line)
+        assert done.returncode == 0, done.stderr
+        assert "Traceback" not in done.stderr and "kz-nuclear" in done.stdout
+        outputs.append(done.stdout)
+    assert "[Rosatom] \ufffd x" in outputs[0]
+
+
+def test_match_says_a_number_is_too_long(config: Path, tmp_path: Path) -> None:
+    line = '{"id":' + "9" * 100_000 + ',"title":"Rosatom"}\n'
+    done = newsbot("match", "--config", str(config), "--json", cwd=tmp_path, stdin=line)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "line 1: a number too long to read" in done.stdout + done.stderr

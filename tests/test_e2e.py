@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from conftest import CSTO, NUCLEAR, ROOT, write_config
 from fakebotapi import FakeBotAPI
-from feedserver import FeedServer
+from feedserver import FeedServer, Item
 
 ALICE, BOB, CAROL, DAVE, EVE = 100, 200, 300, 400, 500
 GROUP, SUPERGROUP = -3001, -1004001
@@ -132,9 +132,17 @@ def test_subscribers_get_one_alert_and_nobody_else_does(
     bot_api.wait_sent(SUPERGROUP, 2)
     bot_api.wait_for(lambda: _inactive(folder, EVE), timeout=10, what="Eve deactivated")
 
-    # The same story again (other guid, link without tracking): nobody hears twice.
-    feed_server.publish("/kz.xml", "Rosatom deal: update", "https://news.example/rosatom-deal/")
-    feed_server.publish("/kz.xml", "CSTO ministers meet", "https://news.example/csto")
+    # The same story again, its title edited and its link without tracking (a feed
+    # without guids knows an item by its link): nobody hears twice.
+    feed_server.set_feed(
+        "/kz.xml",
+        [
+            Item("CSTO ministers meet", "https://news.example/csto"),
+            Item("Rosatom deal: update", "https://news.example/rosatom-deal/"),
+            Item("Football: Astana wins", "https://news.example/football"),
+            Item("Old news: Rosatom annual report", "https://news.example/old"),
+        ],
+    )
     time.sleep(3)  # several poll cycles at the 1 s interval
     code, took, output = stop(process)
 

@@ -77,3 +77,26 @@ def test_every_feed_text_is_stripped(char: str, referenced: bool) -> None:
         f"con{mark}tent",
     )
     assert entry.link == f"https://news.example/a{mark}b"
+
+
+@pytest.mark.parametrize("surrogate", ["\ud800", "\udbff", "\udc00", "\udfff", "\ud83d"])
+def test_clean_replaces_lone_surrogates(surrogate: str) -> None:
+    # A truncated emoji cannot be stored or sent: it is not encodable as UTF-8.
+    assert clean(f"emoji {surrogate} cut") == "emoji \ufffd cut"
+    assert clean(f"emoji {surrogate} cut").encode("utf-8")
+
+
+def test_clean_keeps_whole_emoji() -> None:
+    assert clean("flag \U0001f1f0\U0001f1ff ok") == "flag \U0001f1f0\U0001f1ff ok"
+
+
+@pytest.mark.parametrize("reference", ["&#xD800;", "&#55296;", "&#xDFFF;"])
+def test_surrogate_references_in_rss_are_replaced(reference: str) -> None:
+    content = (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>T</title>'
+        f"<item><title>Rosatom {reference} x</title><link>https://news.example/1</link>"
+        f"<description>a {reference} b</description></item></channel></rss>"
+    ).encode()
+    (entry,) = parse_feed("steppe", content, "https://news.example/rss").entries
+    assert "\ufffd" in entry.title and entry.title.encode("utf-8")
+    assert entry.summary.encode("utf-8")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
-from bot.feeds.entries import own_stories
+from bot.feeds.entries import own_stories, settle_keys, text_key
 from bot.feeds.links import entry_key, normalize_link
 from bot.feeds.parse import parse_feed
 from bot.models import Entry
@@ -172,13 +174,43 @@ def test_the_feeds_own_site_link_is_no_story() -> None:
     assert stories(content) == [("g1", "live:g1")]
 
 
-def test_entries_without_guids_sharing_a_link_are_one_entry() -> None:
-    # Told apart by their link, they are one entry and its update: one story.
+def test_entries_without_guids_sharing_a_link_are_known_by_their_text() -> None:
     content = shared_feed(
         item("One", "https://news.example/live")
-        + item("One, updated", "https://news.example/live/")
+        + item("Two", "https://news.example/live/")
+        + item("One", "https://news.example/live?utm_source=x")  # the first again
+        + item("Own page", "https://news.example/own")
     )
-    assert stories(content) == [("https://news.example/live", "https://news.example/live")] * 2
+    (one, one_story), (two, two_story), again, own = stories(content)
+    assert one.startswith("https://news.example/live#text:") and two != one
+    assert (one_story, two_story, again) == (f"live:{one}", f"live:{two}", (one, one_story))
+    assert own == ("https://news.example/own", "https://news.example/own")
+
+
+def test_one_entry_without_a_guid_on_its_own_link_is_known_by_it() -> None:
+    twice = item("One", "https://news.example/a") + item("One", "https://news.example/a/")
+    assert stories(shared_feed(twice)) == [("https://news.example/a", "https://news.example/a")] * 2
+
+
+def test_an_entry_without_a_guid_on_the_site_link_is_known_by_its_text() -> None:
+    ((key, story),) = stories(shared_feed(item("One", "https://news.example/")))
+    assert key.startswith("https://news.example#text:") and story == f"live:{key}"
+
+
+def test_settle_keys_across_polls() -> None:
+    live = "https://news.example/live"
+    alone = Entry("live", live, title="Weather", link=live, story=live)
+    one = replace(alone, title="One")
+    one = replace(one, key=text_key(one), story=f"live:{text_key(one)}")
+    weather_by_text = replace(alone, key=text_key(alone), story=f"live:{text_key(alone)}")
+    # Weather had the link to itself, and was stored under it: seen, not new.
+    stored = [(live, live, live)]
+    assert settle_keys([one, weather_by_text], stored, {live: "Weather"}) == [one]
+    # Alone again after the link was shared: known by its text.
+    stored = [(text_key(one), one.story, live)]
+    assert settle_keys([replace(one, key=live, story=live)], stored, {}) == [one]
+    # An ordinary entry: its link is its own.
+    assert settle_keys([alone], [], {}) == [alone]
 
 
 def test_one_entry_repeated_keeps_its_link_as_story() -> None:

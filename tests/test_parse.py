@@ -786,3 +786,49 @@ def test_there_are_demo_feeds() -> None:
 def test_rss_ttl_in_seconds(ttl: str, seconds: float | None) -> None:
     body = rss(f"<ttl>{ttl}</ttl><item><title>t</title><link>https://x.example/1</link></item>")
     assert parse_feed("steppe", body, FEED_URL).ttl == seconds
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b'<?xml version="1.0"?>\n<!-- c -->\n\n<<rss>',
+        rss("")[:-30],  # cut inside the channel's description
+        rss("<item><title>One</title></item>").split(b"<item>")[0] + b"<ite",
+        b'<?xml version="1.0"?>\n<rss version="2.0"><channel><title>T</title>\n</rss>',
+    ],
+)
+def test_broken_xml_that_mentions_rss_is_an_error_with_its_position(content: bytes) -> None:
+    line, column = expat_position(content)
+    with pytest.raises(FeedParseError) as raised:
+        parse_feed("steppe", content, FEED_URL)
+    assert re.fullmatch(rf"broken XML: .+ at line {line}, column {column}", str(raised.value))
+
+
+def test_broken_xml_that_still_has_entries_keeps_them() -> None:
+    content = rss("<item><title>One</title><link>https://news.example/1</link></item>")[:-25]
+    assert [e.title for e in parse_feed("steppe", content, FEED_URL).entries] == ["One"]
+
+
+def test_a_utf16_declaration_on_utf8_bytes_is_ignored() -> None:
+    # .NET writes this: a UTF-16 declaration on a body it encoded as UTF-8.
+    content = (
+        '<?xml version="1.0" encoding="utf-16"?>\n<rss version="2.0"><channel>'
+        "<title>Новости</title><item><title>Росатом строит АЭС</title>"
+        "<link>https://news.example/1</link></item></channel></rss>"
+    ).encode()
+    feed = parse_feed("steppe", content, FEED_URL)
+    assert (feed.title, [e.title for e in feed.entries]) == ("Новости", ["Росатом строит АЭС"])
+
+
+@pytest.mark.parametrize("declared", ["utf-16", "UTF-16LE", "utf-32", "utf-32-be"])
+def test_a_wide_declaration_without_zero_bytes_is_ignored(declared: str) -> None:
+    text = f'<?xml version="1.0" encoding="{declared}"?><rss>Росатом</rss>'
+    assert decode_feed(text.encode("utf-8")) == text
+    assert decode_feed(text.encode("cp1251")) == text  # the usual guess
+    assert decode_feed(text.encode("utf-8"), f"text/xml; charset={declared}") == text
+
+
+def test_a_wide_declaration_with_its_zero_bytes_is_read() -> None:
+    text = '<?xml version="1.0" encoding="utf-16"?><rss>Росатом</rss>'
+    assert decode_feed(text.encode("utf-16-le")) == text
+    assert decode_feed(text.encode("utf-16-be")) == text

@@ -5,7 +5,9 @@ The first of these that fits wins; the first four must decode the whole body str
 1. a byte-order mark, else the zero bytes UTF-16 and UTF-32 put around the ASCII
    characters a document starts with (``<?xml``, ``<rss``: the XML specification's
    appendix F);
-2. a declared UTF-16 or UTF-32 (those bytes would otherwise pass for UTF-8);
+2. a declared UTF-16 or UTF-32 (those bytes would otherwise pass for UTF-8), if the body
+   has zero bytes: without them the declaration is wrong (.NET writes
+   ``encoding="utf-16"`` on the UTF-8 it sends), and it is ignored, here and in step 4;
 3. UTF-8: bytes that are valid UTF-8 and not ASCII are almost never legacy text, while
    servers that label everything ``ISO-8859-1`` are common;
 4. the XML declaration's encoding, then the HTTP ``charset`` (the program that wrote the
@@ -99,6 +101,8 @@ def _mostly_utf8(content: bytes) -> bool:
 def _candidates(content: bytes, content_type: str) -> list[str]:
     labels = (_xml_declared(content), _http_charset(content_type))
     declared = [c for c in map(_charset, labels) if c and c not in _WEAK]
+    if b"\0" not in content:  # no wide text: a UTF-16 or UTF-32 label is wrong
+        declared = [c for c in declared if not c.startswith(("utf-16", "utf-32"))]
     wide = [c for c in declared if c.startswith(("utf-16", "utf-32"))]
     return list(dict.fromkeys([*_sniffed(content), *wide, "utf-8", *declared]))
 

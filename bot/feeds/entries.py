@@ -9,14 +9,19 @@ to now; every text cleaned of control characters (:func:`bot.feeds.text.clean`).
 An entry's story is its normalized link, unless that link does not identify it: a link
 that different entries of the feed share (several items pointing at a home page or a
 live page), or the feed's own site link. Such an entry's story is its own,
-``feed:key``. Entries without a guid are told apart by their link, so two of them with
-one link are one entry (an update of it), not two sharing a link. :func:`own_stories`
-applies the same rule against the entries a feed stored earlier.
+``feed:key``. :func:`own_stories` applies the same rule against the entries a feed
+stored earlier.
+
+An entry without a guid is known by its link (so that a title edit is no new entry),
+unless that link does not identify it either: then it is known by its link and a hash
+of its title (:func:`text_key`). Entries without a guid are different entries when
+their texts differ; :func:`settle_keys` carries the rule across polls.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TypeVar
@@ -84,13 +89,58 @@ def own_stories(entries: Iterable[Entry], stored: Iterable[tuple[str, str, str]]
     ]
 
 
+def settle_keys(
+    fresh: Sequence[Entry], stored: Iterable[tuple[str, str, str]], titles: Mapping[str, str]
+) -> list[Entry]:
+    """``fresh`` keyed as across polls, less those that are stored entries under their link.
+
+    ``fresh``: entries whose keys the feed has not stored; ``stored``: (key, story, link)
+    of the feed's stored entries with their links; ``titles``: titles of stored entries
+    by key. An entry without a guid known by its text is the stored entry known by its
+    link alone if the titles agree (it had the link to itself then). One known by its
+    link alone is known by its text if the feed stored other entries with its link.
+    """
+    keys: dict[str, set[str]] = {}
+    for key, _, link in stored:
+        keys.setdefault(normalize_link(link), set()).add(key)
+    settled = []
+    for entry in fresh:
+        if not _without_guid(entry):
+            settled.append(entry)
+            continue
+        by_link, by_text = _link_key(entry), text_key(entry)
+        if entry.key == by_text and titles.get(by_link) == entry.title:
+            continue  # seen before under its link key
+        if entry.key == by_link and keys.get(normalize_link(entry.link), set()) - {by_link}:
+            entry = replace(entry, key=by_text, story=_own(entry.feed_id, by_text))
+        settled.append(entry)
+    return settled
+
+
+def text_key(entry: Entry) -> str:
+    """The key of an entry without a guid whose link is not its own: link and title hash."""
+    text = " ".join((entry.title or entry.content or entry.summary).split())
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    return bounded(f"{normalize_link(entry.link)}#text:{digest}")
+
+
+def _link_key(entry: Entry) -> str:
+    return bounded(normalize_link(entry.link))
+
+
+def _without_guid(entry: Entry) -> bool:
+    """Whether ``entry`` is keyed by its link (a guid equal to it counts as none)."""
+    return bool(entry.link) and entry.key in (_link_key(entry), text_key(entry))
+
+
 def _shared_links(links: Sequence[tuple[RawEntry, str]]) -> set[str]:
-    """Normalized links that entries of different keys have."""
+    """Normalized links that different entries have (without a guid: different titles)."""
     keys: dict[str, set[str]] = {}
     for raw, link in links:
         if link:
             normal = normalize_link(link)
-            keys.setdefault(normal, set()).add((raw.guid or "").strip() or normal)
+            text = " ".join(clean(raw.title or raw.content or raw.summary).split())
+            keys.setdefault(normal, set()).add((raw.guid or "").strip() or f"text:{text}")
     return {link for link, found in keys.items() if len(found) > 1}
 
 
@@ -99,6 +149,8 @@ def _entry(
 ) -> Entry:
     title, summary, content = clean(raw.title), clean(raw.summary), clean(raw.content)
     key = entry_key(raw.guid, link, title, content or summary)
+    if shared and link and not (raw.guid and raw.guid.strip()):
+        key = text_key(Entry(feed_id, key, title, link, "", summary, content))
     story = _own(feed_id, key) if shared or not link else bounded(normalize_link(link))
     return Entry(
         feed_id=feed_id,

@@ -63,6 +63,9 @@ _DOCTYPE = re.compile(r"""\s*<!DOCTYPE(?:"[^"]*"|'[^']*'|[^>"'])*>""", re.IGNORE
 _START_TAG = re.compile(r"\s*<([A-Za-z][\w:.-]*)")
 _DTD_TOKEN = re.compile(r""""[^"]*"|'[^']*'|<!--.*?-->|[\[\]>]""", re.DOTALL)
 _ENTRY_END = re.compile(r"</(?:[\w.-]+:)?(?:item|entry)\s*>")
+_CHANNEL_END = re.compile(r"</(?:[\w.-]+:)?(?:channel|feed)\s*>")
+# Character references that could name a surrogate (U+D800 to U+DFFF: 55296 to 57343).
+_SURROGATE_REFERENCE = re.compile(r"&#(?:0*(5[5-7]\d{3})|[xX]0*([dD][89a-fA-F][0-9a-fA-F]{2}));")
 
 
 def parse_feed(
@@ -78,14 +81,26 @@ def parse_feed(
     text = _without_entities(decoded)
     if _root(text).lower() == "html":  # feedparser's fallback parser takes seconds per MB
         raise _html_page(text, url)
-    prepared, shift = _utf8_xml(_trimmed(text))
+    prepared, shift = _utf8_xml(_SURROGATE_REFERENCE.sub(_replacement, _trimmed(text)))
     doc = _feedparser(prepared)
     if not doc.get("version") and not doc.entries:
         raise _not_a_feed(text, url, doc, shift)
+    problem = doc.get("bozo_exception")
+    if not doc.entries and isinstance(problem, SAXParseException) and not _closed(text):
+        # feedparser's lenient reader saw <rss> in it, but nothing came of it: a feed
+        # cut short or broken, which its owner can fix knowing where.
+        raise FeedParseError(f"broken XML: {_where(problem, shift)}")
     kept = newest([(_raw(raw), _published(raw, now)) for raw in doc.entries], now)
     link = site_link(doc.feed.get("link") or "", url)
     entries = build_entries(feed_id, kept, url, link)
     return ParsedFeed(clean(_text(doc.feed, "title")), entries, _ttl(doc.feed), link)
+
+
+def _replacement(reference: re.Match[str]) -> str:
+    """U+FFFD for a reference to a lone surrogate, which feedparser fails on; else as is."""
+    decimal, hexadecimal = reference.groups()
+    value = int(decimal) if decimal else int(hexadecimal, 16)
+    return "&#xFFFD;" if 0xD800 <= value <= 0xDFFF else reference.group()
 
 
 def _feedparser(prepared: bytes) -> Any:
@@ -190,14 +205,23 @@ def _not_a_feed(text: str, url: str, doc: Any, shift: int) -> FeedParseError:
         return FeedParseError("plain text, not a feed")
     problem = doc.get("bozo_exception")
     if isinstance(problem, SAXParseException):
-        line, column = problem.getLineNumber() or 0, (problem.getColumnNumber() or 0) + 1
-        column -= shift if line == 1 else 0
-        where = f"line {line}, column {column}"
-        return FeedParseError(f"broken XML, not a feed: {problem.getMessage()} at {where}")
+        return FeedParseError(f"broken XML, not a feed: {_where(problem, shift)}")
     if root := _root(text):
         expected = "<rss>, <feed> or <rdf:RDF>"
         return FeedParseError(f"XML, not a feed: its root element is <{root}>, not {expected}")
     return FeedParseError(f"not a feed: {problem}" if problem else "not a feed")
+
+
+def _closed(text: str) -> bool:
+    """Whether the channel (Atom: the feed) ends: a break after that lost no entry."""
+    return _CHANNEL_END.search(text) is not None
+
+
+def _where(problem: SAXParseException, shift: int) -> str:
+    """The parser's message and its line and column in the document as served."""
+    line, column = problem.getLineNumber() or 0, (problem.getColumnNumber() or 0) + 1
+    column -= shift if line == 1 else 0
+    return f"{problem.getMessage()} at line {line}, column {column}"
 
 
 def _html_page(text: str, url: str) -> NotAFeed:

@@ -86,6 +86,18 @@ class FeedQueries(Queries):
                 seen.update(r[0] for r in await conn.execute(query))
         return set(keys) - seen
 
+    async def titles(self, feed_id: str, keys: Sequence[str]) -> dict[str, str]:
+        """The titles of this feed's stored entries with these keys, by key."""
+        found: dict[str, str] = {}
+        c = t.entries.c
+        async with self.engine.connect() as conn:
+            for start in range(0, len(keys), 500):
+                query = select(c.key, c.title).where(
+                    c.feed_id == feed_id, c.key.in_(keys[start : start + 500])
+                )
+                found.update((r.key, r.title) for r in await conn.execute(query))
+        return found
+
     async def linked_entries(
         self, feed_id: str, stories: Sequence[str], links: Sequence[str]
     ) -> list[tuple[str, str, str]]:
