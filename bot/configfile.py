@@ -30,6 +30,8 @@ def read_yaml(path: Path, label: str) -> Any:
         raise ConfigError([f"{label}: line {exc.line}: {exc.reason}"]) from exc
     except yaml.YAMLError as exc:
         raise ConfigError([f"{label}: not valid YAML: {exc}"]) from exc
+    except ValueError as exc:  # a value YAML's own types refuse: a 5,000-digit int, 2024-13-01
+        raise ConfigError([f"{label}: a value that cannot be read: {exc}"]) from exc
     finally:
         loader.dispose()
     if not isinstance(data, dict):

@@ -30,9 +30,11 @@ from urllib.parse import parse_qs, quote, quote_plus, unquote, urlsplit
 MASK = "***"
 _MIN_SECRET = 4  # shorter strings are too common in text to be masked everywhere
 _ANY_CASE = 8  # shorter secrets are masked as written only: "Test" is not in "pytest"
-_TOKEN_SHAPE = re.compile(r"\b\d{5,}:[A-Za-z0-9_-]{30,}")
-# up to the last "@" before the path: a password may hold an unescaped "@"
-_URL_PASSWORD = re.compile(r"(?<=://)([^/@:\s]*):[^/\s]*@")
+# no \b before the digits: in a Bot API path the token follows "bot" directly
+_TOKEN_SHAPE = re.compile(r"(?<![0-9])\d{5,}:[A-Za-z0-9_-]{30,}")
+# up to the last "@" of the address: a password may hold an unescaped "@" or "/"
+_URL_PASSWORD = re.compile(r"(?<=://)([^/@:\s'\"]*):[^\s'\"]*@")
+_WHOLE_PASSWORD = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/@:\s]*:(\S*)@[^@\s]*$")
 _QUERY_PASSWORD = re.compile(r"([?&](?:ssl)?password=)[^&#\s]*", re.IGNORECASE)
 
 
@@ -71,6 +73,9 @@ class Redactor:
             password = parts.password
         except ValueError:  # a URL too broken to split: the shape rule still applies
             return
+        if password is None:  # an unescaped "/" in it cuts urlsplit's address short
+            found = _WHOLE_PASSWORD.match(url)
+            password = found[1] if found else None
         query = parse_qs(parts.query)
         for found in [password or "", *query.get("password", ()), *query.get("sslpassword", ())]:
             if found:

@@ -601,3 +601,11 @@ def test_a_storage_url_newsbot_cannot_use_is_refused(tmp_path: Path, url: str) -
 def test_adaptive_bounds_in_the_wrong_order_are_refused(tmp_path: Path) -> None:
     found = one_problem(tmp_path, "polling:\n  min_interval: 1h\n  max_interval: 1m\n" + FEEDS)
     assert found.startswith("config.yaml: polling: min_interval is longer than max_interval")
+
+
+@pytest.mark.parametrize(
+    "value", ["1" * 5000, "2024-13-01"], ids=["5000-digit-number", "impossible-date"]
+)
+def test_a_value_yaml_cannot_read_is_a_problem_not_a_traceback(tmp_path: Path, value: str) -> None:
+    found = one_problem(tmp_path, f"extra: {value}\n" + FEEDS)
+    assert found.startswith("config.yaml: a value that cannot be read")

@@ -100,3 +100,32 @@ def test_surrogate_references_in_rss_are_replaced(reference: str) -> None:
     (entry,) = parse_feed("steppe", content, "https://news.example/rss").entries
     assert "\ufffd" in entry.title and entry.title.encode("utf-8")
     assert entry.summary.encode("utf-8")
+
+
+def test_a_link_too_broken_to_read_costs_that_link_only() -> None:
+    rss = (
+        b'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>'
+        b"<link>http://[oops/</link>"
+        b"<item><title>One</title><link>http://[x/</link><guid>g1</guid></item>"
+        b"<item><title>Two</title><link>https://news.example/2</link></item>"
+        b"</channel></rss>"
+    )
+    parsed = parse_feed("f", rss, "https://news.example/rss")
+    assert [(e.title, e.link) for e in parsed.entries] == [
+        ("One", ""),
+        ("Two", "https://news.example/2"),
+    ]
+
+
+def test_a_json_feed_item_with_a_broken_url_keeps_the_others() -> None:
+    body = (
+        b'{"version": "https://jsonfeed.org/version/1.1", "title": "T",'
+        b' "home_page_url": "http://[oops/", "items": ['
+        b'{"id": "1", "url": "http://[x/", "title": "One"},'
+        b'{"id": "2", "url": "https://news.example/2", "title": "Two"}]}'
+    )
+    parsed = parse_feed("f", body, "https://news.example/feed.json", "application/feed+json")
+    assert [(e.title, e.link) for e in parsed.entries] == [
+        ("One", ""),
+        ("Two", "https://news.example/2"),
+    ]

@@ -150,6 +150,9 @@ def test_log_records_and_tracebacks_are_redacted() -> None:
         (f"token {TOKEN.replace('987654321', '1234567')}!", f"token {MASK}!"),
         ("at 15:38:00, 12:30 and 100:200 things", "at 15:38:00, 12:30 and 100:200 things"),
         ("postgresql://u:p@ssW0rd@db:5432/x", f"postgresql://u:{MASK}@db:5432/x"),
+        ("postgresql://u:s3cr/et@db/x failed", f"postgresql://u:{MASK}@db/x failed"),
+        (f"POST https://api.example/bot{TOKEN}/getMe", f"POST https://api.example/bot{MASK}/getMe"),
+        ("https://medium.com/@someone/feed", "https://medium.com/@someone/feed"),
         (
             "postgresql://u@db/x?sslmode=require&password=qwerty99",
             f"postgresql://u@db/x?sslmode=require&password={MASK}",
@@ -166,6 +169,12 @@ def test_secrets_are_masked_in_any_case_and_from_the_query() -> None:
     redactor.add_url("postgresql://u@db/x?password=qwerty99")
     text = redactor(f"path /bot{TOKEN.lower()}/getme unknown; password QWERTY99")
     assert SECRET.lower() not in text and "qwerty99" not in text.lower(), text
+
+
+def test_a_password_with_a_slash_is_masked_wherever_it_stands() -> None:
+    redactor = Redactor()
+    redactor.add_url("postgresql://bot:s3cr/et@db.example/newsbot")
+    assert redactor("auth failed for s3cr/et") == f"auth failed for {MASK}"
 
 
 def test_check_never_quotes_a_token_it_refuses(tmp_path: Path) -> None:

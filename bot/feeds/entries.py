@@ -170,12 +170,20 @@ def _own(feed_id: str, key: str) -> str:
 
 
 def _absolute(link: str, base_url: str) -> str:
-    return urljoin(base_url, clean(link)) if link.strip() else ""
+    return _joined(base_url, clean(link)) if link.strip() else ""
 
 
 def site_link(link: str, base_url: str) -> str:
-    """The feed's home page as an absolute address ('' if it gives none)."""
-    return urljoin(base_url, clean(link).strip()) if link and link.strip() else ""
+    """The feed's home page as an absolute address ('' if it gives none or a broken one)."""
+    return _joined(base_url, clean(link).strip()) if link and link.strip() else ""
+
+
+def _joined(base_url: str, link: str) -> str:
+    """``link`` made absolute; '' for one too broken to read (``http://[oops/``)."""
+    try:
+        return urljoin(base_url, link)
+    except ValueError:
+        return ""
 
 
 def ends(items: Sequence[T]) -> list[T]:
