@@ -76,7 +76,11 @@ async def run_service(config: Config, stop: asyncio.Event) -> None:
 
 async def _run(config: Config, stop: asyncio.Event, app: Application | None) -> None:  # type: ignore[type-arg]
     transport = TelegramTransport(app.bot) if app else ConsoleTransport()
-    async with assemble(config, transport, console=app is None) as parts:
+    # Console mode leaves feed-health notices due for the Telegram admins, as it leaves
+    # their alerts queued.
+    async with assemble(
+        config, transport, console=app is None, health_notices=app is not None
+    ) as parts:
         commands: Commands | None = None
         if app is not None:
             gate = Gate(parts.store, config.telegram.admins)

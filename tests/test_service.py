@@ -247,6 +247,32 @@ def test_poll_leaves_the_notice_of_a_gone_feed_to_the_service(
     assert service.stop() == 0, service.output
 
 
+def test_console_mode_leaves_the_notice_of_a_gone_feed_to_telegram(
+    tmp_path: Path, feed_server: FeedServer, bot_api: FakeBotAPI, services: list[Service]
+) -> None:
+    feed_server.reply("/gone.xml", Reply(410))
+    config = write_config(
+        tmp_path,
+        {"gone": feed_server.url("/gone.xml")},
+        {"n": NUCLEAR},
+        token=bot_api.token,
+        api_url=bot_api.api_url,
+    )
+    console = Service(config, "--console")
+    services.append(console)
+    _wait(lambda: feed_server.hits("/gone.xml"), "the poll")
+    console.wait_output("gone")
+    assert console.stop() == 0, console.output
+    assert bot_api.calls() == []
+
+    bot_api.add_chat(ADMIN)
+    service = Service(config)
+    services.append(service)
+    [notice] = bot_api.wait_sent(ADMIN, timeout=30)
+    assert "gone" in notice["plain_text"], notice
+    assert service.stop() == 0, service.output
+
+
 # ------------------------------------------------------------ a database it cannot use
 
 
