@@ -204,10 +204,10 @@ def test_settle_keys_across_polls() -> None:
     one = replace(one, key=text_key(one), story=f"live:{text_key(one)}")
     weather_by_text = replace(alone, key=text_key(alone), story=f"live:{text_key(alone)}")
     # Weather had the link to itself, and was stored under it: seen, not new.
-    stored = [(live, live, live)]
+    stored = [(live, live, live, "Weather")]
     assert settle_keys([one, weather_by_text], stored, {live: "Weather"}) == [one]
     # Alone again after the link was shared: known by its text.
-    stored = [(text_key(one), one.story, live)]
+    stored = [(text_key(one), one.story, live, "One")]
     assert settle_keys([replace(one, key=live, story=live)], stored, {}) == [one]
     # An ordinary entry: its link is its own.
     assert settle_keys([alone], [], {}) == [alone]
@@ -225,8 +225,34 @@ def entry(key: str, link: str) -> Entry:
 def test_own_stories_against_the_stored_entries() -> None:
     new = [entry("g2", "https://news.example/live"), entry("g3", "https://news.example/x")]
     stored = [
-        ("g1", "live:g1", "https://news.example/live/"),  # stored with a story of its own
-        ("g3", "https://news.example/x", "https://news.example/x"),  # itself, seen again
+        # stored with a story of its own
+        ("g1", "live:g1", "https://news.example/live/", "g1"),
+        ("g3", "https://news.example/x", "https://news.example/x", "g3"),  # itself, seen again
     ]
     assert [e.story for e in own_stories(new, stored)] == ["live:g2", "https://news.example/x"]
     assert own_stories(new, []) == new
+
+
+def test_one_article_under_another_guid_keeps_its_link_as_story() -> None:
+    # the same article with a second guid, or a guid the feed changes on every poll
+    new = [entry("urn:uuid:2", "https://news.example/a/123")]
+    new = [replace(new[0], title="Tokayev  visits Moscow")]
+    stored = [
+        (
+            "urn:uuid:1",
+            "https://news.example/a/123",
+            "https://news.example/a/123",
+            "Tokayev visits moscow",
+        )
+    ]
+    assert [e.story for e in own_stories(new, stored)] == ["https://news.example/a/123"]
+
+
+def test_one_article_twice_in_a_document_is_one_story() -> None:
+    twice = item("Tokayev visits Moscow", "https://news.example/a/123", "news-123") + item(
+        "Tokayev visits Moscow", "https://news.example/a/123", "politics-123"
+    )
+    assert stories(shared_feed(twice)) == [
+        ("news-123", "https://news.example/a/123"),
+        ("politics-123", "https://news.example/a/123"),
+    ]

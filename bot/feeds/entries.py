@@ -7,10 +7,12 @@ now), in document order; a published time more than :data:`FUTURE_SLACK` ahead c
 to now; every text cleaned of control characters (:func:`bot.feeds.text.clean`).
 
 An entry's story is its normalized link, unless that link does not identify it: a link
-that different entries of the feed share (several items pointing at a home page or a
-live page), or the feed's own site link. Such an entry's story is its own,
-``feed:key``. :func:`own_stories` applies the same rule against the entries a feed
-stored earlier.
+that entries of the feed with different titles share (several items pointing at a home
+page or a live page), or the feed's own site link. Such an entry's story is its own,
+``feed:key``. Entries with one link and one title are one article, whatever their
+guids (filed under two categories, or a guid that changes on every poll): they keep the
+link as their story, so that a chat hears of the article once. :func:`own_stories`
+applies the same rule against the entries a feed stored earlier.
 
 An entry without a guid is known by its link (so that a title edit is no new entry),
 unless that link does not identify it either: then it is known by its link and a hash
@@ -72,36 +74,45 @@ def build_entries(
     )
 
 
-def own_stories(entries: Iterable[Entry], stored: Iterable[tuple[str, str, str]]) -> list[Entry]:
-    """``entries``, each with a story of its own if a stored entry of another key has its link.
+Stored = tuple[str, str, str, str]  # a stored entry's key, story, link and title
 
-    ``stored``: (key, story, link) of entries the same feed stored earlier.
+
+def own_stories(entries: Iterable[Entry], stored: Iterable[Stored]) -> list[Entry]:
+    """``entries``, each with a story of its own if a stored entry of another key and
+    another title has its link (see the module docstring).
+
+    ``stored``: entries the same feed stored earlier with one of these stories or links.
     """
-    holders: dict[str, set[str]] = {}
-    for key, story, link in stored:
+    holders: dict[str, list[tuple[str, str]]] = {}
+    for key, story, link, title in stored:
         for name in {story, normalize_link(link)}:
-            holders.setdefault(name, set()).add(key)
+            holders.setdefault(name, []).append((key, same_text(title)))
     return [
         replace(e, story=_own(e.feed_id, e.key))
-        if e.story in holders and holders[e.story] - {e.key}
+        if any(k != e.key and t != same_text(e.title) for k, t in holders.get(e.story, ()))
         else e
         for e in entries
     ]
 
 
+def same_text(text: str) -> str:
+    """``text`` as compared between entries: spacing and case do not count."""
+    return " ".join(text.split()).casefold()
+
+
 def settle_keys(
-    fresh: Sequence[Entry], stored: Iterable[tuple[str, str, str]], titles: Mapping[str, str]
+    fresh: Sequence[Entry], stored: Iterable[Stored], titles: Mapping[str, str]
 ) -> list[Entry]:
     """``fresh`` keyed as across polls, less those that are stored entries under their link.
 
-    ``fresh``: entries whose keys the feed has not stored; ``stored``: (key, story, link)
-    of the feed's stored entries with their links; ``titles``: titles of stored entries
+    ``fresh``: entries whose keys the feed has not stored; ``stored``: the feed's stored
+    entries with their links; ``titles``: titles of stored entries
     by key. An entry without a guid known by its text is the stored entry known by its
     link alone if the titles agree (it had the link to itself then). One known by its
     link alone is known by its text if the feed stored other entries with its link.
     """
     keys: dict[str, set[str]] = {}
-    for key, _, link in stored:
+    for key, _, link, _ in stored:
         keys.setdefault(normalize_link(link), set()).add(key)
     settled = []
     for entry in fresh:
@@ -134,14 +145,13 @@ def _without_guid(entry: Entry) -> bool:
 
 
 def _shared_links(links: Sequence[tuple[RawEntry, str]]) -> set[str]:
-    """Normalized links that different entries have (without a guid: different titles)."""
-    keys: dict[str, set[str]] = {}
+    """Normalized links that entries with different texts have."""
+    texts: dict[str, set[str]] = {}
     for raw, link in links:
         if link:
-            normal = normalize_link(link)
-            text = " ".join(clean(raw.title or raw.content or raw.summary).split())
-            keys.setdefault(normal, set()).add((raw.guid or "").strip() or f"text:{text}")
-    return {link for link, found in keys.items() if len(found) > 1}
+            text = same_text(clean(raw.title or raw.content or raw.summary))
+            texts.setdefault(normalize_link(link), set()).add(text)
+    return {link for link, found in texts.items() if len(found) > 1}
 
 
 def _entry(

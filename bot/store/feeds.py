@@ -100,18 +100,19 @@ class FeedQueries(Queries):
 
     async def linked_entries(
         self, feed_id: str, stories: Sequence[str], links: Sequence[str]
-    ) -> list[tuple[str, str, str]]:
-        """(key, story, link) of this feed's stored entries with one of these stories or links."""
-        found: list[tuple[str, str, str]] = []
+    ) -> list[tuple[str, str, str, str]]:
+        """(key, story, link, title) of this feed's stored entries with one of these
+        stories or links."""
+        found: list[tuple[str, str, str, str]] = []
         c = t.entries.c
         async with self.engine.connect() as conn:
             for start in range(0, max(len(stories), len(links)), 250):
-                query = select(c.key, c.story, c.link).where(
+                query = select(c.key, c.story, c.link, c.title).where(
                     c.feed_id == feed_id,
                     c.story.in_(stories[start : start + 250])
                     | c.link.in_(links[start : start + 250]),
                 )
-                found.extend((r.key, r.story, r.link) for r in await conn.execute(query))
+                found.extend((r.key, r.story, r.link, r.title) for r in await conn.execute(query))
         return found
 
     async def commit_poll(
