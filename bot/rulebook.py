@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from bot.config import Watchlist
 from bot.decide import rule_key, watchlist_key
 from bot.errors import QueryError
-from bot.matching import Budget, Matcher, RuleSet, parse_query
+from bot.matching import Budget, Matcher, RuleSet, parse_query, without_refused_characters
 from bot.models import Entry
 from bot.pipeline import Rules
 from bot.store.records import Audience, ChatRule
@@ -109,7 +109,8 @@ class RuleBook:
             self._rules = Rules(matcher, titles)
 
     def _compile(self, base: list[RuleSet], rules: tuple[ChatRule, ...]) -> Matcher:
-        personal = [RuleSet(rule_key(r.id), (r.query,)) for r in rules if _valid(r)]
+        stored = [(r, without_refused_characters(r.query)) for r in rules]
+        personal = [RuleSet(rule_key(r.id), (query,)) for r, query in stored if _valid(r, query)]
         return self._matcher([*base, *personal])
 
     def _matcher(self, rulesets: list[RuleSet]) -> Matcher:
@@ -120,9 +121,9 @@ def _rulesets(watchlists: Sequence[Watchlist]) -> list[RuleSet]:
     return [RuleSet(watchlist_key(w.name), w.match, w.exclude, w.feeds) for w in watchlists]
 
 
-def _valid(rule: ChatRule) -> bool:
+def _valid(rule: ChatRule, query: str) -> bool:
     try:
-        parse_query(rule.query)
+        parse_query(query)
     except QueryError as exc:
         log.warning("personal rule %s of chat %s skipped: %s", rule.id, rule.chat_id, exc)
         return False

@@ -13,6 +13,8 @@ import pytest
 from bot.errors import QueryError
 from bot.matching import Matcher, RuleSet, parse_query
 from bot.models import Entry
+from bot.rulebook import RuleBook
+from bot.store.records import Audience, ChatRule
 
 REFUSED = [
     ("\x00", "U+0000"),
@@ -89,3 +91,11 @@ def test_bidi_controls_in_feed_text_do_not_split_words(char: str) -> None:
     matcher = Matcher([RuleSet("wl:x", ("Rosatom",))])
     hits = matcher.match(Entry("f", "k", f"News: Ros{char}atom opens", "", "s"))
     assert [hit.key for hit in hits] == ["wl:x"]
+
+
+async def test_a_rule_stored_before_such_characters_were_refused_still_matches() -> None:
+    # a /watch rule pasted from a phone, with left-to-right marks, stored by an older newsbot
+    stored = ChatRule(id=7, chat_id=100, query="\u200eRosatom AND \u200fKazakhstan")
+    rules = await RuleBook([])(Audience({}, (stored,)))
+    entry = Entry("f", "k", title="Rosatom in Kazakhstan", link="", story="s")
+    assert [hit.key for hit in rules.matcher.match(entry)] == ["rule:7"]

@@ -4,6 +4,8 @@ The public interface:
 
     html_to_text    HTML -> plain text, for the feed parser
     parse_query     one rule of the query language -> Query (or QueryError with a position)
+    without_refused_characters
+                    a rule stored before control and bidi characters were refused, cleaned
     Query           a parsed rule; ``term_count`` is its number of words and phrases
     RuleSet         rules under one key: match any, exclude all, optional feed filter
     Matcher         rule sets compiled once; Matcher.match(entry) -> [Hit]
@@ -20,6 +22,7 @@ ties them together.
 """
 
 from bot.matching.htmltext import html_to_text
+from bot.matching.lexer import without_refused_characters
 from bot.matching.matcher import Budget, Evaluation, Matcher, RuleSet
 from bot.matching.parser import MAX_RULE_CHARS, MAX_RULE_TERMS, parse_query
 from bot.matching.query import Query
@@ -34,4 +37,5 @@ __all__ = [
     "RuleSet",
     "html_to_text",
     "parse_query",
+    "without_refused_characters",
 ]

@@ -81,6 +81,15 @@ def lex(query: str) -> list[Lexeme]:
     return lexemes
 
 
+def without_refused_characters(query: str) -> str:
+    """``query`` without the characters a rule may not hold (see ``_REFUSED``).
+
+    For rules stored before those characters were refused: they are invisible and name
+    nothing, so the rule means the same without them.
+    """
+    return _REFUSED.sub("", query)
+
+
 def _refuse_characters(query: str) -> None:
     """Raise ``QueryError`` naming the first control or bidirectional character, if any."""
     found = _REFUSED.search(query)
