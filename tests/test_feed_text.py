@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.feeds.entries import MAX_TEXT, MAX_TITLE
 from bot.feeds.parse import parse_feed
 from bot.feeds.text import clean
 
@@ -129,3 +130,16 @@ def test_a_json_feed_item_with_a_broken_url_keeps_the_others() -> None:
         ("One", ""),
         ("Two", "https://news.example/2"),
     ]
+
+
+def test_an_entrys_texts_are_read_up_to_their_bounds() -> None:
+    word = "Rosatom "
+    rss = (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>'
+        f"<item><title>{word * 1000}</title><description>{word * 100_000}</description>"
+        "<link>https://news.example/1</link></item></channel></rss>"
+    ).encode()
+    [entry] = parse_feed("f", rss, "https://news.example/rss").entries
+    assert len(entry.title) <= MAX_TITLE < len(word * 1000)
+    assert len(entry.summary) <= MAX_TEXT < len(word * 100_000)
+    assert entry.summary.startswith("Rosatom Rosatom")

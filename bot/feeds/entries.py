@@ -4,7 +4,8 @@ Shared by the XML reader (:mod:`bot.feeds.parse`) and the JSON Feed reader
 (:mod:`bot.feeds.jsonfeed`), so that both apply the same bounds: the
 :data:`MAX_ENTRIES` newest entries of a document (an undated entry counts as published
 now), in document order; a published time more than :data:`FUTURE_SLACK` ahead clamped
-to now; every text cleaned of control characters (:func:`bot.feeds.text.clean`).
+to now; every text cleaned of control characters (:func:`bot.feeds.text.clean`) and
+read up to :data:`MAX_TITLE` (title) or :data:`MAX_TEXT` (summary, content) characters.
 
 An entry's story is its normalized link, unless that link does not identify it: a link
 that entries of the feed with different titles share (several items pointing at a home
@@ -34,6 +35,10 @@ from bot.feeds.text import clean
 from bot.models import Entry
 
 MAX_ENTRIES = 1000  # per feed and poll: the newest
+# An entry's texts are read this far: matching holds per-word data for the whole text,
+# and no news item needs more (a long article is some 50,000 characters).
+MAX_TITLE = 2_000
+MAX_TEXT = 200_000
 FUTURE_SLACK = timedelta(days=1)  # time zone slips are kept; further ahead is a broken clock
 T = TypeVar("T")
 
@@ -157,7 +162,8 @@ def _shared_links(links: Sequence[tuple[RawEntry, str]]) -> set[str]:
 def _entry(
     feed_id: str, raw: RawEntry, link: str, published: datetime | None, shared: bool
 ) -> Entry:
-    title, summary, content = clean(raw.title), clean(raw.summary), clean(raw.content)
+    title = clean(raw.title[:MAX_TITLE])
+    summary, content = clean(raw.summary[:MAX_TEXT]), clean(raw.content[:MAX_TEXT])
     key = entry_key(raw.guid, link, title, content or summary)
     if shared and link and not (raw.guid and raw.guid.strip()):
         key = text_key(Entry(feed_id, key, title, link, "", summary, content))
