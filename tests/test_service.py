@@ -9,7 +9,7 @@ import os
 import signal
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -223,32 +223,28 @@ def test_a_stop_at_any_moment_of_the_start_is_clean(
     assert no_tracebacks(service.output), service.output
 
 
-def test_poll_leaves_the_notice_of_a_gone_feed_to_the_service(
-    tmp_path: Path, feed_server: FeedServer, bot_api: FakeBotAPI, services: list[Service]
-) -> None:
-    feed_server.reply("/gone.xml", Reply(410))
-    config = write_config(
-        tmp_path,
-        {"gone": feed_server.url("/gone.xml")},
-        {"n": NUCLEAR},
-        token=bot_api.token,
-        api_url=bot_api.api_url,
-    )
+def _poll_it(config: Path, feed_server: FeedServer, services: list[Service]) -> None:
     polled = newsbot(config, "poll", "--json")
     assert polled.returncode == 1, polled.stdout + polled.stderr
     lines = [json.loads(line) for line in polled.stdout.splitlines()]  # nothing but JSON
     assert [(line["feed"], line["status"]) for line in lines] == [("gone", "error")]
 
-    bot_api.add_chat(ADMIN)  # the admin has started a private chat with the bot
-    service = Service(config)
-    services.append(service)
-    [notice] = bot_api.wait_sent(ADMIN, timeout=30)
-    assert "gone" in notice["plain_text"], notice
-    assert service.stop() == 0, service.output
+
+def _run_it_in_console_mode(config: Path, feed_server: FeedServer, services: list[Service]) -> None:
+    console = Service(config, "--console")
+    services.append(console)
+    _wait(lambda: feed_server.hits("/gone.xml"), "the poll")
+    console.wait_output("gone")
+    assert console.stop() == 0, console.output
 
 
-def test_console_mode_leaves_the_notice_of_a_gone_feed_to_telegram(
-    tmp_path: Path, feed_server: FeedServer, bot_api: FakeBotAPI, services: list[Service]
+@pytest.mark.parametrize("first", [_poll_it, _run_it_in_console_mode], ids=["poll", "console"])
+def test_the_notice_of_a_gone_feed_is_left_to_the_telegram_service(
+    tmp_path: Path,
+    feed_server: FeedServer,
+    bot_api: FakeBotAPI,
+    services: list[Service],
+    first: Callable[[Path, FeedServer, list[Service]], None],
 ) -> None:
     feed_server.reply("/gone.xml", Reply(410))
     config = write_config(
@@ -258,14 +254,10 @@ def test_console_mode_leaves_the_notice_of_a_gone_feed_to_telegram(
         token=bot_api.token,
         api_url=bot_api.api_url,
     )
-    console = Service(config, "--console")
-    services.append(console)
-    _wait(lambda: feed_server.hits("/gone.xml"), "the poll")
-    console.wait_output("gone")
-    assert console.stop() == 0, console.output
+    first(config, feed_server, services)
     assert bot_api.calls() == []
 
-    bot_api.add_chat(ADMIN)
+    bot_api.add_chat(ADMIN)  # the admin has started a private chat with the bot
     service = Service(config)
     services.append(service)
     [notice] = bot_api.wait_sent(ADMIN, timeout=30)
