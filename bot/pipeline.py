@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from bot.config import Config, FeedConfig
 from bot.decide import Listeners, decide
 from bot.errors import FeedParseError
-from bot.feeds.entries import own_stories, settle_keys
+from bot.feeds.entries import Stored, own_stories, settle_keys
 from bot.feeds.fetch import Failed, Fetched, Fetcher, FetchResult, Gone, NotModified, RateLimited
 from bot.feeds.health import notice_due
 from bot.feeds.links import bounded, normalize_link
@@ -176,8 +176,6 @@ class Pipeline:
         except FeedParseError as exc:
             return await self._failed(feed, state, now, str(exc))
         new = await self._new_entries(feed.id, parsed.entries, stored=state.initialized)
-        if state.initialized:
-            new = await self._with_own_stories(feed.id, new)
         alerts: list[tuple[Alert, str]] = []
         hits: list[tuple[Entry, list[Hit]]] = []
         if state.initialized or self._alert_on_first_poll:  # else: recorded, not matched
@@ -225,47 +223,43 @@ class Pipeline:
     async def _new_entries(
         self, feed_id: str, entries: Sequence[Entry], stored: bool
     ) -> list[Entry]:
-        """The entries not stored yet, each key once (``stored``: the feed has entries)."""
+        """The entries not stored yet, each key once (``stored``: the feed has entries),
+        keyed and given stories against the entries the feed stored before."""
         unique = _unique(entries)
         if not stored:  # a feed's first entries are stored with its first poll
             return unique
         unseen = await self._store.unseen(feed_id, [e.key for e in unique])
         fresh = [e for e in unique if e.key in unseen]
-        settled = await self._settled(feed_id, fresh)
-        if settled == fresh:
+        linked = await self._linked(feed_id, fresh)
+        if not linked:
             return fresh
-        settled = _unique(settled)
-        unseen = await self._store.unseen(feed_id, [e.key for e in settled])
-        return [e for e in settled if e.key in unseen]
+        settled = await self._settled(feed_id, fresh, linked)
+        if settled != fresh:
+            settled = _unique(settled)
+            unseen = await self._store.unseen(feed_id, [e.key for e in settled])
+            settled = [e for e in settled if e.key in unseen]
+        # A feed that links each item to one page (its home page, a live page) would
+        # otherwise be heard once: the outbox keeps one alert per story per chat.
+        return own_stories(settled, linked)
 
-    async def _settled(self, feed_id: str, fresh: list[Entry]) -> list[Entry]:
+    async def _linked(self, feed_id: str, fresh: list[Entry]) -> list[Stored]:
+        """The feed's stored entries with the story or the link of one of ``fresh``."""
+        links = [e.link for e in fresh if e.link]
+        if not links:
+            return []
+        stories = [bounded(normalize_link(link)) for link in links]
+        return await self._store.linked_entries(feed_id, stories, links)
+
+    async def _settled(self, feed_id: str, fresh: list[Entry], linked: list[Stored]) -> list[Entry]:
         """``fresh`` keyed by :func:`settle_keys` against what the feed stored before.
 
         Entries without a guid that share a link are known by their text, and one that
         had its link to itself was stored under the link: the stored entries with these
         links tell which is which.
         """
-        linked = [e for e in fresh if e.link]
-        if not linked:
-            return fresh
-        normal = [normalize_link(e.link) for e in linked]
-        stored = await self._store.linked_entries(feed_id, normal, [e.link for e in linked])
-        titles = await self._store.titles(feed_id, sorted({bounded(n) for n in normal}))
-        return settle_keys(fresh, stored, titles)
-
-    async def _with_own_stories(self, feed_id: str, new: list[Entry]) -> list[Entry]:
-        """``new``, with a story of its own for an entry whose link stored ones share.
-
-        A feed that links each item to one page (its home page, a live page) would
-        otherwise be heard once: the outbox keeps one alert per story per chat.
-        """
-        by_link = [e for e in new if e.link and not e.story.startswith(f"{e.feed_id}:")]
-        if not by_link:
-            return new
-        stored = await self._store.linked_entries(
-            feed_id, [e.story for e in by_link], [e.link for e in by_link]
-        )
-        return own_stories(new, stored)
+        keys = sorted({bounded(normalize_link(e.link)) for e in fresh if e.link})
+        titles = await self._store.titles(feed_id, keys)
+        return settle_keys(fresh, linked, titles)
 
     async def _failed(
         self,
