@@ -24,7 +24,7 @@ from bot.feeds.charset import REGIONAL, guess_legacy
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "tests" / "data" / "charset-normalizer"
-DEMO = ROOT / "bot" / "demo" / "feeds"
+DEMO = ROOT / "bot" / "commands" / "demo_feeds"
 SIZES = (80, 300, 1500)
 ENGLISH = (
     "The deal is worth €5 million — about £4.3 million — the “official” figure said. "

@@ -25,8 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from conftest import NUCLEAR, write_config  # noqa: E402
-from fakebotapi import FakeBotAPI  # noqa: E402
+from support.configs import NUCLEAR, write_config  # noqa: E402
+from support.fakebotapi import FakeBotAPI  # noqa: E402
 from test_service import queue_alerts  # noqa: E402
 
 

@@ -146,16 +146,16 @@ NEWSBOT = textwrap.dedent("""
     async def cycles():
         # imported here, as `newsbot` does, so parse workers do not import them again
         from bot.config import load_config
-        from bot.console import ConsoleTransport
-        from bot.service import assemble
+        from bot.delivery.terminal import ConsoleTransport
+        from bot.wiring import Mode, build
 
         config = load_config(Path(sys.argv[1]), env={})
-        async with assemble(config, ConsoleTransport(), console=False) as parts:
+        async with build(config, Mode.SERVICE) as parts:
             first = await parts.pipeline.poll_all()
             print("first", sum(o.new_entries for o in first), flush=True)
             workers = workers_peak()
             kept = await timed_304(parts)
-        async with assemble(config, ConsoleTransport(), console=False) as parts:
+        async with build(config, Mode.SERVICE) as parts:
             return kept, await timed_304(parts), workers
 
     def workers_peak():

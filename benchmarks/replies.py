@@ -24,11 +24,11 @@ from telegram.ext import Application
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from fakebotapi import FakeBotAPI  # noqa: E402
+from support.fakebotapi import FakeBotAPI  # noqa: E402
 
 from bot.config import load_config  # noqa: E402
-from bot.runner import build_application  # noqa: E402
 from bot.store.store import Store  # noqa: E402
+from bot.telegram.application import build_application  # noqa: E402
 from bot.telegram.commands import Commands  # noqa: E402
 from bot.telegram.gate import Gate  # noqa: E402
 from bot.telegram.throttle import CommandBudget  # noqa: E402

@@ -1,16 +1,19 @@
-"""The ``newsbot`` command line: parse argv, then hand over to :mod:`bot.app`.
+"""The ``newsbot`` command line: argv -> one of the commands in :data:`COMMANDS`.
 
-Kept light on purpose: worker processes import the entry point again when they start.
+Kept light on purpose: worker processes import the entry point again when they start,
+so a command's module (``bot.commands.<name>``) is imported only when it runs.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import os
 import signal
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from bot.errors import ConfigError, NewsbotError
 from bot.redact import install_redaction, redacted_output
@@ -36,9 +39,8 @@ def _command(args: argparse.Namespace) -> int:
     # python-telegram-bot's announced future: time periods as timedelta, without warnings.
     os.environ.setdefault("PTB_TIMEDELTA", "true")
     try:
-        from bot import app  # the composition root, with every part
-
-        return int(getattr(app, f"cmd_{args.command}")(args))
+        module = importlib.import_module(COMMANDS[args.command].module)
+        return int(module.main(args))
     except ConfigError as exc:
         print(_config_problems(exc), file=sys.stderr)
         return 1
@@ -61,7 +63,8 @@ def _parser() -> argparse.ArgumentParser:
         ),
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name, about in _COMMANDS:
+    for name, command in COMMANDS.items():
+        about = command.about
         sub = commands.add_parser(name, help=about, description=about)
         if name != "demo":
             sub.add_argument(
@@ -93,7 +96,7 @@ def _logging(command: str) -> None:
     for noisy in ("httpx", "apscheduler", "telegram.ext.Application"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     if command == "poll":  # `poll` prints each feed's failure in its report: once is enough
-        logging.getLogger("bot.pipeline").setLevel(logging.ERROR)
+        logging.getLogger("bot.polling.pipeline").setLevel(logging.ERROR)
     install_redaction()  # no secret in any log record or traceback, whoever wrote it
 
 
@@ -103,11 +106,21 @@ def _config_problems(exc: ConfigError) -> str:
     return "\n".join([header, *(f"  {p}" for p in exc.problems)])
 
 
-_COMMANDS = (
-    ("demo", "offline demo: bundled sample feeds through the real pipeline"),
-    ("run", "the service: polling + Telegram bot until SIGINT/SIGTERM"),
-    ("check", "validate config.yaml and every watchlist"),
-    ("poll", "one polling cycle over all feeds now (nothing is sent)"),
-    ("match", "test the watchlists against text or a JSONL file of entries"),
-    ("feeds", "feed health: last poll, status, next poll, errors"),
-)
+@dataclass(frozen=True)
+class Command:
+    module: str  # its ``main(args) -> exit status``
+    about: str
+
+
+COMMANDS = {
+    "demo": Command(
+        "bot.commands.demo", "offline demo: bundled sample feeds through the real pipeline"
+    ),
+    "run": Command("bot.commands.run", "the service: polling + Telegram bot until SIGINT/SIGTERM"),
+    "check": Command("bot.commands.check", "validate config.yaml and every watchlist"),
+    "poll": Command("bot.commands.poll", "one polling cycle over all feeds now (nothing is sent)"),
+    "match": Command(
+        "bot.commands.match", "test the watchlists against text or a JSONL file of entries"
+    ),
+    "feeds": Command("bot.commands.feeds", "feed health: last poll, status, next poll, errors"),
+}

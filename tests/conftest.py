@@ -1,16 +1,14 @@
-"""Shared fixtures: a local feed server, a fake Bot API server and config files."""
+"""Shared fixtures: a local feed server and a fake Bot API server (see ``support``)."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from fakebotapi import FakeBotAPI
-from feedserver import FeedServer
+from support.fakebotapi import FakeBotAPI
+from support.feedserver import FeedServer
 
-ROOT = Path(__file__).parent.parent
 os.environ.setdefault("PTB_TIMEDELTA", "true")  # as `newsbot` itself sets it
 
 
@@ -24,53 +22,3 @@ def feed_server() -> Iterator[FeedServer]:
 def bot_api() -> Iterator[FakeBotAPI]:
     with FakeBotAPI() as api:
         yield api
-
-
-def write_config(
-    folder: Path,
-    feeds: dict[str, str],
-    watchlists: dict[str, str],
-    token: str = "",
-    api_url: str = "http://127.0.0.1:9",
-    extra: str = "",
-    parse_workers: int = 0,
-    interval: str | None = "1s",
-) -> Path:
-    """A config.yaml and watchlists in ``folder``; returns the config path.
-
-    Feeds parse in a thread unless ``parse_workers`` asks for worker processes, which
-    take a moment to start in every test.
-    """
-    lists = folder / "watchlists"
-    lists.mkdir(exist_ok=True)
-    for name, body in watchlists.items():
-        (lists / f"{name}.yaml").write_text(body, encoding="utf-8")
-    feed_lines = "".join(f"  - id: {fid}\n    url: {url}\n" for fid, url in feeds.items())
-    text = (
-        f"telegram:\n  token: '{token}'\n  api_url: {api_url}\n  admins: [999]\n"
-        f"storage:\n  url: sqlite:///newsbot.db\n"
-        "polling:\n"
-        + (f"  interval: {interval}\n" if interval else "")
-        + f"  timeout: 3s\n  parse_workers: {parse_workers}\n{extra}"
-        f"watchlists: watchlists\nfeeds:\n{feed_lines or '  []'}\n"
-    )
-    path = folder / "config.yaml"
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-NUCLEAR = """\
-name: kz-nuclear
-title: Kazakhstan nuclear power
-match:
-  - Rosatom OR Росатом
-  - '"nuclear power plant" AND Kazakhstan'
-exclude:
-  - football
-"""
-
-CSTO = """\
-title: CSTO & CIS
-match:
-  - CSTO OR CIS
-"""

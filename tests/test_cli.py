@@ -14,10 +14,10 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
-from conftest import CSTO, NUCLEAR, ROOT, write_config
-from fakebotapi import FakeBotAPI
-from feedserver import FeedServer, Reply
-from processes import Service
+from support.configs import CSTO, NUCLEAR, ROOT, write_config
+from support.fakebotapi import FakeBotAPI
+from support.feedserver import FeedServer, Reply
+from support.processes import Service
 
 from bot.cli import main
 

@@ -8,13 +8,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import CSTO, NUCLEAR, write_config
-from fakebotapi import FakeBotAPI, parse_html, utf16_len
+from support.configs import CSTO, NUCLEAR, write_config
+from support.fakebotapi import FakeBotAPI, parse_html, utf16_len
 
 from bot.config import load_config
-from bot.runner import build_application
 from bot.store.records import FeedState
 from bot.store.store import Store
+from bot.telegram.application import build_application
 from bot.telegram.commands import Commands
 from bot.telegram.gate import Gate, fit
 from bot.telegram.personal import MAX_RULES_PER_CHAT, PersonalCommands, render_status

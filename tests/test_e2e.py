@@ -16,9 +16,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import CSTO, NUCLEAR, ROOT, write_config
-from fakebotapi import FakeBotAPI
-from feedserver import FeedServer, Item
+from support.configs import CSTO, NUCLEAR, ROOT, write_config
+from support.fakebotapi import FakeBotAPI
+from support.feedserver import FeedServer, Item
 
 ALICE, BOB, CAROL, DAVE, EVE = 100, 200, 300, 400, 500
 GROUP, SUPERGROUP = -3001, -1004001

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Iterator
 import httpx
 import pytest
 import telegram
-from fakebotapi import FakeBotAPI, HtmlError, parse_html, utf16_len
+from support.fakebotapi import FakeBotAPI, HtmlError, parse_html, utf16_len
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, RetryAfter

@@ -10,10 +10,10 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import NUCLEAR, write_config
-from fakebotapi import FakeBotAPI
-from feedserver import FeedServer, Reply
-from processes import Service
+from support.configs import NUCLEAR, write_config
+from support.fakebotapi import FakeBotAPI
+from support.feedserver import FeedServer, Reply
+from support.processes import Service
 
 from bot.cli import main
 

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 import certifi
 import pytest
 import trustme
-from feedserver import FeedServer, Reply, chunks, gzip_bomb
+from support.feedserver import FeedServer, Reply, chunks, gzip_bomb
 
 from bot.feeds.fetch import (
     MAX_REDIRECTS,

@@ -7,12 +7,12 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from conftest import NUCLEAR, write_config
-from fakebotapi import FakeBotAPI
+from support.configs import NUCLEAR, write_config
+from support.fakebotapi import FakeBotAPI
 
 from bot.config import load_config
-from bot.runner import build_application
 from bot.store.store import Store
+from bot.telegram.application import build_application
 from bot.telegram.commands import Commands
 from bot.telegram.gate import Gate
 from bot.telegram.throttle import CommandBudget

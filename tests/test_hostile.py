@@ -18,16 +18,15 @@ from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
-from conftest import CSTO, NUCLEAR, write_config
-from feedserver import FeedServer, Reply, chunks, gzip_bomb
+from support.configs import CSTO, NUCLEAR, write_config
+from support.feedserver import FeedServer, Reply, chunks, gzip_bomb
 
 from bot.config import FeedConfig, load_config
-from bot.console import ConsoleTransport
 from bot.feeds.fetch import MAX_REDIRECTS
 from bot.feeds.inflate import PIECE
 from bot.feeds.parse import MAX_ENTRIES
-from bot.pipeline import PollOutcome
-from bot.service import Parts, assemble
+from bot.polling.pipeline import PollOutcome
+from bot.wiring import Mode, Parts, build
 
 HOSTILE, HEALTHY, WARM = "/hostile.xml", "/healthy.xml", "/warm.xml"
 TIMEOUT = 1.0
@@ -68,19 +67,14 @@ async def bench(
     feeds = {name: feed_server.url(f"/{name}.xml") for name in ("hostile", "healthy", "warm")}
     async with contextlib.AsyncExitStack() as stack:
 
-        async def build(max_bytes: int = MAX_BYTES, parse_workers: int = 0) -> Bench:
+        async def make(max_bytes: int = MAX_BYTES, parse_workers: int = 0) -> Bench:
             watchlists = {"kz-nuclear": NUCLEAR, "csto-cis": CSTO}
             path = write_config(tmp_path, feeds, watchlists, parse_workers=parse_workers)
             limits = f"timeout: {TIMEOUT:g}s\n  max_bytes: {max_bytes}\n"
             path.write_text(path.read_text(encoding="utf-8").replace("timeout: 3s\n", limits))
             config = load_config(path, env={})
             parts = await stack.enter_async_context(
-                assemble(  # entries are matched on the first poll, to see their text arrived
-                    config,
-                    ConsoleTransport(),
-                    console=True,
-                    alert_on_first_poll=True,
-                )
+                build(config, Mode.DEMO)  # every entry new: matched, to see its text arrived
             )
             await asyncio.gather(
                 *(parts.pipeline.poll(feed(parts, f)) for f in ("healthy", "warm"))
@@ -90,7 +84,7 @@ async def bench(
             parts.fetcher.received = 0
             return Bench(parts)
 
-        yield build
+        yield make
 
 
 def feed(parts: Parts, feed_id: str) -> FeedConfig:

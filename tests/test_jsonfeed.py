@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from conftest import NUCLEAR, write_config
-from feedserver import FeedServer, Reply
+from support.configs import NUCLEAR, write_config
+from support.feedserver import FeedServer, Reply
 
 from bot.cli import main
 from bot.errors import FeedParseError

@@ -17,7 +17,7 @@ import pytest
 from bot.config import Watchlist
 from bot.matching import Budget, Matcher, RuleSet
 from bot.models import Entry
-from bot.rulebook import RuleBook, SkipLog
+from bot.polling.rulebook import RuleBook, SkipLog
 
 HEAVY = '"' + " ".join(["ab*"] * 15) + ' zz" NEAR/1000 ab*'
 
@@ -78,7 +78,7 @@ def test_the_service_logs_a_skip_once_per_rule_set_per_period(
     skips = SkipLog(period=600, clock=lambda: now[0])
     heavy = Watchlist("heavy", "Heavy", "", (HEAVY,), (), None, Path("heavy.yaml"))
     book = RuleBook([heavy], budget=Budget(floor=12, per_word=0, clock=Ticks()), skips=skips)
-    with caplog.at_level(logging.WARNING, logger="bot.rulebook"):
+    with caplog.at_level(logging.WARNING, logger="bot.polling.rulebook"):
         for number in range(5):
             book.watchlists.matcher.match(worst_entry(f"e{number}"))
         now[0] += 601

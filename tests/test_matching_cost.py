@@ -18,9 +18,9 @@ from pathlib import Path
 from unittest import mock
 
 import pytest
-from conftest import ROOT, write_config
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support.configs import ROOT, write_config
 
 from bot.errors import QueryError
 from bot.matching import Matcher, RuleSet, evaluate, parse_query

@@ -17,7 +17,9 @@ from bot.feeds.discover import feed_links
 from bot.feeds.parse import FUTURE_SLACK, MAX_ENTRIES, parse_feed
 from bot.models import Entry
 
-DEMO_FEEDS = sorted((Path(__file__).parent.parent / "bot" / "demo" / "feeds").glob("*.xml"))
+DEMO_FEEDS = sorted(
+    (Path(__file__).parent.parent / "bot" / "commands" / "demo_feeds").glob("*.xml")
+)
 FEED_URL = "https://news.example/section/feed.xml"
 
 

@@ -10,13 +10,12 @@ from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
-from conftest import CSTO, NUCLEAR, write_config
-from feedserver import FeedServer, Item, Reply, rss
+from support.configs import CSTO, NUCLEAR, write_config
+from support.feedserver import FeedServer, Item, Reply, rss
 
 from bot.config import load_config
-from bot.console import ConsoleTransport
-from bot.service import Parts, assemble
 from bot.store.records import FeedUpdate
+from bot.wiring import Mode, Parts, build
 
 ALICE, BOB = 100, 200
 
@@ -31,7 +30,7 @@ async def parts(tmp_path: Path, feed_server: FeedServer) -> AsyncIterator[Parts]
         {"kz-nuclear": NUCLEAR, "csto-cis": CSTO},
     )
     config = load_config(path, env={})
-    async with assemble(config, ConsoleTransport(), console=False) as built:
+    async with build(config, Mode.SERVICE) as built:
         await built.store.upsert_chat(ALICE, "private", "Alice")
         await built.store.upsert_chat(BOB, "private", "Bob")
         await built.store.subscribe(ALICE, ["kz-nuclear"])
@@ -159,7 +158,7 @@ async def test_admins_hear_once_about_a_feed_failing_for_a_day(
     feeds = {"a": feed_server.url("/a.xml"), "b": feed_server.url("/b.xml")}
     config = load_config(write_config(tmp_path, feeds, {"kz-nuclear": NUCLEAR}), env={})
     out = io.StringIO()
-    async with assemble(config, ConsoleTransport(out), console=True) as parts:
+    async with build(config, Mode.DEMO, out=out) as parts:
         day_ago = datetime.now(UTC) - timedelta(hours=25)
         failed = FeedUpdate(attempted_at=day_ago, next_poll_at=None, ok=False, error="HTTP 500")
         await parts.store.record_attempt("a", failed)  # the spell began a day ago
@@ -187,7 +186,7 @@ async def test_publishers_freshness_hints_delay_the_next_poll(
     config = load_config(
         write_config(tmp_path, feeds, {"kz-nuclear": NUCLEAR}, interval=None), env={}
     )
-    async with assemble(config, ConsoleTransport(io.StringIO()), console=True) as parts:
+    async with build(config, Mode.CONSOLE, out=io.StringIO()) as parts:
         outcomes = {o.feed: o for o in await parts.pipeline.poll_all()}
         states = {s.id: s for s in await parts.store.feed_states()}
     for feed, floor in (("ttl", 180 * 60), ("cc", 7200)):
@@ -208,7 +207,7 @@ async def test_a_feeds_ttl_outlasts_a_restart_and_goes_when_the_feed_drops_it(
     )
 
     async def poll() -> float:
-        async with assemble(config, ConsoleTransport(io.StringIO()), console=True) as parts:
+        async with build(config, Mode.CONSOLE, out=io.StringIO()) as parts:
             [outcome] = await parts.pipeline.poll_all()
             state = await parts.store.feed_state("slow")
         assert outcome.next_poll_at and state and state.last_attempt_at
@@ -235,7 +234,7 @@ async def test_the_first_poll_schedules_by_the_entries_it_found(
     config = load_config(
         write_config(tmp_path, feeds, {"kz-nuclear": NUCLEAR}, interval=None), env={}
     )
-    async with assemble(config, ConsoleTransport(io.StringIO()), console=True) as parts:
+    async with build(config, Mode.CONSOLE, out=io.StringIO()) as parts:
         [first] = await parts.pipeline.poll_all()
         state = await parts.store.feed_state("slow")
         feed_server.set_feed("/slow.xml", [Item("Report new", "https://news.example/new")])
@@ -257,8 +256,8 @@ async def test_two_processes_polling_a_new_feed_at_once_store_it_once(
     path = write_config(tmp_path, {"a": feed_server.url("/a.xml")}, {"kz-nuclear": NUCLEAR})
     config = load_config(path, env={})
     async with (
-        assemble(config, ConsoleTransport(io.StringIO()), console=True) as one,
-        assemble(config, ConsoleTransport(io.StringIO()), console=True) as other,
+        build(config, Mode.CONSOLE, out=io.StringIO()) as one,
+        build(config, Mode.CONSOLE, out=io.StringIO()) as other,
     ):
         states = [await parts.store.feed_state("a") for parts in (one, other)]
         assert all(s is not None and not s.initialized for s in states)

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.feeds.policy import (
+from bot.polling.policy import (
     DEFAULT_ADAPTIVE,
     MAX_BACKOFF_STEPS,
     MAX_RETRY_AFTER,

@@ -13,7 +13,7 @@ import pytest
 from bot.errors import QueryError
 from bot.matching import Matcher, RuleSet, parse_query
 from bot.models import Entry
-from bot.rulebook import RuleBook
+from bot.polling.rulebook import RuleBook
 from bot.store.records import Audience, ChatRule
 
 REFUSED = [

@@ -16,16 +16,15 @@ from pathlib import Path
 from typing import IO
 
 import pytest
-from conftest import NUCLEAR, ROOT, write_config
-from fakebotapi import FakeBotAPI
-from feedserver import FeedServer
-from processes import Service
+from support.configs import NUCLEAR, ROOT, write_config
+from support.fakebotapi import FakeBotAPI
+from support.feedserver import FeedServer
+from support.processes import Service
 
 from bot.config import Watchlist, load_config
-from bot.console import ConsoleTransport
 from bot.models import Entry
-from bot.reload import WatchlistReloader
-from bot.service import assemble, console_audience
+from bot.polling.reloader import WatchlistReloader
+from bot.wiring import Mode, build, console_audience
 
 ALICE = 100
 
@@ -47,7 +46,7 @@ async def test_watchlist_edits_apply_and_bad_ones_are_refused(
     path = write_config(tmp_path, {"a": feed_server.url("/a.xml")}, {"kz-nuclear": NUCLEAR})
     config = load_config(path, env={})
     applied: list[list[str]] = []
-    async with assemble(config, ConsoleTransport(io.StringIO()), console=True) as parts:
+    async with build(config, Mode.CONSOLE, out=io.StringIO()) as parts:
 
         async def apply(watchlists: Sequence[Watchlist]) -> None:
             await parts.rulebook.replace_watchlists(watchlists)

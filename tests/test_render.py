@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from fakebotapi import parse_html, utf16_len
+from support.fakebotapi import parse_html, utf16_len
 
+from bot.delivery.render import MAX_MESSAGE, render_alert, render_feed_notice, render_summary
 from bot.models import Alert, Entry, Span
-from bot.telegram.render import MAX_MESSAGE, render_alert, render_feed_notice, render_summary
 
 WHEN = datetime(2026, 11, 2, 10, 15, tzinfo=UTC)
 LINK = "https://news.example/2026/11/rosatom-ulken"

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import NUCLEAR, ROOT, write_config
-from fakebotapi import FakeBotAPI
-from processes import newsbot
+from support.configs import NUCLEAR, ROOT, write_config
+from support.fakebotapi import FakeBotAPI
+from support.processes import newsbot
 
 from bot.redact import MASK, RedactingFormatter, Redactor
 

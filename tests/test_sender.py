@@ -9,17 +9,16 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from conftest import NUCLEAR, write_config
-from fakebotapi import FakeBotAPI
-from feedserver import FeedServer
+from support.configs import NUCLEAR, write_config
+from support.fakebotapi import FakeBotAPI
+from support.feedserver import FeedServer
 from telegram import Bot
 
 from bot.config import load_config
-from bot.console import ConsoleTransport
-from bot.service import Parts, assemble
+from bot.delivery.sender import Sender
 from bot.store.store import utcnow
-from bot.telegram.sender import Sender
 from bot.telegram.transport import TelegramTransport
+from bot.wiring import Mode, Parts, build
 
 ALICE, GROUP, SUPERGROUP = 100, -500, -100500
 
@@ -36,7 +35,7 @@ async def world(
     path = write_config(tmp_path, {"a": feed_server.url("/a.xml")}, {"kz-nuclear": NUCLEAR})
     async with (
         Bot(bot_api.token, base_url=f"{bot_api.api_url}/bot") as bot,
-        assemble(load_config(path, env={}), TelegramTransport(bot), console=False) as parts,
+        build(load_config(path, env={}), Mode.SERVICE, TelegramTransport(bot)) as parts,
     ):
         for chat_id, kind in ((ALICE, "private"), (GROUP, "group")):
             await parts.store.upsert_chat(chat_id, kind, None)
@@ -132,12 +131,12 @@ async def test_alerts_survive_a_restart(tmp_path: Path, feed_server: FeedServer)
     config = load_config(
         write_config(tmp_path, {"a": feed_server.url("/a.xml")}, {"kz-nuclear": NUCLEAR}), env={}
     )
-    async with assemble(config, ConsoleTransport(io.StringIO()), console=True) as parts:
+    async with build(config, Mode.CONSOLE, out=io.StringIO()) as parts:
         await parts.pipeline.poll_all()
         feed_server.publish("/a.xml", "Rosatom news before the crash", "https://news.example/1")
         await parts.pipeline.poll_all()
     out = io.StringIO()
-    async with assemble(config, ConsoleTransport(out), console=True) as parts:
+    async with build(config, Mode.CONSOLE, out=out) as parts:
         assert await parts.sender.drain() == 1
         assert await parts.sender.drain() == 0
     assert "Rosatom news before the crash" in out.getvalue()

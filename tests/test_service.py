@@ -14,13 +14,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from conftest import NUCLEAR, write_config
-from fakebotapi import FakeBotAPI
-from feedserver import FeedServer, Reply
-from processes import Service, newsbot
+from support.configs import NUCLEAR, write_config
+from support.fakebotapi import FakeBotAPI
+from support.feedserver import FeedServer, Reply
+from support.processes import Service, newsbot
 
+from bot.commands.run import run_service
 from bot.config import load_config
-from bot.runner import run_service
 from bot.store.store import Store
 
 ALICE, BOB = 100, 200

@@ -10,14 +10,16 @@ from concurrent.futures import CancelledError
 from pathlib import Path
 
 import pytest
-from conftest import NUCLEAR, write_config
-from processes import Service
+from support.configs import NUCLEAR, write_config
+from support.processes import Service
 
 from bot.errors import FeedParseError
 from bot.feeds.parse import parse_feed
 from bot.feeds.workers import Parsers
 
-FEED = (Path(__file__).parent.parent / "bot" / "demo" / "feeds" / "ru-news.xml").read_bytes()
+FEED = (
+    Path(__file__).parent.parent / "bot" / "commands" / "demo_feeds" / "ru-news.xml"
+).read_bytes()
 URL = "https://ru-news.example/rss"
 
 

@@ -32,9 +32,9 @@ from telegram.ext import (
 )
 
 from bot.config import Watchlist
+from bot.delivery.render import one_line, printable
 from bot.store.store import Store
 from bot.telegram.gate import Gate, chat_of, reply
-from bot.telegram.render import one_line, printable
 from bot.telegram.texts import text
 from bot.telegram.throttle import CommandBudget, Throttle
 

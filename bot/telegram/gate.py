@@ -14,8 +14,8 @@ from telegram import Chat, InlineKeyboardMarkup, LinkPreviewOptions, Message, Up
 from telegram.constants import ChatMemberStatus, ParseMode
 from telegram.error import RetryAfter, TelegramError
 
+from bot.delivery.render import MAX_MESSAGE, printable
 from bot.store.store import Store
-from bot.telegram.render import MAX_MESSAGE, printable
 from bot.telegram.texts import language
 from bot.telegram.transport import retry_seconds
 

@@ -14,12 +14,12 @@ from html import escape
 from telegram import Update
 from telegram.ext import Application, CommandHandler, ContextTypes, filters
 
+from bot.delivery.render import one_line, printable
 from bot.errors import QueryError
 from bot.matching import MAX_RULE_CHARS, MAX_RULE_TERMS, parse_query
 from bot.store.records import FeedState
 from bot.store.store import Store
 from bot.telegram.gate import Gate, chat_of, reply
-from bot.telegram.render import one_line, printable
 from bot.telegram.texts import text
 
 Context = ContextTypes.DEFAULT_TYPE

@@ -9,7 +9,7 @@ from telegram import Bot, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 
-from bot.telegram.sender import ChatGone, Migrated, RetryLater, SendFailed, SendResult, Sent
+from bot.delivery.sender import ChatGone, Migrated, RetryLater, SendFailed, SendResult, Sent
 
 _CHAT_GONE = (
     "chat not found",

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.config import FeedConfig
-from bot.pipeline import Pipeline
+from bot.polling.pipeline import Pipeline
 from bot.store.store import Store
 
 log = logging.getLogger(__name__)

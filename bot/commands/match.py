@@ -8,26 +8,34 @@ that cannot be read at all is a :class:`~bot.errors.NewsbotError`.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
+import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
 from bot.config import Config
-from bot.decide import WATCHLIST_PREFIX
 from bot.errors import NewsbotError
 from bot.feeds.links import entry_key, normalize_link
 from bot.feeds.text import whole
 from bot.matching import html_to_text
 from bot.models import Entry, Hit, Span
-from bot.rulebook import RuleBook
+from bot.polling.alerts import WATCHLIST_PREFIX
+from bot.polling.rulebook import RuleBook
+from bot.wiring import load
 
 _FIELDS = ("title", "summary", "content", "link")
 NO_FEED = ""
 MAX_LINE = 1_000_000
 Source = Path | BinaryIO | None
+
+
+def main(args: argparse.Namespace) -> int:
+    source = match_source(args.text, args.input, sys.stdin)
+    return run_match(load(args.config), args.text, source, args.json, sys.stdout)
 
 
 def match_source(texts: Sequence[str], given: str | None, stdin: TextIO) -> Source:

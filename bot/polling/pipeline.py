@@ -17,19 +17,19 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from bot.config import Config, FeedConfig
-from bot.decide import Listeners, decide
+from bot.delivery.render import render_alert
 from bot.errors import FeedParseError
 from bot.feeds.entries import Stored, own_stories, settle_keys
 from bot.feeds.fetch import Failed, Fetched, Fetcher, FetchResult, Gone, NotModified, RateLimited
-from bot.feeds.health import notice_due
 from bot.feeds.links import bounded, normalize_link
-from bot.feeds.policy import Schedule, next_delay
 from bot.feeds.workers import Parsers
 from bot.matching import Matcher
 from bot.models import Alert, Entry, Hit
+from bot.polling.alerts import Listeners, decide
+from bot.polling.health import notice_due
+from bot.polling.policy import Schedule, next_delay
 from bot.store.records import Audience, FeedState, FeedUpdate
 from bot.store.store import Store
-from bot.telegram.render import render_alert
 
 log = logging.getLogger(__name__)
 HISTORY = 20  # the schedule adapts to the publication times of a feed's newest entries

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
 
+from bot.delivery.render import render_summary
 from bot.store.records import EVERY_CHAT, ChatFilter, OutboxRow
 from bot.store.store import Store, utcnow
-from bot.telegram.render import render_summary
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8

@@ -7,7 +7,10 @@ matching, storing (in a temporary SQLite file) and rendering are the same code a
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 import contextlib
+import sys
 import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -26,12 +29,15 @@ from bot.config import (
     load_watchlists,
     watchlists_folder_of,
 )
-from bot.console import ConsoleTransport
 from bot.counts import counted
 from bot.errors import ConfigError
-from bot.service import assemble
+from bot.wiring import Mode, build
 
-FEEDS = Path(__file__).parent / "feeds"
+FEEDS = Path(__file__).parent / "demo_feeds"
+
+
+def main(args: argparse.Namespace) -> int:
+    return asyncio.run(run_demo(sys.stdout))
 
 
 def demo_feeds(base_url: str) -> tuple[FeedConfig, ...]:
@@ -97,10 +103,7 @@ async def run_demo(out: TextIO) -> int:
     with tempfile.TemporaryDirectory(prefix="newsbot-demo-") as folder:
         async with serve_bundled() as base_url:
             config = demo_config(Path(folder), base_url)
-            transport = ConsoleTransport(out)
-            async with assemble(
-                config, transport, console=True, alert_on_first_poll=True, direct=True
-            ) as parts:
+            async with build(config, Mode.DEMO, out=out) as parts:
                 # One feed after another, in name order: a story two feeds share is
                 # credited to the same outlet every run (`run` polls them concurrently).
                 outcomes = [await parts.pipeline.poll(feed) for feed in config.feeds]

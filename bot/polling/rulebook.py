@@ -18,11 +18,11 @@ import time
 from collections.abc import Callable, Sequence
 
 from bot.config import Watchlist
-from bot.decide import rule_key, watchlist_key
 from bot.errors import QueryError
 from bot.matching import Budget, Matcher, RuleSet, parse_query, without_refused_characters
 from bot.models import Entry
-from bot.pipeline import Rules
+from bot.polling.alerts import rule_key, watchlist_key
+from bot.polling.pipeline import Rules
 from bot.store.records import Audience, ChatRule
 
 log = logging.getLogger(__name__)

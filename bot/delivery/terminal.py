@@ -7,7 +7,7 @@ import sys
 from html import unescape
 from typing import TextIO
 
-from bot.telegram.sender import SendResult, Sent
+from bot.delivery.sender import SendResult, Sent
 
 CONSOLE_CHAT = 0  # the pseudo-chat that subscribes to every watchlist in console mode
 _TAG = re.compile(r'<a href="([^"]*)">|</a>|<b>|</b>|<i>|</i>')

@@ -1,21 +1,26 @@
-"""``newsbot feeds``: feed health as a table or JSON lines; advice for ``newsbot check`` too."""
+"""``newsbot feeds``: feed health as a table or JSON lines."""
 
 from __future__ import annotations
 
-import contextlib
+import argparse
+import asyncio
 import json
-import sqlite3
+import sys
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, TextIO
 
 from bot.config import Config
-from bot.feeds.discover import advises_another_address
+from bot.polling.health import advice, feed_status
 from bot.store.records import FeedState
 from bot.store.store import Store
+from bot.wiring import load
 
 _COLUMNS = ("feed", "status", "last poll", "last success", "next poll", "failures", "error")
 ERROR_WIDTH = 80  # of the error column; the rest is cut at a word boundary, with "…"
+
+
+def main(args: argparse.Namespace) -> int:
+    return asyncio.run(print_feeds(load(args.config), sys.stdout, as_json=args.json))
 
 
 async def print_feeds(config: Config, out: TextIO, as_json: bool = False) -> int:
@@ -29,27 +34,9 @@ async def print_feeds(config: Config, out: TextIO, as_json: bool = False) -> int
         return 0
     out.write(_table([_COLUMNS, *(_row(state, url, now) for state, url in feeds)]))
     errors = {feed_id: state.last_error for feed_id, state in states.items()}
-    for line in _advice(config, errors):
+    for line in advice(config, errors):
         out.write(line + "\n")
     return 0
-
-
-def stored_advice(config: Config) -> list[str]:
-    """What the last polls taught about the configured addresses, from an existing database.
-
-    ``newsbot check`` must not change anything: only an SQLite file that already exists
-    is read, read-only, never created or migrated; a database that does not have the
-    feeds table yet, and a PostgreSQL server, give no advice.
-    """
-    path = Path(config.storage.url.partition(":///")[2])
-    if not config.storage.url.startswith("sqlite") or not path.is_file():
-        return []
-    try:
-        with contextlib.closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)) as db:
-            rows = db.execute("SELECT id, last_error FROM feeds").fetchall()
-    except sqlite3.Error:
-        return []
-    return _advice(config, dict(rows))
 
 
 async def _states(config: Config) -> dict[str, FeedState]:
@@ -62,24 +49,6 @@ async def _states(config: Config) -> dict[str, FeedState]:
         await store.close()
 
 
-def _advice(config: Config, errors: dict[str, str | None]) -> list[str]:
-    """A line per feed whose address should change: HTML pages that advertise a feed."""
-    lines = []
-    for index, feed in enumerate(config.feeds):
-        error = errors.get(feed.id)
-        if advises_another_address(error):
-            lines.append(f"{config.path.name}: feeds[{index}].url: {feed.url} is {error}")
-    return lines
-
-
-def _status(state: FeedState) -> str:
-    if state.status != "active":
-        return state.status
-    if state.last_attempt_at is None:
-        return "never polled"
-    return "failing" if state.failures else "ok"
-
-
 def _json(state: FeedState, configured_url: str) -> dict[str, Any]:
     def iso(when: datetime | None) -> str | None:
         return when.isoformat() if when else None
@@ -87,7 +56,7 @@ def _json(state: FeedState, configured_url: str) -> dict[str, Any]:
     return {
         "id": state.id,
         "url": configured_url,
-        "status": _status(state),
+        "status": feed_status(state),
         "last_poll": iso(state.last_attempt_at),
         "last_success": iso(state.last_success_at),
         "next_poll": iso(state.next_poll_at),
@@ -109,7 +78,7 @@ def shorten(text: str, width: int) -> str:
 
 
 def _row(state: FeedState, configured_url: str, now: datetime) -> tuple[str, ...]:
-    status = _status(state)
+    status = feed_status(state)
     notes = [shorten(state.last_error or "", ERROR_WIDTH)]
     if state.url != configured_url:
         notes.append(f"moved permanently to {state.url}")

@@ -1,0 +1,1 @@
+"""The commands of ``newsbot``: each module's ``main(args)`` returns the exit status."""

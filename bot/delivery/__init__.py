@@ -1,0 +1,1 @@
+"""Delivery: the outbox sender, its transports, and rendering for Telegram and the terminal."""

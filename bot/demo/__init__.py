@@ -1,1 +1,0 @@
-"""The offline demo: bundled sample feeds through the real pipeline."""

@@ -1,0 +1,1 @@
+"""Polling: the poll pipeline, its schedule, alert decisions, rule books, feed health."""

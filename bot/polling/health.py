@@ -1,0 +1,67 @@
+"""Feed health, from a feed's stored state: its status, when to tell admins, advice.
+
+Admins hear once per bad spell: when a feed has been failing for ``UNHEALTHY_AFTER``
+without a success, or when it answered 410 Gone and polling stopped. A success clears
+the spell (the store resets ``failing_since`` and ``health_notice_at``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from bot.config import Config
+from bot.feeds.discover import advises_another_address
+from bot.store.records import FeedState
+
+UNHEALTHY_AFTER = timedelta(hours=24)
+
+
+def notice_due(state: FeedState, now: datetime) -> str | None:
+    """``"gone"`` or ``"failing"`` when admins should be told now, else None."""
+    if state.health_notice_at is not None:
+        return None
+    if state.status == "gone":
+        return "gone"
+    if state.failing_since is not None and now - state.failing_since >= UNHEALTHY_AFTER:
+        return "failing"
+    return None
+
+
+def feed_status(state: FeedState) -> str:
+    """What the feeds table says of a feed: gone, never polled, failing or ok."""
+    if state.status != "active":
+        return state.status
+    if state.last_attempt_at is None:
+        return "never polled"
+    return "failing" if state.failures else "ok"
+
+
+def stored_advice(config: Config) -> list[str]:
+    """What the last polls taught about the configured addresses, from an existing database.
+
+    ``newsbot check`` must not change anything: only an SQLite file that already exists
+    is read, read-only, never created or migrated; a database that does not have the
+    feeds table yet, and a PostgreSQL server, give no advice.
+    """
+    path = Path(config.storage.url.partition(":///")[2])
+    if not config.storage.url.startswith("sqlite") or not path.is_file():
+        return []
+    try:
+        with contextlib.closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)) as db:
+            rows = db.execute("SELECT id, last_error FROM feeds").fetchall()
+    except sqlite3.Error:
+        return []
+    return advice(config, dict(rows))
+
+
+def advice(config: Config, errors: dict[str, str | None]) -> list[str]:
+    """A line per feed whose address should change: HTML pages that advertise a feed."""
+    lines = []
+    for index, feed in enumerate(config.feeds):
+        error = errors.get(feed.id)
+        if advises_another_address(error):
+            lines.append(f"{config.path.name}: feeds[{index}].url: {feed.url} is {error}")
+    return lines

@@ -1,0 +1,70 @@
+"""python-telegram-bot's Application: built for ``telegram.api_url``, started, stopped.
+
+Only ``newsbot run`` with a token loads this module (and the library's application
+layer), so the other commands start faster.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any, TypeAlias
+
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+
+from bot.config import Config
+from bot.telegram.updates import ChatOrderedUpdates
+
+TelegramApp: TypeAlias = Application[Any, Any, Any, Any, Any, Any]
+
+
+def build_application(config: Config) -> TelegramApp:
+    """A python-telegram-bot Application talking to ``telegram.api_url``.
+
+    Updates run concurrently across chats and in order within each chat, so that no
+    chat's replies wait on another chat's rate limit. The rate limiter keeps Telegram's
+    limits (30 messages a second, 20 a minute per group) and never retries by itself:
+    its retry would hold every chat's requests for the ``retry_after`` of one; the
+    sender and the replies decide for their own chat instead.
+    """
+    api = config.telegram.api_url.rstrip("/")
+    return (
+        ApplicationBuilder()
+        .token(config.telegram.token.strip())
+        .base_url(f"{api}/bot")
+        .base_file_url(f"{api}/file/bot")
+        .rate_limiter(AIORateLimiter(max_retries=0))
+        .concurrent_updates(ChatOrderedUpdates())
+        .build()
+    )
+
+
+@contextlib.asynccontextmanager
+async def initialized(app: TelegramApp) -> AsyncIterator[TelegramApp]:
+    """The application initialized (its bot knows itself); shut down on the way out."""
+    await app.initialize()
+    try:
+        yield app
+    finally:
+        if app.running:
+            await app.stop()
+        await app.shutdown()
+
+
+async def start_updates(app: TelegramApp) -> None:
+    await app.start()
+    if app.updater is not None:
+        await app.updater.start_polling(timeout=10, drop_pending_updates=False)
+
+
+async def stop_updates(app: TelegramApp) -> None:
+    """Take no more updates; let the running handlers finish, drop those still waiting.
+
+    Done while the store is open, as the handlers need it.
+    """
+    if app.updater is not None:
+        await app.updater.stop()
+    if isinstance(app.update_processor, ChatOrderedUpdates):
+        app.update_processor.close()
+    if app.running:
+        await app.stop()

@@ -1,0 +1,1 @@
+"""What tests share: fake servers, processes, config files. Imported, never conftest."""
