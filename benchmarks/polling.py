@@ -146,7 +146,6 @@ NEWSBOT = textwrap.dedent("""
     async def cycles():
         # imported here, as `newsbot` does, so parse workers do not import them again
         from bot.config import load_config
-        from bot.delivery.terminal import ConsoleTransport
         from bot.wiring import Mode, build
 
         config = load_config(Path(sys.argv[1]), env={})

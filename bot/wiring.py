@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.config import Config, default_config_path, load_config
-from bot.delivery.render import render_feed_notice
-from bot.delivery.sender import Sender, Sent, Transport
-from bot.delivery.terminal import CONSOLE_CHAT, ConsoleTransport
+from bot.delivery.sender import Sender, Transport
+from bot.delivery.terminal import CONSOLE_CHAT, TerminalTransport
 from bot.feeds.fetch import Fetcher, make_session
 from bot.feeds.workers import Parsers
-from bot.polling.pipeline import Hooks, Pipeline
+from bot.polling.health import FeedHealth
+from bot.polling.pipeline import Pipeline
 from bot.polling.rulebook import RuleBook
 from bot.redact import SECRETS
 from bot.store.records import Audience, ChatFilter
@@ -54,6 +54,7 @@ class Parts:
     pipeline: Pipeline
     sender: Sender
     rulebook: RuleBook
+    health: FeedHealth
 
 
 def load(given: str | None) -> Config:
@@ -105,7 +106,7 @@ async def build(
         await store.sync_feeds((f.id, f.url, f.title) for f in config.feeds)
         chats = ChatFilter(only=CONSOLE_CHAT) if mode.prints() else ChatFilter(skip=CONSOLE_CHAT)
         sender = Sender(
-            store, transport or ConsoleTransport(out), config.delivery.max_age, chats=chats
+            store, transport or TerminalTransport(out), config.delivery.max_age, chats=chats
         )
         rulebook = RuleBook(config.watchlists)
         console = mode.console_listens(config)
@@ -115,9 +116,10 @@ async def build(
             return console_audience(rulebook.names, telegram) if console else telegram
 
         fetcher = Fetcher(session, config.polling.timeout, config.polling.max_bytes)
-        admins = (CONSOLE_CHAT,) if mode.prints() else tuple(config.telegram.admins)
-        target = transport or ConsoleTransport(out)
-        notify = _notify(target, admins) if mode in (Mode.SERVICE, Mode.DEMO) else None
+        # Admins hear of unhealthy feeds in their private chats; in console mode the
+        # terminal too. Whatever the mode, the notice is queued: `run` delivers it.
+        admins = (*config.telegram.admins, *((CONSOLE_CHAT,) if console else ()))
+        health = FeedHealth(store, admins, queued=sender.wake)
         pipeline = Pipeline(
             config,
             store,
@@ -125,22 +127,12 @@ async def build(
             parsers,
             rulebook,
             audience,
+            health,
             alert_on_first_poll=mode is Mode.DEMO,
-            hooks=Hooks(queued=sender.wake, unhealthy=notify),
+            queued=sender.wake,
         )
-        yield Parts(config, mode, store, fetcher, pipeline, sender, rulebook)
+        yield Parts(config, mode, store, fetcher, pipeline, sender, rulebook, health)
     finally:
         parsers.close()
         await session.close()
         await store.close()
-
-
-def _notify(transport: Transport, admins: tuple[int, ...]):  # type: ignore[no-untyped-def]
-    async def notify(state, kind) -> None:  # type: ignore[no-untyped-def]
-        text = render_feed_notice(state.id, state.url, kind, state.last_error)
-        for admin in admins:
-            result = await transport.send(admin, text)
-            if not isinstance(result, Sent):
-                pass
-
-    return notify

@@ -158,12 +158,13 @@ async def test_admins_hear_once_about_a_feed_failing_for_a_day(
     feeds = {"a": feed_server.url("/a.xml"), "b": feed_server.url("/b.xml")}
     config = load_config(write_config(tmp_path, feeds, {"kz-nuclear": NUCLEAR}), env={})
     out = io.StringIO()
-    async with build(config, Mode.DEMO, out=out) as parts:
+    async with build(config, Mode.CONSOLE, out=out) as parts:
         day_ago = datetime.now(UTC) - timedelta(hours=25)
         failed = FeedUpdate(attempted_at=day_ago, next_poll_at=None, ok=False, error="HTTP 500")
         await parts.store.record_attempt("a", failed)  # the spell began a day ago
         for _ in range(3):
             await parts.pipeline.poll_all()
+            await parts.sender.drain()
         told = await parts.store.feed_state("a")
         ok = FeedUpdate(attempted_at=datetime.now(UTC), next_poll_at=None, ok=True)
         await parts.store.record_attempt("a", ok)

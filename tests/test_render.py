@@ -10,6 +10,7 @@ import pytest
 from support.fakebotapi import parse_html, utf16_len
 
 from bot.delivery.render import MAX_MESSAGE, render_alert, render_feed_notice, render_summary
+from bot.messages import FeedNotice, HeldAlerts, alert_message
 from bot.models import Alert, Entry, Span
 
 WHEN = datetime(2026, 11, 2, 10, 15, tzinfo=UTC)
@@ -53,7 +54,7 @@ def render(
 ) -> tuple[str, str, list[dict[str, Any]]]:
     """The message, its visible text and entities; fails if it is not valid Telegram HTML."""
     alert = Alert(chat_id=100, entry=entry or make_entry(), reasons=reasons, spans=spans)
-    message = render_alert(alert, feed_title, WHEN)
+    message = render_alert(alert_message(alert, feed_title, WHEN))
     plain, entities = parse_html(message)
     assert len(message) <= MAX_MESSAGE
     assert utf16_len(plain) <= MAX_MESSAGE
@@ -298,15 +299,17 @@ def test_control_and_bidi_characters_never_reach_an_alert() -> None:
     hostile = f"Ros{UNSAFE}atom\tsigns"
     entry = make_entry(title=hostile, summary=f"The {UNSAFE}plant\u202e near Rosatom", content="")
     alert = Alert(chat_id=1, entry=entry, reasons=(f"list{UNSAFE}",), spans=())
-    message = render_alert(alert, f"feed{UNSAFE}", WHEN)
+    message = render_alert(alert_message(alert, f"feed{UNSAFE}", WHEN))
     assert_printable(message)
     plain, _ = parse_html(message)
     assert "Rosatom signs" in plain and "The plant near Rosatom" in plain
 
 
 def test_control_and_bidi_characters_never_reach_a_summary_or_notice() -> None:
-    summary = render_summary([(f"evil{UNSAFE}title", "https://x.example/a")], "24 h")
+    summary = render_summary(HeldAlerts(((f"evil{UNSAFE}title", "https://x.example/a"),), 86400))
     assert_printable(summary)
     assert "eviltitle" in parse_html(summary)[0]
-    notice = render_feed_notice("kz", f"https://kz.example/{UNSAFE}", "failing", f"HTTP{UNSAFE}")
+    notice = render_feed_notice(
+        FeedNotice("kz", f"https://kz.example/{UNSAFE}", "failing", f"HTTP{UNSAFE}")
+    )
     assert_printable(notice)

@@ -9,9 +9,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 from support.configs import NUCLEAR, write_config
 from support.fakebotapi import FakeBotAPI
-from support.feedserver import FeedServer
+from support.feedserver import FeedServer, Reply
 from telegram import Bot
 
 from bot.config import load_config
@@ -21,6 +22,7 @@ from bot.telegram.transport import TelegramTransport
 from bot.wiring import Mode, Parts, build
 
 ALICE, GROUP, SUPERGROUP = 100, -500, -100500
+ADMIN = 999  # the admin in every test config
 
 
 @pytest.fixture
@@ -154,3 +156,31 @@ async def test_migration_onto_a_chat_with_the_same_rows_keeps_one_of_each(
     assert len(bot_api.sent(SUPERGROUP)) == 1
     assert await parts.store.subscriptions(SUPERGROUP) == ["kz-nuclear"]
     assert await parts.store.due(utcnow() + timedelta(days=1)) == []
+
+
+async def _due_now(parts: Parts) -> None:
+    """Bring every postponed outbox row forward, as the hours of back-off would."""
+    async with parts.store.writing() as conn:
+        await conn.execute(text("UPDATE outbox SET not_before = :now"), {"now": utcnow()})
+
+
+async def test_a_notice_to_an_admin_is_retried_until_delivered(
+    tmp_path: Path, feed_server: FeedServer, bot_api: FakeBotAPI
+) -> None:
+    bot_api.add_chat(ADMIN)
+    feed_server.reply("/gone.xml", Reply(410))
+    path = write_config(tmp_path, {"gone": feed_server.url("/gone.xml")}, {"n": NUCLEAR})
+    bot_api.fail_sends(ADMIN, times=2)  # the first two tries meet a gateway in trouble
+    async with (
+        Bot(bot_api.token, base_url=f"{bot_api.api_url}/bot") as bot,
+        build(load_config(path, env={}), Mode.SERVICE, TelegramTransport(bot)) as parts,
+    ):
+        await parts.pipeline.poll_all()
+        for _ in range(4):
+            await parts.sender.drain()
+            await _due_now(parts)
+        state = await parts.store.feed_state("gone")
+    [notice] = bot_api.sent(ADMIN)
+    assert "Feed gone" in notice["plain_text"] and "is gone (HTTP 410)" in notice["plain_text"]
+    assert len(bot_api.calls("sendMessage")) == 3  # two failures, then the notice
+    assert state is not None and state.health_notice_at is not None

@@ -4,6 +4,7 @@ Telegram subscribers, a database it cannot use, and stops clean or by ``kill -9`
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -256,6 +257,7 @@ def test_the_notice_of_a_gone_feed_is_left_to_the_telegram_service(
     )
     first(config, feed_server, services)
     assert bot_api.calls() == []
+    assert _queued_for(tmp_path / "newsbot.db", ADMIN) == 1  # marked given once queued
 
     bot_api.add_chat(ADMIN)  # the admin has started a private chat with the bot
     service = Service(config)
@@ -263,6 +265,12 @@ def test_the_notice_of_a_gone_feed_is_left_to_the_telegram_service(
     [notice] = bot_api.wait_sent(ADMIN, timeout=30)
     assert "gone" in notice["plain_text"], notice
     assert service.stop() == 0, service.output
+
+
+def _queued_for(database: Path, chat_id: int) -> int:
+    with contextlib.closing(sqlite3.connect(database)) as db:
+        query = "SELECT count(*) FROM outbox WHERE chat_id = ? AND status = 'pending'"
+        return int(db.execute(query, (chat_id,)).fetchone()[0])
 
 
 # ------------------------------------------------------------ a database it cannot use
@@ -323,8 +331,9 @@ def queue_alerts(database: Path, per_chat: int, chats: tuple[int, ...] = CHATS) 
             ).lastrowid
             for chat_id in chats:
                 db.execute(
-                    "INSERT INTO outbox (chat_id, entry_id, story, text, status, attempts, "
-                    "not_before, created_at) VALUES (?, ?, ?, ?, 'pending', 0, ?, ?)",
+                    "INSERT INTO outbox (chat_id, entry_id, story, kind, payload, status, "
+                    "attempts, not_before, created_at) "
+                    "VALUES (?, ?, ?, 'html', ?, 'pending', 0, ?, ?)",
                     (chat_id, entry, f"s{n}", f"🔔 alert {n} for {chat_id}", now, now),
                 )
 

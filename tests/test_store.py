@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 
+from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.script import ScriptDirectory
 
+from bot.messages import StoredHtml
 from bot.store.engine import HEAD, MIGRATIONS
 from bot.store.schema import metadata
 from bot.store.store import Store
@@ -32,16 +35,27 @@ async def test_a_new_database_is_migrated_and_uses_wal(tmp_path: Path) -> None:
     assert mode == "wal"
 
 
+def migrated_to(path: Path, revision: str) -> None:
+    """A database as an older version of newsbot left it."""
+    from sqlalchemy import create_engine
+
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    engine = create_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, revision)
+    engine.dispose()
+
+
 async def test_an_older_database_is_upgraded_and_keeps_its_rows(tmp_path: Path) -> None:
     path = tmp_path / "newsbot.db"
-    store = await Store.open(f"sqlite:///{path}")
-    await store.sync_feeds([("a", "https://a.example/rss", None)])
-    await store.close()
-    with sqlite3.connect(path) as db:  # back to the baseline, as an old install had it
-        db.execute("ALTER TABLE feeds DROP COLUMN failing_since")
-        db.execute("ALTER TABLE feeds DROP COLUMN health_notice_at")
-        db.execute("ALTER TABLE feeds DROP COLUMN ttl")
-        db.execute("UPDATE alembic_version SET version_num = '0001'")
+    migrated_to(path, "0001")
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "INSERT INTO feeds (id, config_url, url, initialized, status, failures) "
+            "VALUES ('a', 'https://a.example/rss', 'https://a.example/rss', 0, 'active', 0)"
+        )
     store = await Store.open(f"sqlite:///{path}")
     try:
         [state] = await store.feed_states()
@@ -52,8 +66,33 @@ async def test_an_older_database_is_upgraded_and_keeps_its_rows(tmp_path: Path) 
         assert db.execute("SELECT version_num FROM alembic_version").fetchone()[0] == HEAD
 
 
+async def test_alerts_queued_as_html_by_an_older_version_are_still_sent(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "newsbot.db"
+    migrated_to(path, "0003")
+    now = datetime.now(UTC).isoformat(sep=" ")
+    with sqlite3.connect(path) as db:
+        entry = db.execute(
+            "INSERT INTO entries (feed_id, key, story, title, link, seen_at) "
+            "VALUES ('a', 'k', 's', 'Rosatom signs', 'https://a.example/1', ?)",
+            (now,),
+        ).lastrowid
+        db.execute(
+            "INSERT INTO outbox (chat_id, entry_id, story, text, status, attempts, not_before, "
+            "created_at) VALUES (100, ?, 's', '🔔 <b>Nuclear</b>', 'pending', 0, ?, ?)",
+            (entry, now, now),
+        )
+    store = await Store.open(f"sqlite:///{path}")
+    try:
+        [row] = await store.due(datetime.now(UTC))
+    finally:
+        await store.close()
+    assert row.message == StoredHtml("🔔 <b>Nuclear</b>")
+    assert (row.chat_id, row.title, row.link) == (100, "Rosatom signs", "https://a.example/1")
+
+
 async def test_a_new_database_has_exactly_the_migrated_schema(tmp_path: Path) -> None:
-    from alembic import command
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
     from sqlalchemy import create_engine

@@ -86,7 +86,7 @@ async def _with_telegram(config: Config, stop: asyncio.Event) -> None:
 async def _serve(parts: Parts, stop: asyncio.Event, *also: Reload) -> None:
     """Poll, deliver and reload watchlists until ``stop`` is set; then stop them in turn."""
     config = parts.config
-    scheduler = PollScheduler(parts.pipeline, parts.store, config.feeds)
+    scheduler = PollScheduler(parts.pipeline, parts.store, config.feeds, parts.health)
     await scheduler.start()
     delivery = asyncio.create_task(parts.sender.run(stop))
     reloading = asyncio.create_task(_reloader(parts, also).run(stop))

@@ -1,4 +1,4 @@
-"""Render an alert as one Telegram HTML message: pure, no I/O.
+"""Render a message (:mod:`bot.messages`) as Telegram HTML: pure, no I/O.
 
 Every text that came from a feed is escaped; the only tags are ``<b>``, ``<i>`` and
 ``<a href>``, always balanced. The message never exceeds Telegram's 4096 characters:
@@ -9,13 +9,20 @@ sent.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from html import escape
 from urllib.parse import urlsplit
 
-from bot.models import Alert, Span
+from bot.messages import (
+    AlertMessage,
+    Excerpt,
+    FeedNotice,
+    HeldAlerts,
+    Message,
+    Range,
+    StoredHtml,
+)
 
 MAX_MESSAGE = 4096
 # C0 controls but the newline, DEL, C1 controls, and the bidirectional embeddings,
@@ -24,6 +31,18 @@ _UNSAFE = [*range(0x00, 0x20), *range(0x7F, 0xA0), *range(0x202A, 0x202F), *rang
 _REMOVE: dict[int, str | None] = {c: None for c in _UNSAFE if c != 0x0A} | {0x09: " "}
 _LINE_BREAKS = dict.fromkeys(map(ord, "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"), "⏎")
 _BUDGETS = ((300, 320, 160), (200, 200, 80), (120, 0, 40), (60, 0, 20))  # title, snippet, reason
+
+
+@dataclass(frozen=True)
+class Markup:
+    """How marked text is written: escaped, and its marks between ``bold`` and ``plain``."""
+
+    escape: Callable[[str], str]
+    bold: str
+    plain: str
+
+
+HTML = Markup(escape, "<b>", "</b>")
 
 
 @dataclass(frozen=True)
@@ -54,25 +73,36 @@ def one_line(text: str) -> str:
     return text.replace("\r\n", "\n").translate(_LINE_BREAKS)
 
 
-def render_alert(alert: Alert, feed_title: str, when: datetime) -> str:
-    """The alert's message: watchlists, linked title, feed and time, snippet with bold terms."""
+def render(message: Message) -> str:
+    """``message`` as one Telegram HTML message of at most :data:`MAX_MESSAGE` characters."""
+    match message:
+        case AlertMessage():
+            return render_alert(message)
+        case FeedNotice():
+            return render_feed_notice(message)
+        case HeldAlerts():
+            return render_summary(message)
+        case StoredHtml(html=html):
+            return html
+
+
+def render_alert(alert: AlertMessage) -> str:
+    """The alert's message: reasons, linked title, feed and time, snippet with bold terms."""
     for sizes in _BUDGETS:
-        text = printable(_render(alert, feed_title, when, _Budget(*sizes)))
+        text = printable(_render(alert, _Budget(*sizes)))
         if len(text) <= MAX_MESSAGE:
             break
     return text  # the last budget always fits: every part of it is bounded
 
 
-def _render(alert: Alert, feed_title: str, when: datetime, budget: _Budget) -> str:
-    entry = alert.entry
-    reasons = " · ".join(escape(_cut(r, budget.reason)) for r in alert.reasons[:8])
-    title_spans = [s for s in alert.spans if s.field == "title"]
-    title = _marked(entry.title, title_spans, 0, budget.title) or escape(entry.link[:80])
-    if _linkable(entry.link):
-        title = f'<a href="{escape(entry.link, quote=True)}">{title}</a>'
-    meta = escape(f"{_cut(feed_title, 80)} · {when:%d %b %Y, %H:%M} UTC")
+def _render(alert: AlertMessage, budget: _Budget) -> str:
+    reasons = " · ".join(escape(cut(r, budget.reason)) for r in alert.reasons)
+    title = marked(alert.title, alert.title_marks, 0, budget.title) or escape(alert.link[:80])
+    if _linkable(alert.link):
+        title = f'<a href="{escape(alert.link, quote=True)}">{title}</a>'
+    meta = escape(f"{cut(alert.feed, 80)} · {alert.published:%d %b %Y, %H:%M} UTC")
     lines = [f"🔔 <b>{reasons}</b>", title, f"<i>{meta}</i>"]
-    snippet = _snippet(alert, budget.snippet)
+    snippet = snippet_of(alert.excerpt, budget.snippet)
     if snippet:
         lines += ["", snippet]
     return "\n".join(lines)
@@ -86,57 +116,61 @@ def _linkable(link: str) -> bool:
     return scheme in ("http", "https") and len(escape(link, quote=True)) <= 2000
 
 
-def _snippet(alert: Alert, size: int) -> str:
-    """A window of the summary (or content) around its first match.
-
-    The summary is preferred; the content is shown when only it holds a match, or when
-    there is no summary.
-    """
-    if size <= 0:
+def snippet_of(excerpt: Excerpt | None, size: int, markup: Markup = HTML) -> str:
+    """At most ``size`` characters of the excerpt, from a little before its first mark."""
+    if excerpt is None or size <= 0:
         return ""
-    texts = [f for f in ("summary", "content") if alert.entry.field(f)]
-    marked = [f for f in texts if any(s.field == f for s in alert.spans)]
-    for field in marked or texts:
-        text = alert.entry.field(field)
-        spans = [s for s in alert.spans if s.field == field]
-        start = max(0, spans[0].start - size // 3) if spans else 0
-        return _marked(text, spans, start, size)
-    return ""
+    start = max(0, excerpt.marks[0][0] - size // 3) if excerpt.marks else 0
+    cuts = (excerpt.cut_before, excerpt.cut_after)
+    return marked(excerpt.text, excerpt.marks, start, size, *cuts, markup=markup)
 
 
-def _marked(text: str, spans: Sequence[Span], start: int, size: int) -> str:
-    """``text[start:start+size]``, cut at words, escaped, with ``spans`` in bold."""
-    if start > 0:
+def marked(
+    text: str,
+    marks: Sequence[Range],
+    start: int,
+    size: int,
+    cut_before: bool = False,
+    cut_after: bool = False,
+    markup: Markup = HTML,
+) -> str:
+    """``text[start:start+size]``, cut at words, escaped, with ``marks`` in bold
+    (as ``markup`` writes them: HTML by default).
+
+    ``cut_before``, ``cut_after``: ``text`` is itself cut from a longer one there.
+    """
+    if start > 0 or cut_before:
         space = text.find(" ", start)
         start = space + 1 if 0 <= space < start + 20 else start
     end = min(len(text), start + size)
-    if end < len(text):
+    if end < len(text) or cut_after:
         space = text.rfind(" ", start, end)
         end = space if space > start + size // 2 else end
     out, pos = [], start
-    for span in spans:
-        s, e = max(span.start, pos), min(span.end, end)
+    for mark_start, mark_end in marks:
+        s, e = max(mark_start, pos), min(mark_end, end)
         if s >= e:
             continue
-        out += [escape(text[pos:s]), "<b>", escape(text[s:e]), "</b>"]
+        out += [markup.escape(text[pos:s]), markup.bold, markup.escape(text[s:e]), markup.plain]
         pos = e
-    out.append(escape(text[pos:end]))
-    prefix = "…" if start > 0 else ""
-    suffix = "…" if end < len(text) else ""
+    out.append(markup.escape(text[pos:end]))
+    prefix = "…" if start > 0 or cut_before else ""
+    suffix = "…" if end < len(text) or cut_after else ""
     return prefix + "".join(out).strip() + suffix
 
 
-def _cut(text: str, size: int) -> str:
+def cut(text: str, size: int) -> str:
     return text if len(text) <= size else text[: max(1, size - 1)].rstrip() + "…"
 
 
-def render_summary(stories: Sequence[tuple[str, str]], held_for: str) -> str:
+def render_summary(held: HeldAlerts) -> str:
     """One message for alerts held too long: a count and the linked titles that fit."""
-    head = f"🗂 <b>{len(stories)} alerts held for over {escape(held_for)}</b>"
+    stories = held.stories
+    head = f"🗂 <b>{len(stories)} alerts held for over {escape(held_span(held.held_for))}</b>"
     lines = [head, ""]
     size = len(head) + 60  # room for the closing line
     for shown, (title, link) in enumerate(stories):
-        text = escape(_cut(title or link, 120))
+        text = escape(cut(title or link, 120))
         line = (
             f'• <a href="{escape(link, quote=True)}">{text}</a>' if _linkable(link) else f"• {text}"
         )
@@ -148,11 +182,24 @@ def render_summary(stories: Sequence[tuple[str, str]], held_for: str) -> str:
     return printable("\n".join(lines))
 
 
-def render_feed_notice(feed_id: str, url: str, kind: str, error: str | None) -> str:
+def held_span(seconds: float) -> str:
+    """How long alerts were held, as a summary says it: "24 h", "30 min"."""
+    hours = seconds / 3600
+    return f"{hours:g} h" if hours >= 1 else f"{seconds / 60:g} min"
+
+
+def notice_headline(notice: FeedNotice) -> str:
+    """What happened to the feed, after its name."""
+    if notice.kind == "gone":
+        return "is gone (HTTP 410): polling stopped"
+    return "has failed for 24 h"
+
+
+def render_feed_notice(notice: FeedNotice) -> str:
     """The one message admins get when a feed is gone or has been failing for a day."""
-    what = "is gone (HTTP 410): polling stopped" if kind == "gone" else "has failed for 24 h"
-    lines = [f"⚠️ <b>Feed {escape(feed_id)}</b> {what}", escape(_cut(url, 300))]
-    if error:
-        lines.append(f"<i>{escape(_cut(error, 500))}</i>")
+    headline = f"⚠️ <b>Feed {escape(notice.feed_id)}</b> {notice_headline(notice)}"
+    lines = [headline, escape(cut(notice.url, 300))]
+    if notice.error:
+        lines.append(f"<i>{escape(cut(notice.error, 500))}</i>")
     lines.append("Check it with <code>newsbot feeds</code>; fix or remove it in config.yaml.")
     return printable("\n".join(lines))

@@ -1,4 +1,7 @@
-"""Drain the outbox: every stored alert is sent once, within Telegram's limits.
+"""Drain the outbox: every queued message is sent once, within Telegram's limits.
+
+Alerts, admins' feed notices and summaries of held alerts all go this one way: a row in
+the outbox, sent by :class:`Sender` with the same pacing, retries and error handling.
 
 The transport sorts each send into a case: sent, the chat is gone (blocked, kicked,
 deleted: the chat is deactivated), the group migrated (its rows move to the new id and
@@ -15,7 +18,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
 
-from bot.delivery.render import render_summary
+from bot.messages import AlertMessage, HeldAlerts, Message, StoredHtml
 from bot.store.records import EVERY_CHAT, ChatFilter, OutboxRow
 from bot.store.store import Store, utcnow
 
@@ -54,7 +57,9 @@ SendResult = Sent | ChatGone | Migrated | RetryLater | SendFailed
 
 
 class Transport(Protocol):
-    async def send(self, chat_id: int, text: str) -> SendResult: ...
+    """Renders a message for where it goes (Telegram, a terminal) and sends it."""
+
+    async def send(self, chat_id: int, message: Message) -> SendResult: ...
 
 
 class Sender:
@@ -121,8 +126,11 @@ class Sender:
         return total
 
     def _failed_round(self, error: BaseException) -> int:
-        """One chat's round failed (the others finished): log it, try again next round."""
-        if not isinstance(error, Exception):
+        """One chat's round failed (the others finished): log it, try again next round.
+
+        A closed terminal (``newsbot demo | head``) is not a chat's fault: it ends the round.
+        """
+        if not isinstance(error, Exception) or isinstance(error, BrokenPipeError):
             raise error
         log.error("delivery to one chat failed; retrying", exc_info=error)
         return 0
@@ -135,12 +143,14 @@ class Sender:
     async def _send_chat(self, rows: Sequence[OutboxRow]) -> int:
         """Send one chat's rows in order; alerts held past ``max_age`` go as one summary."""
         cutoff = utcnow() - self._max_age
-        stale = [r for r in rows if r.created_at < cutoff]
-        fresh = [r for r in rows if r.created_at >= cutoff]
+        stale = [r for r in rows if r.created_at < cutoff and _foldable(r.message)]
+        folded = {r.id for r in stale}
+        fresh = [r for r in rows if r.id not in folded]
         sent = 0
         async with self._chats:
             if stale:
-                summary = render_summary([(r.title, r.link) for r in stale], _span(self._max_age))
+                stories = tuple((r.title, r.link) for r in stale)
+                summary = HeldAlerts(stories, self._max_age.total_seconds())
                 result = await self._transport.send(stale[0].chat_id, summary)
                 if not await asyncio.shield(self._settle(stale, result)):
                     return 0
@@ -148,7 +158,7 @@ class Sender:
             for row in fresh:
                 if self._stopping:
                     break  # the rest waits in the outbox for the next start
-                result = await self._transport.send(row.chat_id, row.text)
+                result = await self._transport.send(row.chat_id, row.message)
                 # recorded even if a stop cancels us now: a sent alert is never resent
                 if not await asyncio.shield(self._settle([row], result)):
                     break
@@ -180,7 +190,7 @@ class Sender:
 
     async def _failed(self, row: OutboxRow, error: str, permanent: bool) -> bool:
         if permanent or row.attempts + 1 >= MAX_ATTEMPTS:
-            log.warning("alert %s to chat %s dropped: %s", row.id, row.chat_id, error)
+            log.warning("message %s to chat %s dropped: %s", row.id, row.chat_id, error)
             await self._store.mark_failed(row.id, error)
             return True
         delay = min(3600, 5 * 2**row.attempts)
@@ -188,6 +198,6 @@ class Sender:
         return False
 
 
-def _span(age: timedelta) -> str:
-    hours = age.total_seconds() / 3600
-    return f"{hours:g} h" if hours >= 1 else f"{age.total_seconds() / 60:g} min"
+def _foldable(message: Message) -> bool:
+    """Alerts held too long are folded into one summary; notices always go as they are."""
+    return isinstance(message, AlertMessage | StoredHtml)

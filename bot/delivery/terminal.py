@@ -1,50 +1,120 @@
-"""Console mode: alerts printed to a terminal instead of sent to Telegram."""
+"""Console mode: messages written as terminal text instead of sent to Telegram.
+
+Rendered from the message's data, as Telegram's HTML is: matched terms in bold, the
+feed and time dimmed, links shown in full on a line of their own; ANSI styles only on a
+terminal. No feed text reaches the terminal with control characters or bidirectional
+overrides (see :func:`~bot.delivery.render.printable`): a feed cannot move the cursor.
+"""
 
 from __future__ import annotations
 
-import re
 import sys
-from html import unescape
+from html.parser import HTMLParser
 from typing import TextIO
 
+from bot.delivery.render import (
+    Markup,
+    cut,
+    held_span,
+    marked,
+    notice_headline,
+    printable,
+    snippet_of,
+)
 from bot.delivery.sender import SendResult, Sent
+from bot.messages import AlertMessage, FeedNotice, HeldAlerts, Message, StoredHtml
 
 CONSOLE_CHAT = 0  # the pseudo-chat that subscribes to every watchlist in console mode
-_TAG = re.compile(r'<a href="([^"]*)">|</a>|<b>|</b>|<i>|</i>')
-_STYLES = {
-    "<b>": "\x1b[1m",
-    "</b>": "\x1b[22m",
-    "<i>": "\x1b[2m",
-    "</i>": "\x1b[22m",
-    "</a>": "\x1b[24m",
-}
+RULE = "─" * 72
+BOLD, DIM, UNDERLINE, NORMAL, NO_UNDERLINE = "\x1b[1m", "\x1b[2m", "\x1b[4m", "\x1b[22m", "\x1b[24m"
+TITLE, SNIPPET, REASON, HELD = 300, 320, 160, 120  # characters shown, at most
 
 
-def html_to_terminal(text: str, color: bool) -> str:
-    """Alert HTML (our own small subset) as terminal text, with ANSI styles if ``color``."""
-    links: list[str] = []
+def terminal_text(message: Message, color: bool) -> str:
+    """``message`` as lines for a terminal, with ANSI styles if ``color``."""
+    style = _Style(color)
+    match message:
+        case AlertMessage():
+            return _alert(message, style)
+        case FeedNotice():
+            return _notice(message, style)
+        case HeldAlerts():
+            return _held(message, style)
+        case StoredHtml(html=html):
+            return printable(_TextOf.html(html))
 
-    def replace(found: re.Match[str]) -> str:
-        if found[1] is not None:
-            links.append(unescape(found[1]))
-            return "\x1b[4m" if color else ""
-        return _STYLES.get(found[0], "") if color else ""
 
-    plain = unescape(_TAG.sub(replace, text))
-    lines = plain.split("\n")
-    if links:
-        lines.insert(2, f"   {links[0]}")
+class _Style:
+    def __init__(self, color: bool) -> None:
+        self.color = color
+        # every text from a feed goes through printable(), piece by piece: the styles
+        # are the only escape sequences written
+        self.markup = Markup(printable, BOLD, NORMAL) if color else Markup(printable, "", "")
+
+    def __call__(self, start: str, text: str, end: str = NORMAL) -> str:
+        return f"{start}{text}{end}" if self.color else text
+
+
+def _alert(alert: AlertMessage, style: _Style) -> str:
+    reasons = printable(" · ".join(cut(r, REASON) for r in alert.reasons))
+    link = printable(alert.link)
+    title = marked(alert.title, alert.title_marks, 0, TITLE, markup=style.markup) or link
+    lines = [style(BOLD, f"🔔 {reasons}"), style(UNDERLINE, title, NO_UNDERLINE)]
+    if link:
+        lines.append(f"   {link}")
+    meta = f"{cut(alert.feed, 80)} · {alert.published:%d %b %Y, %H:%M} UTC"
+    lines.append(style(DIM, printable(meta)))
+    snippet = snippet_of(alert.excerpt, SNIPPET, style.markup)
+    if snippet:
+        lines += ["", snippet]
     return "\n".join(lines)
 
 
-class ConsoleTransport:
-    """A transport that prints each alert, separated by a rule."""
+def _notice(notice: FeedNotice, style: _Style) -> str:
+    lines = [style(BOLD, f"⚠️ Feed {notice.feed_id}") + f" {notice_headline(notice)}"]
+    lines.append(printable(cut(notice.url, 300)))
+    if notice.error:
+        lines.append(style(DIM, printable(cut(notice.error, 500))))
+    lines.append("Check it with `newsbot feeds`; fix or remove it in config.yaml.")
+    return "\n".join(lines)
+
+
+def _held(held: HeldAlerts, style: _Style) -> str:
+    head = style(BOLD, f"🗂 {len(held.stories)} alerts held for over {held_span(held.held_for)}")
+    lines = [head, ""]
+    for title, link in held.stories:
+        lines.append(printable(f"• {cut(title or link, HELD)}"))
+        if link and title:
+            lines.append(printable(f"  {link}"))
+    return "\n".join(lines)
+
+
+class _TextOf(HTMLParser):
+    """The text of a message stored as Telegram HTML (by an older version)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+    @classmethod
+    def html(cls, html: str) -> str:
+        parser = cls()
+        parser.feed(html)
+        parser.close()
+        return "".join(parser.parts)
+
+
+class TerminalTransport:
+    """Writes each message to ``out`` (standard output by default), then a rule."""
 
     def __init__(self, out: TextIO | None = None) -> None:
         self._out = out or sys.stdout
         self._color = self._out.isatty()
 
-    async def send(self, chat_id: int, text: str) -> SendResult:
-        rule = "─" * 72
-        print(html_to_terminal(text, self._color), rule, sep="\n", file=self._out, flush=True)
+    async def send(self, chat_id: int, message: Message) -> SendResult:
+        text = terminal_text(message, self._color)
+        print(text, RULE, sep="\n", file=self._out, flush=True)
         return Sent()

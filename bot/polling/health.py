@@ -2,24 +2,54 @@
 
 Admins hear once per bad spell: when a feed has been failing for ``UNHEALTHY_AFTER``
 without a success, or when it answered 410 Gone and polling stopped. A success clears
-the spell (the store resets ``failing_since`` and ``health_notice_at``).
+the spell (the store resets ``failing_since`` and ``health_notice_at``). The notice is
+an outbox row for each admin, sent like any alert; the feed counts as told once the
+rows are queued, in the same transaction.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import sqlite3
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from bot.config import Config
 from bot.feeds.discover import advises_another_address
+from bot.messages import FeedNotice, NoticeKind
 from bot.store.records import FeedState
+from bot.store.store import Store
 
+log = logging.getLogger(__name__)
 UNHEALTHY_AFTER = timedelta(hours=24)
 
 
-def notice_due(state: FeedState, now: datetime) -> str | None:
+class FeedHealth:
+    """Queues a feed's notice for ``admins`` (private chats) when one is due."""
+
+    def __init__(
+        self, store: Store, admins: Sequence[int], queued: Callable[[], None] = lambda: None
+    ) -> None:
+        self._store = store
+        self._admins = tuple(admins)
+        self._queued = queued
+
+    async def check(self, feed_id: str, now: datetime) -> None:
+        """Queue the feed's notice if one is due (failing for long, or gone)."""
+        state = await self._store.feed_state(feed_id)
+        kind = notice_due(state, now) if state else None
+        if state is None or kind is None:
+            return
+        log.warning("feed %s unhealthy (%s): %s", state.id, kind, state.last_error)
+        notice = FeedNotice(state.id, state.url, kind, state.last_error)
+        since = state.failing_since or now
+        if await self._store.queue_notice(notice, self._admins, since, now):
+            self._queued()
+
+
+def notice_due(state: FeedState, now: datetime) -> NoticeKind | None:
     """``"gone"`` or ``"failing"`` when admins should be told now, else None."""
     if state.health_notice_at is not None:
         return None

@@ -17,16 +17,16 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from bot.config import Config, FeedConfig
-from bot.delivery.render import render_alert
 from bot.errors import FeedParseError
 from bot.feeds.entries import Stored, own_stories, settle_keys
 from bot.feeds.fetch import Failed, Fetched, Fetcher, FetchResult, Gone, NotModified, RateLimited
 from bot.feeds.links import bounded, normalize_link
 from bot.feeds.workers import Parsers
 from bot.matching import Matcher
+from bot.messages import AlertMessage, alert_message
 from bot.models import Alert, Entry, Hit
 from bot.polling.alerts import Listeners, decide
-from bot.polling.health import notice_due
+from bot.polling.health import FeedHealth
 from bot.polling.policy import Schedule, next_delay
 from bot.store.records import Audience, FeedState, FeedUpdate
 from bot.store.store import Store
@@ -67,19 +67,6 @@ class Rules:
     titles: dict[str, str]
 
 
-async def _ignore_health(state: FeedState, kind: str) -> None:
-    log.warning("feed %s is unhealthy (%s): %s", state.id, kind, state.last_error)
-
-
-@dataclass(frozen=True)
-class Hooks:
-    """What the pipeline tells the rest: alerts were queued; a feed needs an admin."""
-
-    queued: Callable[[], None] = lambda: None
-    # None: no notice is given, nor marked as given (`newsbot poll` leaves it to `run`)
-    unhealthy: Callable[[FeedState, str], Awaitable[None]] | None = _ignore_health
-
-
 class Pipeline:
     """Polls feeds through the whole path; shared by ``run``, ``poll`` and ``demo``."""
 
@@ -91,8 +78,9 @@ class Pipeline:
         parsers: Parsers,
         rules: Callable[[Audience], Awaitable[Rules]],
         audience: Callable[[], Awaitable[Audience]],
+        health: FeedHealth,
         alert_on_first_poll: bool = False,
-        hooks: Hooks | None = None,
+        queued: Callable[[], None] = lambda: None,
         rng: random.Random | None = None,
     ) -> None:
         self._config = config
@@ -102,7 +90,8 @@ class Pipeline:
         self._rules = rules
         self._audience = audience
         self._alert_on_first_poll = alert_on_first_poll
-        self._hooks = hooks or Hooks()
+        self._health = health
+        self._queued = queued
         self._rng = rng or random.Random()
         self._all = asyncio.Semaphore(config.polling.concurrency)
         self._hosts: dict[str, asyncio.Semaphore] = {}
@@ -176,7 +165,7 @@ class Pipeline:
         except FeedParseError as exc:
             return await self._failed(feed, state, now, str(exc))
         new = await self._new_entries(feed.id, parsed.entries, stored=state.initialized)
-        alerts: list[tuple[Alert, str]] = []
+        alerts: list[tuple[Alert, AlertMessage]] = []
         hits: list[tuple[Entry, list[Hit]]] = []
         if state.initialized or self._alert_on_first_poll:  # else: recorded, not matched
             audience = await self._audience()
@@ -199,7 +188,7 @@ class Pipeline:
         )
         queued = await self._store.commit_poll(feed.id, change, new, alerts)
         if queued:
-            self._hooks.queued()
+            self._queued()
         matched = sum(1 for _, entry_hits in hits if entry_hits)
         return PollOutcome(
             feed.id, "ok", len(new), matched, queued, next_poll_at=change.next_poll_at
@@ -211,13 +200,13 @@ class Pipeline:
         hits: Sequence[tuple[Entry, list[Hit]]],
         audience: Audience,
         titles: dict[str, str],
-    ) -> list[tuple[Alert, str]]:
+    ) -> list[tuple[Alert, AlertMessage]]:
         out = []
         listeners = Listeners(audience, titles)
         for entry, entry_hits in hits:
             when = entry.published or datetime.now(UTC)
             for alert in decide(entry, entry_hits, listeners):
-                out.append((alert, render_alert(alert, feed_title, when)))
+                out.append((alert, alert_message(alert, feed_title, when)))
         return out
 
     async def _new_entries(
@@ -275,18 +264,8 @@ class Pipeline:
             feed, state, now, ok=False, error=error, retry_after=retry_after, gone=gone
         )
         await self._store.record_attempt(feed.id, change)
-        await self.check_health(feed.id, now)
+        await self._health.check(feed.id, now)
         return PollOutcome(feed.id, "error", error=error, next_poll_at=change.next_poll_at)
-
-    async def check_health(self, feed_id: str, now: datetime) -> None:
-        """Give the feed's health notice if one is due (failing for long, or gone)."""
-        if self._hooks.unhealthy is None:
-            return
-        state = await self._store.feed_state(feed_id)
-        kind = notice_due(state, now) if state else None
-        if state and kind:
-            await self._hooks.unhealthy(state, kind)
-            await self._store.mark_health_notice(feed_id, now)
 
     async def _change(
         self,

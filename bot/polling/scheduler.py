@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.config import FeedConfig
+from bot.polling.health import FeedHealth
 from bot.polling.pipeline import Pipeline
 from bot.store.store import Store
 
@@ -25,8 +26,11 @@ RETRY_AFTER_CRASH = timedelta(minutes=5)
 class PollScheduler:
     """Starts, reschedules and stops the per-feed poll jobs."""
 
-    def __init__(self, pipeline: Pipeline, store: Store, feeds: Sequence[FeedConfig]) -> None:
+    def __init__(
+        self, pipeline: Pipeline, store: Store, feeds: Sequence[FeedConfig], health: FeedHealth
+    ) -> None:
         self._pipeline = pipeline
+        self._health = health
         self._store = store
         self._feeds = list(feeds)
         self._scheduler = AsyncIOScheduler(
@@ -43,7 +47,7 @@ class PollScheduler:
             state = states.get(feed.id)
             if state and state.status == "gone":
                 log.info("feed %s is gone (410); not polled", feed.id)
-                await self._pipeline.check_health(feed.id, now)  # if `poll` found it gone
+                await self._health.check(feed.id, now)  # if `poll` found it gone
                 continue
             when = state.next_poll_at if state and state.next_poll_at else now
             self._schedule(feed, max(when, now))

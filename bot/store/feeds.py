@@ -6,13 +6,16 @@ import functools
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import Executable, Update, and_, bindparam, func, insert, select, update
+from sqlalchemy import Executable, Update, bindparam, func, insert, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot import messages
+from bot.messages import AlertMessage
 from bot.models import Alert, Entry
 from bot.store import schema as t
 from bot.store.base import Queries
+from bot.store.outbox import enqueue
 from bot.store.records import FeedState, FeedUpdate
 
 
@@ -45,13 +48,6 @@ class FeedQueries(Queries):
                             failures=0,
                         )
                     )
-
-    async def mark_health_notice(self, feed_id: str, when: datetime) -> None:
-        """Admins were told about this feed; not again until it recovers."""
-        async with self.writing() as conn:
-            await conn.execute(
-                update(t.feeds).where(t.feeds.c.id == feed_id).values(health_notice_at=when)
-            )
 
     async def feed_states(self) -> list[FeedState]:
         async with self.engine.connect() as conn:
@@ -120,7 +116,7 @@ class FeedQueries(Queries):
         feed_id: str,
         change: FeedUpdate,
         new: Sequence[Entry],
-        alerts: Sequence[tuple[Alert, str]],
+        alerts: Sequence[tuple[Alert, AlertMessage]],
     ) -> int:
         """Store new entries, their alerts and the feed's state in one transaction.
 
@@ -131,8 +127,12 @@ class FeedQueries(Queries):
         async with self.writing() as conn:
             ids = await _insert_entries(conn, feed_id, new, {a.entry.key for a, _ in alerts}, now)
             queued = 0
-            for alert, text in alerts:
-                queued += await _enqueue(conn, alert, ids[alert.entry.key], text, now)
+            for alert, message in alerts:
+                entry = alert.entry
+                kind, payload = messages.dump(message)
+                queued += await enqueue(
+                    conn, alert.chat_id, entry.story, kind, payload, now, ids[entry.key]
+                )
             await _apply_feed_update(conn, feed_id, change, initialized=True)
         return queued
 
@@ -182,32 +182,6 @@ def _insert_new_entries(dialect: str) -> Executable:
 
         return postgresql_insert(t.entries).on_conflict_do_nothing(index_elements=keys)
     return insert(t.entries)
-
-
-async def _enqueue(
-    conn: AsyncConnection, alert: Alert, entry_id: int, text: str, now: datetime
-) -> int:
-    story = alert.entry.story
-    exists = await conn.execute(
-        select(t.outbox.c.id).where(
-            and_(t.outbox.c.chat_id == alert.chat_id, t.outbox.c.story == story)
-        )
-    )
-    if exists.first():
-        return 0
-    await conn.execute(
-        insert(t.outbox).values(
-            chat_id=alert.chat_id,
-            entry_id=entry_id,
-            story=story,
-            text=text,
-            status="pending",
-            attempts=0,
-            not_before=now,
-            created_at=now,
-        )
-    )
-    return 1
 
 
 async def _apply_feed_update(

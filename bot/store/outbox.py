@@ -1,24 +1,37 @@
-"""Queries about the outbox: alerts decided, waiting, sent or failed."""
+"""Queries about the outbox: messages queued, waiting, sent or failed."""
 
 from __future__ import annotations
 
+import json
+import logging
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Row, and_, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot import messages
+from bot.messages import FeedNotice
 from bot.store import schema as t
 from bot.store.base import Queries, utcnow
 from bot.store.records import EVERY_CHAT, ChatFilter, OutboxRow
+
+log = logging.getLogger(__name__)
 
 
 class OutboxQueries(Queries):
     async def due(
         self, now: datetime, limit: int = 100, chats: ChatFilter = EVERY_CHAT
     ) -> list[OutboxRow]:
-        """Pending alerts of ``chats`` whose time has come, oldest first."""
+        """Pending messages of ``chats`` whose time has come, oldest first.
+
+        A row whose message cannot be read (written by hand, or by a newer version) is
+        marked failed, not sent, and does not hold up the others.
+        """
         query = (
             select(t.outbox, t.entries.c.title, t.entries.c.link)
-            .join(t.entries, t.entries.c.id == t.outbox.c.entry_id)
+            .outerjoin(t.entries, t.entries.c.id == t.outbox.c.entry_id)
             .where(t.outbox.c.status == "pending", t.outbox.c.not_before <= now)
             .order_by(t.outbox.c.id)
             .limit(limit)
@@ -28,10 +41,43 @@ class OutboxQueries(Queries):
         if chats.skip is not None:
             query = query.where(t.outbox.c.chat_id != chats.skip)
         async with self.engine.connect() as conn:
-            return [
-                OutboxRow(r.id, r.chat_id, r.text, r.attempts, r.created_at, r.title, r.link)
-                for r in await conn.execute(query)
-            ]
+            found = list(await conn.execute(query))
+        rows, unreadable = [], []
+        for row in found:
+            try:
+                rows.append(_outbox_row(row))
+            except (ValueError, KeyError, TypeError) as exc:
+                log.error("outbox row %s cannot be read: %s", row.id, exc)
+                unreadable.append(row.id)
+        for row_id in unreadable:
+            await self.mark_failed(row_id, "unreadable message")
+        return rows
+
+    async def queue_notice(
+        self, notice: FeedNotice, admins: Sequence[int], since: datetime, now: datetime
+    ) -> int:
+        """Queue ``notice`` for each admin and mark the feed's notice given, in one
+        transaction; returns how many rows were queued.
+
+        Nothing is queued if the notice was given already (by another process, say); a
+        feed with no admin to tell is marked as told all the same. ``since``: when the
+        bad spell began, which makes the notice one story per spell.
+        """
+        feeds = t.feeds
+        async with self.writing() as conn:
+            marked = await conn.execute(
+                update(feeds)
+                .where(feeds.c.id == notice.feed_id, feeds.c.health_notice_at.is_(None))
+                .values(health_notice_at=now)
+            )
+            if marked.rowcount == 0:
+                return 0
+            kind, payload = messages.dump(notice)
+            story = f"feed notice {json.dumps([notice.feed_id, since.isoformat()])}"
+            queued = 0
+            for admin in dict.fromkeys(admins):
+                queued += await enqueue(conn, admin, story, kind, payload, now)
+            return queued
 
     async def mark_sent(self, row_id: int) -> None:
         await self._set(
@@ -67,3 +113,42 @@ class OutboxQueries(Queries):
     async def _set(self, row_id: int, **values: object) -> None:
         async with self.writing() as conn:
             await conn.execute(update(t.outbox).where(t.outbox.c.id == row_id).values(values))
+
+
+async def enqueue(
+    conn: AsyncConnection,
+    chat_id: int,
+    story: str,
+    kind: str,
+    payload: str,
+    now: datetime,
+    entry_id: int | None = None,
+) -> int:
+    """Queue one message unless the chat has this story already; 1 if queued, else 0."""
+    box = t.outbox
+    exists = await conn.execute(
+        select(box.c.id).where(and_(box.c.chat_id == chat_id, box.c.story == story))
+    )
+    if exists.first():
+        return 0
+    await conn.execute(
+        insert(box).values(
+            chat_id=chat_id,
+            entry_id=entry_id,
+            story=story,
+            kind=kind,
+            payload=payload,
+            status="pending",
+            attempts=0,
+            not_before=now,
+            created_at=now,
+        )
+    )
+    return 1
+
+
+def _outbox_row(row: Row[Any]) -> OutboxRow:
+    message = messages.load(row.kind, row.payload)
+    return OutboxRow(
+        row.id, row.chat_id, message, row.attempts, row.created_at, row.title or "", row.link or ""
+    )

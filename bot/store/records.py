@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.messages import Message
+
 
 @dataclass(frozen=True)
 class FeedState:
@@ -80,8 +82,8 @@ class Chat:
 class OutboxRow:
     id: int
     chat_id: int
-    text: str  # the rendered alert
+    message: Message
     attempts: int
     created_at: datetime
-    title: str  # of the entry, for summaries of held alerts
+    title: str  # of an alert's entry, for summaries of held alerts ("" for others)
     link: str

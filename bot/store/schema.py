@@ -114,9 +114,10 @@ outbox = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("chat_id", BigInteger, nullable=False),
-    Column("entry_id", Integer, ForeignKey("entries.id"), nullable=False),
-    Column("story", Text, nullable=False),
-    Column("text", Text, nullable=False),  # the rendered message (Telegram HTML)
+    Column("entry_id", Integer, ForeignKey("entries.id")),  # an alert's entry
+    Column("story", Text, nullable=False),  # one message per story per chat
+    Column("kind", String(20), nullable=False),  # alert | notice | held | html
+    Column("payload", Text, nullable=False),  # the message as data (bot.messages)
     Column("status", String(20), nullable=False, default="pending"),  # pending | sent | failed
     Column("attempts", Integer, nullable=False, default=0),
     Column("not_before", UTCDateTime, nullable=False),

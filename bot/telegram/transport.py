@@ -1,4 +1,4 @@
-"""Send one alert with python-telegram-bot and sort the outcome into a SendResult case."""
+"""Send one message with python-telegram-bot and sort the outcome into a SendResult case."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from telegram import Bot, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 
+from bot.delivery.render import render
 from bot.delivery.sender import ChatGone, Migrated, RetryLater, SendFailed, SendResult, Sent
+from bot.messages import Message
 
 _CHAT_GONE = (
     "chat not found",
@@ -23,16 +25,19 @@ _CHAT_GONE = (
 
 
 class TelegramTransport:
-    """Sends HTML alerts through ``bot`` (its rate limiter keeps Telegram's limits)."""
+    """Sends messages as HTML through ``bot`` (its rate limiter keeps Telegram's limits)."""
 
     def __init__(self, bot: Bot) -> None:
         self._bot = bot
         self._no_preview = LinkPreviewOptions(is_disabled=True)
 
-    async def send(self, chat_id: int, text: str) -> SendResult:
+    async def send(self, chat_id: int, message: Message) -> SendResult:
         try:
             await self._bot.send_message(
-                chat_id, text, parse_mode=ParseMode.HTML, link_preview_options=self._no_preview
+                chat_id,
+                render(message),
+                parse_mode=ParseMode.HTML,
+                link_preview_options=self._no_preview,
             )
         except Forbidden as exc:
             return ChatGone(exc.message)

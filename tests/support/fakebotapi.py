@@ -30,7 +30,7 @@ The server answers the way Telegram does, as far as a bot can tell:
 * a button press (:meth:`FakeBotAPI.push_callback`) comes from the user who pressed,
   in channels too; ``getChatMember`` in a channel needs the bot to administer it;
 * failure modes are switched on per chat: :meth:`FakeBotAPI.block`,
-  :meth:`FakeBotAPI.migrate`, :meth:`FakeBotAPI.flood`.
+  :meth:`FakeBotAPI.migrate`, :meth:`FakeBotAPI.flood`, :meth:`FakeBotAPI.fail_sends`.
 
 Every request is recorded as a :class:`Call`; :meth:`FakeBotAPI.sent` and
 :meth:`FakeBotAPI.edits` give the successful messages and edits. The blocking
@@ -548,6 +548,7 @@ class FakeBotAPI:
         self._blocked: dict[int, str] = {}
         self._migrated: dict[int, int] = {}
         self._floods: dict[int, list[int]] = {}
+        self._failures: dict[int, list[Any]] = {}
         self._updates: list[JSONDict] = []
         self._next_update_id = 10001
         self._allowed_updates: list[str] = []
@@ -706,6 +707,14 @@ class FakeBotAPI:
         }
         self._next_message_id[chat["id"]] = message["message_id"] + 1
         return self.push_update({"message": message})
+
+    def fail_sends(
+        self, chat_id: int, times: int = 1, status: int = 502, description: str = "Bad Gateway"
+    ) -> None:
+        """Answer the next ``times`` sendMessage calls to the chat with an error (a gateway
+        in trouble, by default: a failure worth trying again)."""
+        with self._cond:
+            self._failures[chat_id] = [status, times, description]
 
     def flood(self, chat_id: int, retry_after: int = 1, times: int = 1) -> None:
         """Answer the next ``times`` sendMessage calls to the chat with 429 retry_after."""
@@ -1088,6 +1097,7 @@ class FakeBotAPI:
     def _send_message(self, params: JSONDict) -> JSONDict:
         chat = self._target_chat(params)
         self._check_flood(chat["id"])
+        self._check_failure(chat["id"])
         text, entities = self._message_text(params)
         markup = self._reply_markup(params)
         message = self._new_message(chat, text, entities, by_bot=True)
@@ -1296,6 +1306,17 @@ class FakeBotAPI:
         if chat["id"] in self._blocked:
             raise ApiError(403, self._blocked[chat["id"]])
         return chat
+
+    def _check_failure(self, chat_id: int) -> None:
+        failure = self._failures.get(chat_id)
+        if not failure:
+            return
+        status, times, description = failure
+        if times <= 1:
+            del self._failures[chat_id]
+        else:
+            failure[1] = times - 1
+        raise ApiError(status, description)
 
     def _check_flood(self, chat_id: int) -> None:
         flood = self._floods.get(chat_id)

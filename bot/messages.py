@@ -1,0 +1,191 @@
+"""What newsbot sends outside command replies, as data: one outbox row each.
+
+Alerts, admins' feed notices and summaries of held alerts are queued as these records
+(JSON in the outbox) and rendered only when sent: as Telegram HTML by
+:mod:`bot.delivery.render`, as terminal text by :mod:`bot.delivery.terminal`. An alert
+keeps what its message shows (title, link, feed, time, reasons) and which terms to
+highlight; of the entry's longer texts it keeps only the excerpt around the first match.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from bot.models import Alert, Span
+
+MessageKind = Literal["alert", "notice", "held", "html"]
+NoticeKind = Literal["gone", "failing"]
+Range = tuple[int, int]  # characters start:end of a text
+
+SNIPPET = 320  # the longest excerpt a message shows
+_LEAD = SNIPPET // 3  # shown before the first match
+_SLACK = 20  # room to end the shown text at a word boundary
+REASONS = 8  # at most this many reasons are listed
+
+
+@dataclass(frozen=True)
+class Excerpt:
+    """A window of an entry's summary or content; ``marks`` are relative to ``text``."""
+
+    text: str
+    marks: tuple[Range, ...] = ()
+    cut_before: bool = False  # the entry's text goes on before the window
+    cut_after: bool = False
+
+
+@dataclass(frozen=True)
+class AlertMessage:
+    """An entry that matched, for one chat: why, and which terms to highlight."""
+
+    reasons: tuple[str, ...]  # watchlist titles, personal rules as “query”
+    title: str
+    title_marks: tuple[Range, ...]
+    link: str
+    feed: str
+    published: datetime
+    excerpt: Excerpt | None = None
+
+
+@dataclass(frozen=True)
+class FeedNotice:
+    """Admins hear that a feed is gone or has been failing for a day."""
+
+    feed_id: str
+    url: str
+    kind: NoticeKind
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class HeldAlerts:
+    """Alerts held past ``delivery.max_age``, sent as one message: (title, link) each."""
+
+    stories: tuple[tuple[str, str], ...]
+    held_for: float  # seconds
+
+
+@dataclass(frozen=True)
+class StoredHtml:
+    """A message queued already rendered, by a version that stored Telegram HTML."""
+
+    html: str
+
+
+Message = AlertMessage | FeedNotice | HeldAlerts | StoredHtml
+
+
+def alert_message(alert: Alert, feed_title: str, when: datetime) -> AlertMessage:
+    """The message for ``alert``: pure, the entry's texts cut to what can be shown."""
+    entry = alert.entry
+    return AlertMessage(
+        reasons=alert.reasons[:REASONS],
+        title=entry.title,
+        title_marks=tuple((s.start, s.end) for s in alert.spans if s.field == "title"),
+        link=entry.link,
+        feed=feed_title,
+        published=when,
+        excerpt=_excerpt(alert),
+    )
+
+
+def _excerpt(alert: Alert) -> Excerpt | None:
+    """The summary (or content) around its first match: the content when only it holds a
+    match, or when there is no summary."""
+    texts = [f for f in ("summary", "content") if alert.entry.field(f)]
+    marked = [f for f in texts if any(s.field == f for s in alert.spans)]
+    if not texts:
+        return None
+    field = (marked or texts)[0]
+    return window(alert.entry.field(field), [s for s in alert.spans if s.field == field])
+
+
+def window(text: str, spans: Sequence[Span]) -> Excerpt:
+    """The part of ``text`` any message may show: from a little before the first span
+    to past the longest snippet, spans moved to match."""
+    start = max(0, spans[0].start - _LEAD - _SLACK) if spans else 0
+    end = min(len(text), start + _LEAD + SNIPPET + 3 * _SLACK)
+    marks = tuple(
+        (max(s.start, start) - start, min(s.end, end) - start)
+        for s in spans
+        if s.end > start and s.start < end
+    )
+    return Excerpt(text[start:end], marks, start > 0, end < len(text))
+
+
+def dump(message: Message) -> tuple[MessageKind, str]:
+    """The outbox's kind and payload (JSON) for ``message``."""
+    match message:
+        case AlertMessage():
+            excerpt = message.excerpt
+            data: dict[str, Any] = {
+                "reasons": list(message.reasons),
+                "title": message.title,
+                "title_marks": [list(m) for m in message.title_marks],
+                "link": message.link,
+                "feed": message.feed,
+                "published": message.published.isoformat(),
+            }
+            if excerpt is not None:
+                data["excerpt"] = {
+                    "text": excerpt.text,
+                    "marks": [list(m) for m in excerpt.marks],
+                    "cut_before": excerpt.cut_before,
+                    "cut_after": excerpt.cut_after,
+                }
+            return "alert", _json(data)
+        case FeedNotice():
+            notice = {"feed": message.feed_id, "url": message.url, "kind": message.kind}
+            return "notice", _json({**notice, "error": message.error})
+        case HeldAlerts():
+            stories = [list(s) for s in message.stories]
+            return "held", _json({"stories": stories, "held_for": message.held_for})
+        case StoredHtml():
+            return "html", message.html
+
+
+def load(kind: str, payload: str) -> Message:
+    """The message an outbox row holds; ValueError if the row is not one."""
+    if kind == "html":
+        return StoredHtml(payload)
+    data = json.loads(payload)
+    if kind == "alert":
+        found = data.get("excerpt")
+        excerpt = None
+        if found is not None:
+            marks = _ranges(found["marks"])
+            excerpt = Excerpt(found["text"], marks, found["cut_before"], found["cut_after"])
+        return AlertMessage(
+            reasons=tuple(data["reasons"]),
+            title=data["title"],
+            title_marks=_ranges(data["title_marks"]),
+            link=data["link"],
+            feed=data["feed"],
+            published=datetime.fromisoformat(data["published"]).astimezone(UTC),
+            excerpt=excerpt,
+        )
+    if kind == "notice":
+        return FeedNotice(data["feed"], data["url"], _notice_kind(data["kind"]), data["error"])
+    if kind == "held":
+        stories = tuple((str(title), str(link)) for title, link in data["stories"])
+        return HeldAlerts(stories, float(data["held_for"]))
+    raise ValueError(f"unknown kind of message: {kind!r}")
+
+
+def _ranges(pairs: Sequence[Sequence[int]]) -> tuple[Range, ...]:
+    return tuple((int(a), int(b)) for a, b in pairs)
+
+
+def _notice_kind(value: str) -> NoticeKind:
+    if value == "gone":
+        return "gone"
+    if value == "failing":
+        return "failing"
+    raise ValueError(f"unknown kind of notice: {value!r}")
+
+
+def _json(data: dict[str, Any]) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
