@@ -1,7 +1,9 @@
-"""One poll of one feed: fetch -> parse -> new? -> match -> outbox.
+"""One poll of one feed: fetch -> parse -> new entries -> match -> alerts -> commit.
 
-The fetcher's cases are handled here one by one; the decisions (which entries are new,
-which chats hear of them, when to poll next) come from pure functions. A feed's first
+The fetcher's cases are handled here one by one; the decisions (which chats hear of
+which entry, the feed's next state and poll time) come from pure functions
+(:func:`~bot.polling.alerts.decide`, :func:`~bot.polling.policy.feed_update`), and the
+poll's entries, alerts and feed state are committed in one transaction. A feed's first
 poll records what is already there without alerting, unless ``alert_on_first_poll``
 (the demo) says otherwise.
 """
@@ -13,21 +15,21 @@ import logging
 import random
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from bot.config import Config, FeedConfig
 from bot.errors import FeedParseError
-from bot.feeds.entries import Stored, own_stories, settle_keys
 from bot.feeds.fetch import Failed, Fetched, Fetcher, FetchResult, Gone, NotModified, RateLimited
-from bot.feeds.links import bounded, normalize_link
+from bot.feeds.parse import ParsedFeed
 from bot.feeds.workers import Parsers
 from bot.matching import Matcher
 from bot.messages import AlertMessage, alert_message
 from bot.models import Alert, Entry, Hit
 from bot.polling.alerts import Listeners, decide
 from bot.polling.health import FeedHealth
-from bot.polling.policy import Schedule, next_delay
+from bot.polling.policy import Attempt, Schedule, feed_update
+from bot.polling.unseen import UnseenEntries
 from bot.store.records import Audience, FeedState, FeedUpdate
 from bot.store.store import Store
 
@@ -92,6 +94,7 @@ class Pipeline:
         self._alert_on_first_poll = alert_on_first_poll
         self._health = health
         self._queued = queued
+        self._unseen = UnseenEntries(store)
         self._rng = rng or random.Random()
         self._all = asyncio.Semaphore(config.polling.concurrency)
         self._hosts: dict[str, asyncio.Semaphore] = {}
@@ -122,7 +125,7 @@ class Pipeline:
         """Record an unexpected failure like any other, so health and back-off apply."""
         error = f"internal error: {type(exc).__name__}: {exc}"[:500]
         try:
-            return await self._failed(feed, state, now, error)
+            return await self._failed(feed, state, Attempt(now, ok=False, error=error))
         except Exception:  # the store itself is failing: report, and let the caller retry
             log.exception("could not record the failure of %s", feed.id)
             return PollOutcome(feed.id, "error", error=error)
@@ -141,172 +144,90 @@ class Pipeline:
                 return await self._fetched(feed, state, result, now)
             case NotModified(moved_to=moved, max_age=max_age):
                 fresh = _longest(max_age, state.ttl or None)  # <ttl> from its last 200
-                change = await self._change(feed, state, now, ok=True, url=moved, cache_for=fresh)
+                attempt = Attempt(now, ok=True, moved_to=moved, cache_for=fresh)
+                change = await self._next_state(feed, state, attempt)
                 await self._store.record_attempt(feed.id, change)
                 return PollOutcome(feed.id, "not_modified", next_poll_at=change.next_poll_at)
             case Gone(status=status):
-                return await self._failed(
-                    feed, state, now, f"HTTP {status} Gone: polling stopped", gone=True
-                )
+                error = f"HTTP {status} Gone: polling stopped"
+                return await self._failed(feed, state, Attempt(now, False, error, gone=True))
             case RateLimited(status=status, retry_after=retry):
-                return await self._failed(
-                    feed, state, now, f"HTTP {status}: rate limited", retry_after=retry
-                )
+                error = f"HTTP {status}: rate limited"
+                return await self._failed(feed, state, Attempt(now, False, error, retry))
             case Failed(error=error, retry_after=retry):
-                return await self._failed(feed, state, now, error, retry_after=retry)
+                return await self._failed(feed, state, Attempt(now, False, error, retry))
 
     async def _fetched(
         self, feed: FeedConfig, state: FeedState, result: Fetched, now: datetime
     ) -> PollOutcome:
+        """New content: parse, find the new entries, match and decide, commit at once."""
         try:
             parsed = await self._parsers.parse(
                 feed.id, result.content, result.url, result.content_type
             )
         except FeedParseError as exc:
-            return await self._failed(feed, state, now, str(exc))
-        new = await self._new_entries(feed.id, parsed.entries, stored=state.initialized)
+            return await self._failed(feed, state, Attempt(now, ok=False, error=str(exc)))
+        new = await self._unseen.of(feed.id, parsed.entries, stored=state.initialized)
+        matched: list[Entry] = []
         alerts: list[tuple[Alert, AlertMessage]] = []
-        hits: list[tuple[Entry, list[Hit]]] = []
         if state.initialized or self._alert_on_first_poll:  # else: recorded, not matched
-            audience = await self._audience()
-            rules = await self._rules(audience)
-            hits = await asyncio.to_thread(_match_all, rules.matcher, new)
-            title = feed.title or parsed.title or feed.id
-            alerts = self._alerts(title, hits, audience, rules.titles)
-        change = await self._change(
-            feed,
-            state,
+            matched, alerts = await self._alerts(feed, parsed, new)
+        attempt = Attempt(
             now,
             ok=True,
             cache_for=_longest(result.max_age, parsed.ttl),
-            fresh=[e.published for e in new if e.published],
-            url=result.moved_to,
+            moved_to=result.moved_to,
             title=parsed.title or None,
-            ttl=parsed.ttl or 0.0,
             etag=result.etag,
             last_modified=result.last_modified,
+            ttl=parsed.ttl or 0.0,
         )
+        change = await self._next_state(feed, state, attempt, new)
         queued = await self._store.commit_poll(feed.id, change, new, alerts)
         if queued:
             self._queued()
-        matched = sum(1 for _, entry_hits in hits if entry_hits)
         return PollOutcome(
-            feed.id, "ok", len(new), matched, queued, next_poll_at=change.next_poll_at
+            feed.id, "ok", len(new), len(matched), queued, next_poll_at=change.next_poll_at
         )
 
-    @staticmethod
-    def _alerts(
-        feed_title: str,
-        hits: Sequence[tuple[Entry, list[Hit]]],
-        audience: Audience,
-        titles: dict[str, str],
-    ) -> list[tuple[Alert, AlertMessage]]:
-        out = []
-        listeners = Listeners(audience, titles)
+    async def _alerts(
+        self, feed: FeedConfig, parsed: ParsedFeed, new: Sequence[Entry]
+    ) -> tuple[list[Entry], list[tuple[Alert, AlertMessage]]]:
+        """The new entries that matched, and the alerts they make, each with its message."""
+        audience = await self._audience()
+        rules = await self._rules(audience)
+        hits = await asyncio.to_thread(_match_all, rules.matcher, new)
+        listeners = Listeners(audience, rules.titles)
+        feed_title = feed.title or parsed.title or feed.id
+        alerts = []
         for entry, entry_hits in hits:
             when = entry.published or datetime.now(UTC)
             for alert in decide(entry, entry_hits, listeners):
-                out.append((alert, alert_message(alert, feed_title, when)))
-        return out
+                alerts.append((alert, alert_message(alert, feed_title, when)))
+        return [entry for entry, entry_hits in hits if entry_hits], alerts
 
-    async def _new_entries(
-        self, feed_id: str, entries: Sequence[Entry], stored: bool
-    ) -> list[Entry]:
-        """The entries not stored yet, each key once (``stored``: the feed has entries),
-        keyed and given stories against the entries the feed stored before."""
-        unique = _unique(entries)
-        if not stored:  # a feed's first entries are stored with its first poll
-            return unique
-        unseen = await self._store.unseen(feed_id, [e.key for e in unique])
-        fresh = [e for e in unique if e.key in unseen]
-        linked = await self._linked(feed_id, fresh)
-        if not linked:
-            return fresh
-        settled = await self._settled(feed_id, fresh, linked)
-        if settled != fresh:
-            settled = _unique(settled)
-            unseen = await self._store.unseen(feed_id, [e.key for e in settled])
-            settled = [e for e in settled if e.key in unseen]
-        # A feed that links each item to one page (its home page, a live page) would
-        # otherwise be heard once: the outbox keeps one alert per story per chat.
-        return own_stories(settled, linked)
-
-    async def _linked(self, feed_id: str, fresh: list[Entry]) -> list[Stored]:
-        """The feed's stored entries with the story or the link of one of ``fresh``."""
-        links = [e.link for e in fresh if e.link]
-        if not links:
-            return []
-        stories = [bounded(normalize_link(link)) for link in links]
-        return await self._store.linked_entries(feed_id, stories, links)
-
-    async def _settled(self, feed_id: str, fresh: list[Entry], linked: list[Stored]) -> list[Entry]:
-        """``fresh`` keyed by :func:`settle_keys` against what the feed stored before.
-
-        Entries without a guid that share a link are known by their text, and one that
-        had its link to itself was stored under the link: the stored entries with these
-        links tell which is which.
-        """
-        keys = sorted({bounded(normalize_link(e.link)) for e in fresh if e.link})
-        titles = await self._store.titles(feed_id, keys)
-        return settle_keys(fresh, linked, titles)
-
-    async def _failed(
-        self,
-        feed: FeedConfig,
-        state: FeedState,
-        now: datetime,
-        error: str,
-        retry_after: float | None = None,
-        gone: bool = False,
-    ) -> PollOutcome:
-        log.warning("feed %s: %s", feed.id, error)
-        change = await self._change(
-            feed, state, now, ok=False, error=error, retry_after=retry_after, gone=gone
-        )
+    async def _failed(self, feed: FeedConfig, state: FeedState, attempt: Attempt) -> PollOutcome:
+        log.warning("feed %s: %s", feed.id, attempt.error)
+        change = await self._next_state(feed, state, attempt)
         await self._store.record_attempt(feed.id, change)
-        await self._health.check(feed.id, now)
-        return PollOutcome(feed.id, "error", error=error, next_poll_at=change.next_poll_at)
+        await self._health.check(feed.id, attempt.at)
+        return PollOutcome(feed.id, "error", error=attempt.error, next_poll_at=change.next_poll_at)
 
-    async def _change(
-        self,
-        feed: FeedConfig,
-        state: FeedState,
-        now: datetime,
-        *,
-        ok: bool,
-        error: str | None = None,
-        retry_after: float | None = None,
-        gone: bool = False,
-        cache_for: float | None = None,
-        fresh: Sequence[datetime] = (),
-        ttl: float | None = None,
-        **fields: str | None,
+    async def _next_state(
+        self, feed: FeedConfig, state: FeedState, attempt: Attempt, new: Sequence[Entry] = ()
     ) -> FeedUpdate:
-        """The feed's new state; ``fresh``: publication times of the entries just found."""
-        failures = 0 if ok else state.failures + 1
+        """The feed's state after ``attempt`` (``new``: the entries it found)."""
         fixed = self._config.feed_interval(feed)
+        polling = self._config.polling
+        schedule = Schedule(fixed, polling.min_interval, polling.max_interval)
         published: list[datetime] = []
-        if fixed is None:
+        if fixed is None:  # adaptive: from the publication times of its newest entries
             stored = (
                 await self._store.recent_published(feed.id, HISTORY) if state.initialized else []
             )
+            fresh = [e.published for e in new if e.published]
             published = sorted([*stored, *fresh], reverse=True)[:HISTORY]
-        schedule = Schedule(
-            fixed,
-            self._config.polling.min_interval,
-            self._config.polling.max_interval,
-        )
-        jitter = self._rng.random()
-        delay = next_delay(schedule, published, failures, retry_after, gone, jitter, cache_for)
-        when = now + timedelta(seconds=delay) if delay is not None else None
-        return FeedUpdate(
-            attempted_at=now, next_poll_at=when, ok=ok, error=error, gone=gone, ttl=ttl, **fields
-        )
-
-
-def _unique(entries: Sequence[Entry]) -> list[Entry]:
-    """``entries``, each key once (its first), in order."""
-    return list({e.key: e for e in reversed(entries)}.values())[::-1]
+        return feed_update(attempt, schedule, state.failures, published, self._rng.random())
 
 
 def _longest(*floors: float | None) -> float | None:

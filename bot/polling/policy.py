@@ -11,6 +11,9 @@ Precedence, highest first:
    [``min_interval``, ``max_interval``], and never sooner than the feed's own ``<ttl>``
    or the response's ``Cache-Control: max-age`` (``cache_for``), up to
    ``MAX_CACHE_FLOOR``.
+
+:func:`feed_update` turns one poll's findings into the feed's new state, the next poll
+time included.
 """
 
 from __future__ import annotations
@@ -19,7 +22,9 @@ import itertools
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+
+from bot.store.records import FeedUpdate
 
 DEFAULT_ADAPTIVE = 30 * 60.0
 MAX_BACKOFF_STEPS = 8
@@ -71,3 +76,51 @@ def next_delay(
     if retry_after is not None:
         delay = max(delay, min(retry_after, MAX_RETRY_AFTER))
     return delay
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """What one poll of a feed found, as :func:`feed_update` needs it."""
+
+    at: datetime
+    ok: bool
+    error: str | None = None
+    retry_after: float | None = None  # seconds the server asked us to wait
+    gone: bool = False
+    cache_for: float | None = None  # seconds the publisher says the feed stays fresh
+    moved_to: str | None = None  # the feed's new address, after a permanent redirect
+    title: str | None = None  # from a full response: the feed's own title,
+    etag: str | None = None  # its validators,
+    last_modified: str | None = None
+    ttl: float | None = None  # and its <ttl> in seconds (0: none)
+
+
+def feed_update(
+    attempt: Attempt,
+    schedule: Schedule,
+    failures: int,
+    published: Sequence[datetime] = (),
+    jitter: float = 0.0,
+) -> FeedUpdate:
+    """The feed's new state after ``attempt``: pure.
+
+    ``failures``: the feed's failures in a row before this attempt; ``published``: the
+    publication times of its newest entries, those just found included (for adaptive
+    schedules); ``jitter`` in [0, 1).
+    """
+    failed = 0 if attempt.ok else failures + 1
+    delay = next_delay(
+        schedule, published, failed, attempt.retry_after, attempt.gone, jitter, attempt.cache_for
+    )
+    return FeedUpdate(
+        attempted_at=attempt.at,
+        next_poll_at=attempt.at + timedelta(seconds=delay) if delay is not None else None,
+        ok=attempt.ok,
+        error=attempt.error,
+        gone=attempt.gone,
+        url=attempt.moved_to,
+        title=attempt.title,
+        etag=attempt.etag,
+        last_modified=attempt.last_modified,
+        ttl=attempt.ttl,
+    )
