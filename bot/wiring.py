@@ -17,7 +17,7 @@ from bot.config import Config, default_config_path, load_config
 from bot.delivery.render import render_feed_notice
 from bot.delivery.sender import Sender, Sent, Transport
 from bot.delivery.terminal import CONSOLE_CHAT, ConsoleTransport
-from bot.feeds.fetch import Fetcher, make_session
+from bot.feeds.fetch import Fetcher, make_client
 from bot.feeds.workers import Parsers
 from bot.polling.pipeline import Hooks, Pipeline
 from bot.polling.rulebook import RuleBook
@@ -98,7 +98,7 @@ async def build(
     """
     register_secrets(config)
     store = await Store.open(config.storage.url)
-    session = make_session(direct=mode is Mode.DEMO)  # the demo's feeds are on loopback
+    client = make_client(direct=mode is Mode.DEMO)  # the demo's feeds are on loopback
     parsers = Parsers(config.polling.parse_workers)
     parsers.warm()
     try:
@@ -114,7 +114,13 @@ async def build(
             telegram = await store.audience()
             return console_audience(rulebook.names, telegram) if console else telegram
 
-        fetcher = Fetcher(session, config.polling.timeout, config.polling.max_bytes)
+        fetcher = Fetcher(
+            client,
+            config.polling.timeout,
+            config.polling.max_bytes,
+            concurrency=config.polling.concurrency,
+            per_host=config.polling.per_host,
+        )
         admins = (CONSOLE_CHAT,) if mode.prints() else tuple(config.telegram.admins)
         target = transport or ConsoleTransport(out)
         notify = _notify(target, admins) if mode in (Mode.SERVICE, Mode.DEMO) else None
@@ -131,7 +137,7 @@ async def build(
         yield Parts(config, mode, store, fetcher, pipeline, sender, rulebook)
     finally:
         parsers.close()
-        await session.close()
+        await client.aclose()
         await store.close()
 
 

@@ -14,7 +14,6 @@ import random
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlsplit
 
 from bot.config import Config, FeedConfig
 from bot.delivery.render import render_alert
@@ -104,8 +103,6 @@ class Pipeline:
         self._alert_on_first_poll = alert_on_first_poll
         self._hooks = hooks or Hooks()
         self._rng = rng or random.Random()
-        self._all = asyncio.Semaphore(config.polling.concurrency)
-        self._hosts: dict[str, asyncio.Semaphore] = {}
 
     async def poll_all(self) -> list[PollOutcome]:
         """One cycle over every configured feed, concurrently within the limits."""
@@ -139,10 +136,7 @@ class Pipeline:
             return PollOutcome(feed.id, "error", error=error)
 
     async def _fetch(self, state: FeedState) -> FetchResult:
-        host = urlsplit(state.url).hostname or ""
-        per_host = self._hosts.setdefault(host, asyncio.Semaphore(self._config.polling.per_host))
-        async with self._all, per_host:
-            return await self._fetcher.fetch(state.url, state.etag, state.last_modified)
+        return await self._fetcher.fetch(state.url, state.etag, state.last_modified)
 
     async def _handle(
         self, feed: FeedConfig, state: FeedState, result: FetchResult, now: datetime
