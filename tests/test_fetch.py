@@ -42,6 +42,7 @@ from bot.feeds.fetch import (
     tls_context,
 )
 from bot.feeds.inflate import PIECE, Decoder
+from bot.feeds.pools import PoolPerHost
 
 PATH = "/feed.xml"
 RSS = b'<?xml version="1.0"?><rss version="2.0"><channel><title>x</title></channel></rss>'
@@ -632,6 +633,25 @@ def on_two_hosts(server: FeedServer, names: list[str]) -> list[str]:
     """URLs of ``names`` ("a1", "b1", ...): a* on 127.0.0.1, b* on localhost."""
     other = server.url("").replace("127.0.0.1", "localhost")
     return [server.url(f"/{n}.xml") if n[0] == "a" else f"{other}/{n}.xml" for n in names]
+
+
+async def test_each_host_has_a_pool_closed_once_idle(feed_server: FeedServer) -> None:
+    answer(feed_server, 200, RSS)
+    idle = 0.2
+    pools = PoolPerHost(httpx.AsyncHTTPTransport, idle=idle)
+    here, there = on_two_hosts(feed_server, ["a", "b"])
+    async with httpx.AsyncClient(transport=pools) as client:
+        async with client.stream("GET", here.replace("/a.xml", PATH)) as reading:
+            assert (await client.get(there.replace("/b.xml", PATH))).status_code == 200
+            assert len(pools) == 2
+            await asyncio.sleep(idle * 2)  # both idle as long, but one is still being read
+            await client.get(there.replace("/b.xml", PATH))
+            assert len(pools) == 2  # the one being read stays (the other is a new one)
+            await reading.aread()
+        await asyncio.sleep(idle * 2)
+        await client.get(there.replace("/b.xml", PATH))
+        assert len(pools) == 1  # the idle host's pool was closed and dropped
+    assert len(pools) == 0
 
 
 async def test_fetches_at_once_stay_within_the_overall_and_per_host_limits(

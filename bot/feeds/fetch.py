@@ -25,6 +25,7 @@ import email.utils
 import os
 import re
 import ssl
+import urllib.request
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.cookiejar import CookieJar, DefaultCookiePolicy
@@ -35,6 +36,7 @@ import httpx
 from bot import __version__
 from bot.errors import FetchError
 from bot.feeds.inflate import ACCEPT_ENCODING, Decoder
+from bot.feeds.pools import PoolPerHost
 
 USER_AGENT = f"newsbot/{__version__} (RSS/Atom keyword alerts; polite conditional polling)"
 ACCEPT = (
@@ -90,22 +92,32 @@ FetchResult = Fetched | NotModified | Gone | RateLimited | Failed
 def make_client(direct: bool = False) -> httpx.AsyncClient:
     """The one HTTP client shared by all feeds; close it with ``aclose()``.
 
-    How many fetches run at once is the :class:`Fetcher`'s business, so the pool sets no
-    limit of its own. Idle connections are kept :data:`KEEP_ALIVE` seconds, for the next
-    feed on the same host. Redirects are left to the Fetcher, bodies arrive as sent (the
-    Fetcher decodes them within bounds), and the header block is bounded by h11 (100 KB
-    in all). No cookie is ever kept. Proxy settings come from the environment
-    (``HTTPS_PROXY``, ``NO_PROXY``, read once, here); ``direct``: ignore them, and
-    connect straight to every host. Certificates are checked as in :func:`tls_context`.
+    How many fetches run at once is the :class:`Fetcher`'s business, so the pools set no
+    limit of their own; each host has its own (:mod:`bot.feeds.pools`). Idle connections
+    are kept :data:`KEEP_ALIVE` seconds, for the next feed on the same host. Redirects
+    are left to the Fetcher, bodies arrive as sent (the Fetcher decodes them within
+    bounds), and the header block is bounded by h11 (100 KB in all). No cookie is ever
+    kept. Proxy settings come from the environment (``HTTPS_PROXY``, ``NO_PROXY``, read
+    once, here); ``direct``: ignore them, and connect straight to every host.
+    Certificates are checked as in :func:`tls_context`.
     """
+    tls = tls_context()
+    kept = httpx.Limits(
+        max_connections=None, max_keepalive_connections=None, keepalive_expiry=KEEP_ALIVE
+    )
+    per_host = PoolPerHost(
+        lambda: httpx.AsyncHTTPTransport(verify=tls, limits=kept), idle=KEEP_ALIVE
+    )
+    # Hosts that a proxy serves, or that NO_PROXY names, go through httpx's own mounts;
+    # a proxy for every scheme (ALL_PROXY) takes the place of the pools per host.
+    proxy_for_all = not direct and "all" in urllib.request.getproxies()
     return httpx.AsyncClient(
         headers={"User-Agent": USER_AGENT, "Accept": ACCEPT, "Accept-Encoding": ACCEPT_ENCODING},
         cookies=CookieJar(DefaultCookiePolicy(allowed_domains=())),  # no domain: no cookie
-        verify=tls_context(),
+        verify=tls,
         timeout=httpx.Timeout(None),  # the Fetcher bounds the whole request
-        limits=httpx.Limits(
-            max_connections=None, max_keepalive_connections=None, keepalive_expiry=KEEP_ALIVE
-        ),
+        limits=kept,
+        mounts={} if proxy_for_all else {"all://": per_host},
         follow_redirects=False,
         event_hooks={"response": [_check_location]},
         trust_env=not direct,
