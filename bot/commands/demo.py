@@ -54,6 +54,26 @@ async def serve_bundled() -> AsyncIterator[str]:
     Only the files of the feeds folder are served (404 for any other path), nothing is
     logged, and the server is shut down and closed on the way out.
     """
+
+    class _BundledFeeds(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, as feed servers do
+
+        def do_GET(self) -> None:
+            name = unquote(urlsplit(self.path).path).removeprefix("/")
+            path = FEEDS / name
+            found = path.parent == FEEDS and path.is_file()
+            body = path.read_bytes() if found else b"not found"
+            self.send_response(200 if found else 404)
+            self.send_header(
+                "Content-Type", "application/xml; charset=utf-8" if found else "text/plain"
+            )
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass  # the demo's output is its alerts
+
     server = ThreadingHTTPServer(("127.0.0.1", 0), _BundledFeeds)
     server.daemon_threads = True
     serving = threading.Thread(
@@ -67,26 +87,6 @@ async def serve_bundled() -> AsyncIterator[str]:
         await asyncio.to_thread(server.shutdown)
         server.server_close()
         serving.join()
-
-
-class _BundledFeeds(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, as feed servers do
-
-    def do_GET(self) -> None:
-        name = unquote(urlsplit(self.path).path).removeprefix("/")
-        path = FEEDS / name
-        found = path.parent == FEEDS and path.is_file()
-        body = path.read_bytes() if found else b"not found"
-        self.send_response(200 if found else 404)
-        self.send_header(
-            "Content-Type", "application/xml; charset=utf-8" if found else "text/plain"
-        )
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass  # the demo's output is its alerts
 
 
 def watchlists_folder() -> Path:
