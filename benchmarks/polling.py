@@ -1,4 +1,4 @@
-"""Polling benchmark: newsbot's own pipeline against a plain sequential poller.
+"""Polling benchmark: newsbot's own pipeline against a plain poller and a bare httpx client.
 
 300 feeds of 40 entries are served from local HTTP servers on several loopback
 addresses (127.0.0.1 .. 127.0.0.30, ten feeds each: thirty "publishers"), in a separate
@@ -7,14 +7,20 @@ process so that serving does not compete with the pollers for the interpreter.
 Measured in the same run, each poller in a process of its own:
   plain     sequential urllib fetch + feedparser.parse of every feed body; the whole
             process, start-up included
+  bare      an httpx.AsyncClient making the 300 conditional GETs (If-None-Match, all
+            answered 304) with newsbot's limits (16 at once, 2 per host) and its pool
+            settings (idle connections kept 15 s): once on the connections of a first
+            round of the same GETs, once more after they have expired
   newsbot   its own pipeline (fetch, parse, dedupe, match, store in SQLite), as
             `newsbot poll` runs it: from process start to the end of the first cycle
             (start-up included), then a second cycle in the same process, where every
             feed answers 304 Not Modified, on the connections the first cycle left open
-            (kept 15 s); then a third, also all 304s, after the parts are assembled
-            again, on new connections, as polls minutes apart find them
-with each process's peak memory (max RSS; newsbot's parse workers are processes of
-their own, reported beside it, from /proc: Linux only). Medians over --repeat runs.
+            (kept 15 s); then a third, also all 304s, once those have expired: on new
+            connections, as polls minutes apart find them
+with the CPU time each spends per request (newsbot's first cycle: its process and its
+parse workers, start-up included) and each process's peak memory (max RSS; newsbot's
+parse workers are processes of their own, reported beside it, from /proc: Linux only).
+Medians over --repeat runs.
 
     uv run python benchmarks/polling.py [--feeds 300] [--entries 40] [--repeat 3]
 """
@@ -23,7 +29,9 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -104,10 +112,14 @@ def feed_body(feed: int, entries: int) -> bytes:
     ).encode()
 
 
+def etag(body: bytes) -> str:
+    return '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
+
+
 def serve(feeds: int, entries: int, port: int) -> None:
     """Run the feed servers until killed (the child process of the benchmark)."""
     bodies = {f"/feed/{i}.xml": feed_body(i, entries) for i in range(feeds)}
-    tags = {path: '"' + hashlib.sha256(b).hexdigest()[:16] + '"' for path, b in bodies.items()}
+    tags = {path: etag(body) for path, body in bodies.items()}
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -140,22 +152,24 @@ def serve(feeds: int, entries: int, port: int) -> None:
 
 
 NEWSBOT = textwrap.dedent("""
-    import asyncio, multiprocessing, sys, time
+    import asyncio, multiprocessing, os, sys, time
     from pathlib import Path
 
     async def cycles():
         # imported here, as `newsbot` does, so parse workers do not import them again
         from bot.config import load_config
+        from bot.feeds.fetch import KEEP_ALIVE
         from bot.wiring import Mode, build
 
         config = load_config(Path(sys.argv[1]), env={})
         async with build(config, Mode.SERVICE) as parts:
             first = await parts.pipeline.poll_all()
-            print("first", sum(o.new_entries for o in first), flush=True)
+            cpu = time.process_time() + workers_cpu()  # start-up included
+            print("first", sum(o.new_entries for o in first), cpu, flush=True)
             workers = workers_peak()
             kept = await timed_304(parts)
-        async with build(config, Mode.SERVICE) as parts:
-            return kept, await timed_304(parts), workers
+            await asyncio.sleep(KEEP_ALIVE + 1)  # the idle connections expire
+            return (*kept, *await timed_304(parts), workers)
 
     def workers_peak():
         # The largest peak RSS of the parse workers, in MB. VmHWM belongs to the program
@@ -169,16 +183,58 @@ NEWSBOT = textwrap.dedent("""
                         peaks.append(int(line.split()[1]) / 1024)
         return max(peaks)
 
+    def workers_cpu():
+        # CPU seconds the parse workers have used so far (utime + stime, in clock ticks)
+        ticks = 0
+        for worker in multiprocessing.active_children():
+            with open(f"/proc/{worker.pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+                ticks += int(fields[11]) + int(fields[12])
+        return ticks / os.sysconf("SC_CLK_TCK")
+
     async def timed_304(parts):
-        began = time.perf_counter()
+        began, cpu = time.perf_counter(), time.process_time()
         outcomes = await parts.pipeline.poll_all()
-        took = time.perf_counter() - began
+        took, cpu = time.perf_counter() - began, time.process_time() - cpu
         assert all(o.status == "not_modified" for o in outcomes), outcomes[:3]
-        return took
+        return took, cpu
 
     if __name__ == "__main__":
-        kept, new, workers = asyncio.run(cycles())
-        print("304", kept, new, workers, flush=True)
+        print("304", *asyncio.run(cycles()), flush=True)
+""")
+
+BARE = textwrap.dedent("""
+    import asyncio, json, sys, time
+    from urllib.parse import urlsplit
+    import httpx
+
+    async def cycle(client, tags):
+        every, hosts = asyncio.Semaphore(16), {}
+
+        async def get(url, tag):
+            host = hosts.setdefault(urlsplit(url).hostname, asyncio.Semaphore(2))
+            async with host, every:
+                response = await client.get(url, headers={"If-None-Match": tag})
+                assert response.status_code == 304, response
+
+        began, cpu = time.perf_counter(), time.process_time()
+        await asyncio.gather(*(get(url, tag) for url, tag in tags.items()))
+        return time.perf_counter() - began, time.process_time() - cpu
+
+    def client():
+        pool = httpx.Limits(
+            max_connections=None, max_keepalive_connections=None, keepalive_expiry=15
+        )
+        return httpx.AsyncClient(limits=pool)
+
+    async def main(tags):
+        async with client() as bare:
+            await cycle(bare, tags)  # opens the connections the next cycle keeps using
+            kept = await cycle(bare, tags)
+            await asyncio.sleep(16)  # the idle connections expire
+            return (*kept, *await cycle(bare, tags))
+
+    print(*asyncio.run(main(json.loads(sys.stdin.read()))))
 """)
 
 PLAIN = textwrap.dedent("""
@@ -206,12 +262,26 @@ def write_config(folder: Path, feeds: int, port: int) -> Path:
     return path
 
 
-def timed(command: list[str]) -> tuple[float, float, str]:
-    """Wall seconds, peak RSS in MB and stdout of one child process."""
+def timed(command: list[str]) -> tuple[float, float, float, str]:
+    """Wall seconds, CPU seconds, peak RSS in MB and stdout of one child process."""
     began = time.perf_counter()
     child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=ROOT)
     output = child.stdout.read() if child.stdout else ""
-    return time.perf_counter() - began, _reap(child), output
+    wall = time.perf_counter() - began
+    usage = _reap(child)
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, output
+
+
+def bare(feeds: int, entries: int, port: int) -> dict[str, float]:
+    """The bare httpx client's 304 cycles: wall and CPU seconds, kept and new connections."""
+    tags = {url: etag(feed_body(i, entries)) for i, url in enumerate(urls(feeds, port))}
+    child = subprocess.run(
+        [sys.executable, "-c", BARE], input=json.dumps(tags), capture_output=True, text=True
+    )
+    if child.returncode:
+        raise SystemExit(f"the bare httpx client failed:\n{child.stderr}")
+    kept, kept_cpu, new, new_cpu = map(float, child.stdout.split())
+    return {"bare kept": kept, "bare kept cpu": kept_cpu, "bare new": new, "bare new cpu": new_cpu}
 
 
 def newsbot(config: Path) -> dict[str, float]:
@@ -225,32 +295,38 @@ def newsbot(config: Path) -> dict[str, float]:
     assert child.stdout is not None
     first_line = child.stdout.readline().split()
     first = time.perf_counter() - began
-    _, kept, new, workers_mb = child.stdout.readline().split()
-    peak = _reap(child)
+    _, kept, kept_cpu, new, new_cpu, workers_mb = child.stdout.readline().split()
+    peak = _reap(child).ru_maxrss / 1024
     assert first_line[0] == "first" and int(first_line[1]) > 0, first_line
     return {
         "first": first,
+        "first cpu": float(first_line[2]),
         "304 kept": float(kept),
+        "304 kept cpu": float(kept_cpu),
         "304 new": float(new),
+        "304 new cpu": float(new_cpu),
         "mb": peak,
         "workers_mb": float(workers_mb),
     }
 
 
-def _reap(child: subprocess.Popen[str]) -> float:
+def _reap(child: subprocess.Popen[str]) -> resource.struct_rusage:
     _, status, usage = os.wait4(child.pid, 0)
     child.returncode = os.waitstatus_to_exitcode(status)
     if child.returncode:
         raise SystemExit(f"{child.args!r} failed with {child.returncode}")
-    return usage.ru_maxrss / 1024
+    return usage
 
 
 def one_round(feeds: int, port: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory(prefix="newsbot-bench-") as folder:
         config = write_config(Path(folder), feeds, port)
-        plain_s, plain_mb, count = timed([sys.executable, "-c", PLAIN, *urls(feeds, port)])
+        plain_s, plain_cpu, plain_mb, count = timed(
+            [sys.executable, "-c", PLAIN, *urls(feeds, port)]
+        )
         assert int(count) == feeds * ENTRIES_SEEN[0], count
-        return {"plain": plain_s, "plain_mb": plain_mb, **newsbot(config)}
+        plain = {"plain": plain_s, "plain cpu": plain_cpu, "plain_mb": plain_mb}
+        return {**plain, **bare(feeds, ENTRIES_SEEN[0], port), **newsbot(config)}
 
 
 def main() -> None:
@@ -290,30 +366,38 @@ def main() -> None:
 
 def report(rounds: list[dict[str, float]], args: argparse.Namespace) -> None:
     med = {k: statistics.median(r[k] for r in rounds) for k in rounds[0]}
+    per = 1000 / args.feeds  # seconds for all feeds -> milliseconds per request
+
+    def line(what: str, wall: str, cpu: str, extra: str = "") -> None:
+        print(f"  {what:<52} {med[wall]:6.2f} s  {med[cpu] * per:5.2f} ms{extra}")
+
     print(
-        f"{args.feeds} feeds x {args.entries} entries, {HOSTS} hosts, median of {len(rounds)} runs"
+        f"{args.feeds} feeds x {args.entries} entries, {HOSTS} hosts, median of {len(rounds)} "
+        f"runs; wall time, CPU time per request"
     )
-    print(
-        f"  plain sequential poller (urllib + feedparser), start-up included: "
-        f"{med['plain']:6.2f} s  peak {med['plain_mb']:4.0f} MB"
+    print("first cycle, start-up included:")
+    line("plain sequential poller (urllib + feedparser)", "plain", "plain cpu")
+    line(
+        "newsbot (CPU: its process and parse workers)",
+        "first",
+        "first cpu",
+        f"  peak {med['mb']:.0f} MB (+ parse workers, {med['workers_mb']:.0f} MB each; "
+        f"plain: {med['plain_mb']:.0f} MB)",
     )
-    print(
-        f"  newsbot first cycle, start-up included:                           "
-        f"{med['first']:6.2f} s  peak {med['mb']:4.0f} MB "
-        f"(+ parse workers, peak {med['workers_mb']:.0f} MB each)"
-    )
-    print(
-        f"  newsbot 304 cycle, connections kept from the first:               "
-        f"{med['304 kept']:6.2f} s"
-    )
-    print(
-        f"  newsbot 304 cycle, new connections:                               "
-        f"{med['304 new']:6.2f} s"
-    )
+    print("all-304 cycle (conditional GETs, 16 at once, 2 per host):")
+    line("bare httpx client, connections kept", "bare kept", "bare kept cpu")
+    line("newsbot, connections kept from its first cycle", "304 kept", "304 kept cpu")
+    line("bare httpx client, new connections", "bare new", "bare new cpu")
+    line("newsbot, new connections", "304 new", "304 new cpu")
     first = med["first"]
-    print(f"  first cycle / plain:          {first / med['plain']:.2f}x  (target <= 1)")
-    print(f"  304 cycle / first, kept:      {med['304 kept'] / first:.3f}x  (target < 0.1)")
-    print(f"  304 cycle / first, new:       {med['304 new'] / first:.3f}x  (target < 0.1)")
+    print(f"  newsbot first cycle / plain:        {first / med['plain']:.2f}x  (target <= 1)")
+    for how in ("kept", "new"):
+        ratio = med[f"304 {how}"] / med[f"bare {how}"]
+        cpu = med[f"304 {how} cpu"] / med[f"bare {how} cpu"]
+        print(
+            f"  newsbot 304 cycle / bare, {how}:{' ' * (5 - len(how))}     {ratio:.2f}x  "
+            f"(CPU {cpu:.2f}x; target <= 1.5)"
+        )
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from typing import TextIO
 from bot.config import Config, default_config_path, load_config
 from bot.delivery.sender import Sender, Transport
 from bot.delivery.terminal import CONSOLE_CHAT, TerminalTransport
-from bot.feeds.fetch import Fetcher, make_session
+from bot.feeds.fetch import Fetcher, make_client
 from bot.feeds.workers import Parsers
 from bot.polling.health import FeedHealth
 from bot.polling.pipeline import Pipeline
@@ -99,7 +99,7 @@ async def build(
     """
     register_secrets(config)
     store = await Store.open(config.storage.url)
-    session = make_session(direct=mode is Mode.DEMO)  # the demo's feeds are on loopback
+    client = make_client(direct=mode is Mode.DEMO)  # the demo's feeds are on loopback
     parsers = Parsers(config.polling.parse_workers)
     parsers.warm()
     try:
@@ -115,7 +115,13 @@ async def build(
             telegram = await store.audience()
             return console_audience(rulebook.names, telegram) if console else telegram
 
-        fetcher = Fetcher(session, config.polling.timeout, config.polling.max_bytes)
+        fetcher = Fetcher(
+            client,
+            config.polling.timeout,
+            config.polling.max_bytes,
+            concurrency=config.polling.concurrency,
+            per_host=config.polling.per_host,
+        )
         # Admins hear of unhealthy feeds in their private chats; in console mode the
         # terminal too. Whatever the mode, the notice is queued: `run` delivers it.
         admins = (*config.telegram.admins, *((CONSOLE_CHAT,) if console else ()))
@@ -134,5 +140,5 @@ async def build(
         yield Parts(config, mode, store, fetcher, pipeline, sender, rulebook, health)
     finally:
         parsers.close()
-        await session.close()
+        await client.aclose()
         await store.close()

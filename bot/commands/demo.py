@@ -12,11 +12,12 @@ import asyncio
 import contextlib
 import sys
 import tempfile
+import threading
 from collections.abc import AsyncIterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TextIO
-
-from aiohttp import web
+from urllib.parse import unquote, urlsplit
 
 from bot.config import (
     Config,
@@ -48,24 +49,44 @@ def demo_feeds(base_url: str) -> tuple[FeedConfig, ...]:
 
 @contextlib.asynccontextmanager
 async def serve_bundled() -> AsyncIterator[str]:
-    """Serve the bundled feeds on a free port of 127.0.0.1; yield the server's address."""
+    """Serve the bundled feeds on a free port of 127.0.0.1; yield the server's address.
 
-    async def feed(request: web.Request) -> web.Response:
-        path = FEEDS / request.match_info["name"]
-        if path.parent != FEEDS or not path.is_file():
-            raise web.HTTPNotFound()
-        return web.Response(body=path.read_bytes(), content_type="application/xml", charset="utf-8")
+    Only the files of the feeds folder are served (404 for any other path), nothing is
+    logged, and the server is shut down and closed on the way out.
+    """
 
-    app = web.Application()
-    app.router.add_get("/{name}", feed)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
+    class _BundledFeeds(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, as feed servers do
+
+        def do_GET(self) -> None:
+            name = unquote(urlsplit(self.path).path).removeprefix("/")
+            path = FEEDS / name
+            found = path.parent == FEEDS and path.is_file()
+            body = path.read_bytes() if found else b"not found"
+            self.send_response(200 if found else 404)
+            self.send_header(
+                "Content-Type", "application/xml; charset=utf-8" if found else "text/plain"
+            )
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass  # the demo's output is its alerts
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _BundledFeeds)
+    server.daemon_threads = True
+    serving = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
+    serving.start()
     try:
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
-        host, port = runner.addresses[0][:2]
-        yield f"http://{host}:{port}"
+        host, port = server.server_address[:2]
+        yield f"http://{host!s}:{port}"
     finally:
-        await runner.cleanup()
+        await asyncio.to_thread(server.shutdown)
+        server.server_close()
+        serving.join()
 
 
 def watchlists_folder() -> Path:

@@ -11,7 +11,11 @@ Bounds, whatever the server does: one ``timeout`` covers the whole request, redi
 and body included; at most :data:`MAX_REDIRECTS` redirects are followed (so at most six
 requests per fetch) and a redirect's own body is never read; the body is decoded here,
 a piece at a time (:mod:`bot.feeds.inflate`), and abandoned as soon as the decoded size
-passes ``max_bytes``, so a compression bomb costs about ``max_bytes`` of memory.
+passes ``max_bytes``, so a compression bomb costs about ``max_bytes`` of memory; the
+header block is bounded too (by h11, to 100 KB).
+
+The Fetcher also keeps fetches polite: ``concurrency`` at once overall, ``per_host`` at
+once to any one host.
 """
 
 from __future__ import annotations
@@ -24,14 +28,15 @@ import ssl
 import urllib.request
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 
-import aiohttp
 import certifi
-from yarl import URL
+import httpx
 
 from bot import __version__
 from bot.errors import FetchError
-from bot.feeds.inflate import ACCEPT_ENCODING, PIECE, Decoder
+from bot.feeds.inflate import ACCEPT_ENCODING, Decoder
+from bot.feeds.pools import PoolPerHost
 
 USER_AGENT = f"newsbot/{__version__} (RSS/Atom keyword alerts; polite conditional polling)"
 ACCEPT = (
@@ -45,7 +50,6 @@ KEEP_ALIVE = 15.0  # seconds an idle connection is kept for the next feed on its
 _PERMANENT = frozenset({301, 308})
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _SCHEMES = frozenset({"http", "https"})
-_ENCODED = re.compile(r"(?:[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})*")
 
 
 @dataclass(frozen=True)
@@ -85,29 +89,48 @@ class Failed:
 FetchResult = Fetched | NotModified | Gone | RateLimited | Failed
 
 
-def make_session(direct: bool = False) -> aiohttp.ClientSession:
-    """The one HTTP session shared by all feeds; create it inside the running event loop.
+def make_client(direct: bool = False) -> httpx.AsyncClient:
+    """The one HTTP client shared by all feeds; close it with ``aclose()``.
 
-    How many fetches run at once is the pipeline's business (``polling.concurrency`` and
-    ``per_host``), so the connector sets no limit of its own. Idle connections are kept
-    :data:`KEEP_ALIVE` seconds, for the next feed on the same host. Bodies arrive as sent
-    (the :class:`Fetcher` decodes them within bounds) with at most about ``PIECE``
-    bytes buffered ahead of the reader; the header block is bounded (128 fields of at
-    most 8 KB each); no cookie is kept between feeds. Proxy settings come from the
-    environment (``HTTPS_PROXY``, ``NO_PROXY``), read for each request only when a proxy
-    is set: that reading costs two trips to a thread per request. ``direct``: ignore
-    them, and connect straight to every host. Certificates are checked as in
-    :func:`tls_context`.
+    How many fetches run at once is the :class:`Fetcher`'s business, so the pools set no
+    limit of their own; each host has its own (:mod:`bot.feeds.pools`). Idle connections
+    are kept :data:`KEEP_ALIVE` seconds, for the next feed on the same host. Redirects
+    are left to the Fetcher, bodies arrive as sent (the Fetcher decodes them within
+    bounds), and the header block is bounded by h11 (100 KB in all). No cookie is ever
+    kept. Proxy settings come from the environment (``HTTPS_PROXY``, ``NO_PROXY``, read
+    once, here); ``direct``: ignore them, and connect straight to every host.
+    Certificates are checked as in :func:`tls_context`.
     """
-    return aiohttp.ClientSession(
-        connector=aiohttp.TCPConnector(limit=0, keepalive_timeout=KEEP_ALIVE, ssl=tls_context()),
-        headers={"User-Agent": USER_AGENT, "Accept": ACCEPT},
-        cookie_jar=aiohttp.DummyCookieJar(),
-        timeout=aiohttp.ClientTimeout(total=None),  # the Fetcher bounds the whole request
-        auto_decompress=False,
-        read_bufsize=PIECE,  # what is buffered ahead of the reader, per connection
-        trust_env=not direct and bool(urllib.request.getproxies()),
+    tls = tls_context()
+    kept = httpx.Limits(
+        max_connections=None, max_keepalive_connections=None, keepalive_expiry=KEEP_ALIVE
     )
+    per_host = PoolPerHost(
+        lambda: httpx.AsyncHTTPTransport(verify=tls, limits=kept), idle=KEEP_ALIVE
+    )
+    # Hosts that a proxy serves, or that NO_PROXY names, go through httpx's own mounts;
+    # a proxy for every scheme (ALL_PROXY) takes the place of the pools per host.
+    proxy_for_all = not direct and "all" in urllib.request.getproxies()
+    return httpx.AsyncClient(
+        headers={"User-Agent": USER_AGENT, "Accept": ACCEPT, "Accept-Encoding": ACCEPT_ENCODING},
+        cookies=CookieJar(DefaultCookiePolicy(allowed_domains=())),  # no domain: no cookie
+        verify=tls,
+        timeout=httpx.Timeout(None),  # the Fetcher bounds the whole request
+        limits=kept,
+        mounts={} if proxy_for_all else {"all://": per_host},
+        follow_redirects=False,
+        event_hooks={"response": [_check_location]},
+        trust_env=not direct,
+    )
+
+
+async def _check_location(response: httpx.Response) -> None:
+    """Refuse a redirect to anything but an http(s) address, with :func:`_address`'s
+    message, before httpx reads the Location itself (to offer it as ``next_request``)."""
+    if response.status_code in _REDIRECTS:
+        location = _fields(response).get("location")
+        if location is not None:
+            _address(location, response.request.url)
 
 
 def tls_context() -> ssl.SSLContext:
@@ -125,74 +148,99 @@ def tls_context() -> ssl.SSLContext:
 class Fetcher:
     """Conditional GET with a bound on the whole request and on the decoded body size.
 
-    ``received`` counts the body bytes read off the network, as sent, over all fetches.
+    At most ``concurrency`` fetches run at once, and at most ``per_host`` to any one host
+    (the host of the feed's own address); a fetch waiting for its host holds no place
+    in the overall limit, and the time bound starts once it has both. ``received``
+    counts the body bytes read off the network, as sent, over all fetches.
     """
 
-    def __init__(self, session: aiohttp.ClientSession, timeout: float, max_bytes: int) -> None:
-        self._session = session
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        timeout: float,
+        max_bytes: int,
+        *,
+        concurrency: int,
+        per_host: int,
+    ) -> None:
+        self._client = client
         self._timeout = timeout
         self._max_bytes = max_bytes
+        self._all = asyncio.Semaphore(concurrency)
+        self._per_host = per_host
+        self._hosts: dict[bytes, asyncio.Semaphore] = {}
         self.received = 0
 
     async def fetch(
         self, url: str, etag: str | None = None, last_modified: str | None = None
     ) -> FetchResult:
         """GET ``url``, sending the stored validators; never raises for the feed's faults."""
-        headers = _conditional_headers(etag, last_modified)
+        try:
+            address = _address(url)
+        except FetchError as exc:
+            return Failed(str(exc))
+        host = self._hosts.setdefault(address.raw_host, asyncio.Semaphore(self._per_host))
+        async with host, self._all:
+            return await self._bounded(address, _conditional_headers(etag, last_modified))
+
+    async def _bounded(self, url: httpx.URL, headers: dict[bytes, bytes]) -> FetchResult:
         try:
             async with asyncio.timeout(self._timeout):
-                return await self._follow(_address(url), headers)
+                return await self._follow(url, headers)
         except TimeoutError:
             return Failed(f"timed out after {self._timeout:g}s")
-        except (aiohttp.InvalidURL, UnicodeError) as exc:  # the latter: a host name's IDNA
-            return Failed(f"invalid URL: {exc}")
-        except aiohttp.ClientError as exc:
+        except httpx.HTTPError as exc:
             return Failed(_describe(exc))
+        except (httpx.InvalidURL, UnicodeError) as exc:  # should httpx find what _address let by
+            return Failed(f"invalid URL: {exc}")
         except FetchError as exc:
             return Failed(str(exc))
 
-    async def _follow(self, url: URL, headers: dict[str, str]) -> FetchResult:
+    async def _follow(self, url: httpx.URL, headers: dict[bytes, bytes]) -> FetchResult:
         """GET ``url``, following redirects without reading their bodies."""
         hops: list[int] = []
         for _ in range(MAX_REDIRECTS + 1):
-            async with self._session.get(url, headers=headers, allow_redirects=False) as response:
-                location = response.headers.get("Location")
-                if response.status not in _REDIRECTS or location is None:
-                    return await self._answer(response, url, hops)
-                response.close()  # its body is never read
-            hops.append(response.status)
+            request = self._client.build_request("GET", url, headers=headers)
+            response = await self._client.send(request, stream=True)
+            try:
+                fields = _fields(response)
+                location = fields.get("location")
+                if response.status_code not in _REDIRECTS or location is None:
+                    return await self._answer(response, fields, url, hops)
+            finally:
+                await response.aclose()  # a body not read to its end drops the connection
+            hops.append(response.status_code)
             url = _address(location, url)
         return Failed(f"more than {MAX_REDIRECTS} redirects")
 
     async def _answer(
-        self, response: aiohttp.ClientResponse, url: URL, hops: list[int]
+        self, response: httpx.Response, fields: dict[str, str], url: httpx.URL, hops: list[int]
     ) -> FetchResult:
         moved_to = str(url) if hops and _PERMANENT.issuperset(hops) else None
-        max_age = parse_max_age(_header(response, "Cache-Control"))
-        if response.status == 304:
+        max_age = parse_max_age(fields.get("cache-control"))
+        if response.status_code == 304:
             return NotModified(moved_to=moved_to, max_age=max_age)
-        if response.status != 200:
-            return _classify(response)
-        content = await self._read(response)
+        if response.status_code != 200:
+            return _classify(response, fields)
+        content = await self._read(response, fields.get("content-encoding", ""))
         if content is None:
-            response.close()  # drop the connection: the server may still be writing
             return Failed(f"body larger than {self._max_bytes} bytes")
         return Fetched(
             content=content,
             url=str(url),
-            content_type=_header(response, "Content-Type") or "",
-            etag=_header(response, "ETag"),
-            last_modified=_header(response, "Last-Modified"),
+            content_type=fields.get("content-type", ""),
+            etag=fields.get("etag"),
+            last_modified=fields.get("last-modified"),
             moved_to=moved_to,
             max_age=max_age,
         )
 
-    async def _read(self, response: aiohttp.ClientResponse) -> bytes | None:
+    async def _read(self, response: httpx.Response, encoding: str) -> bytes | None:
         """The decoded body, or None as soon as it grows past ``max_bytes``."""
-        decoder = Decoder(_header(response, "Content-Encoding") or "")
+        decoder = Decoder(encoding)
         pieces: list[bytes] = []
         size = 0
-        async for raw in response.content.iter_chunked(PIECE):
+        async for raw in response.aiter_raw():  # as read off the network: 64 KB at most
             self.received += len(raw)
             for piece in decoder.decode(raw):
                 size += len(piece)
@@ -202,70 +250,84 @@ class Fetcher:
         return b"".join(pieces)
 
 
-def _address(text: str, base: URL | None = None) -> URL:
+def _address(text: str, base: httpx.URL | None = None) -> httpx.URL:
     """``text`` as an absolute http(s) URL (resolved against ``base``); FetchError if not.
 
-    A URL already in its encoded form is sent exactly as written: re-encoding would turn
-    ``%2F`` into ``/`` in a query, and break a signed address. Anything else (spaces,
-    non-ASCII paths and host names) is encoded here.
+    A URL already in its encoded form is sent exactly as written: ``%2F`` stays ``%2F``
+    in a query, and a signed address stays valid. Anything else (spaces, non-ASCII
+    paths and host names) is encoded.
     """
     try:
-        url = URL(text, encoded=bool(_ENCODED.fullmatch(text)))
-        url = base.join(url) if base is not None else url
-        host = url.host or ""
-        host.encode("idna")  # empty or over-long labels, which the resolver would raise on
-        shown = url.human_repr()
-    except ValueError as exc:  # UnicodeError included: a host name that is not IDNA
-        raise FetchError(f"invalid URL: {exc}") from exc
-    if url.scheme not in _SCHEMES or not host:
-        raise FetchError(f"invalid URL: {shown!r} is not an http(s) address")
+        url = base.join(text) if base is not None else httpx.URL(text)
+        _check_host(url.raw_host)
+    except (httpx.InvalidURL, UnicodeError) as exc:  # the latter: a host name's IDNA
+        raise FetchError(f"invalid URL: {text!r}: {exc}") from exc
+    if url.scheme not in _SCHEMES or not url.raw_host:
+        raise FetchError(f"invalid URL: {text!r} is not an http(s) address")
     return url
 
 
-def _describe(exc: aiohttp.ClientError) -> str:
-    """The error on one line, as the feeds table and /status show it."""
-    detail = exc.message if isinstance(exc, aiohttp.ClientResponseError) else str(exc)
-    text = f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
-    return " ".join(_text(text).split())[:300]
+def _check_host(host: bytes) -> None:
+    """UnicodeError for a host name that no resolver would take (httpx lets it pass)."""
+    if b":" in host:  # an IPv6 address
+        return
+    host.decode("ascii").encode("idna")  # labels neither empty nor over 63 characters
+    host.decode("idna")  # and those that start with "xn--" valid punycode
 
 
-def _header(response: aiohttp.ClientResponse, name: str) -> str | None:
-    value = response.headers.get(name)
-    return _text(value) if value is not None else None
+def _describe(exc: httpx.HTTPError) -> str:
+    """The error on one line, as the feeds table and /status show it.
 
-
-def _text(value: str) -> str:
-    """Header text as a server sent it: UTF-8 if it is, else Latin-1 (as HTTP/1.1 had it).
-
-    aiohttp keeps bytes that are not UTF-8 as lone surrogates, which no database will
-    store and no message can carry.
+    The first cause is added when it says more ("All connection attempts failed" does
+    not say that the connection was refused).
     """
-    if value.isascii():
-        return value
-    raw = value.encode("utf-8", "surrogateescape")
+    text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    cause: BaseException = exc
+    for _ in range(10):  # httpx's error, httpcore's, anyio's, the system's
+        inner = cause.__cause__ or cause.__context__
+        if inner is None:
+            break
+        cause = inner
+    if str(cause) not in text:
+        text = f"{text} ({cause})"
+    return " ".join(text.split())[:300]
+
+
+def _fields(response: httpx.Response) -> dict[str, str]:
+    """The response's header fields by lower-case name, the first of each; values as
+    :func:`_text` reads them."""
+    fields: dict[str, str] = {}
+    for name, value in response.headers.raw:
+        fields.setdefault(name.decode("latin-1").lower(), _text(value))
+    return fields
+
+
+def _text(value: bytes) -> str:
+    """Header text as a server sent it: UTF-8 if it is, else Latin-1 (as HTTP/1.1 had it)."""
     try:
-        return raw.decode("utf-8")
+        return value.decode("utf-8")
     except UnicodeDecodeError:
-        return raw.decode("latin-1")
+        return value.decode("latin-1")
 
 
-def _classify(response: aiohttp.ClientResponse) -> FetchResult:
-    status = response.status
-    retry_after = parse_retry_after(_header(response, "Retry-After"))
+def _classify(response: httpx.Response, fields: dict[str, str]) -> FetchResult:
+    status = response.status_code
+    retry_after = parse_retry_after(fields.get("retry-after"))
     if status == 410:
         return Gone(status)
     if status in (429, 503):
         return RateLimited(status, retry_after)
-    reason = _text(response.reason or "")
+    reason = _text(response.extensions.get("reason_phrase", b""))
     return Failed(f"HTTP {status} {reason}".strip(), retry_after)
 
 
-def _conditional_headers(etag: str | None, last_modified: str | None) -> dict[str, str]:
-    headers = {"Accept-Encoding": ACCEPT_ENCODING}  # only what _read can decode within bounds
+def _conditional_headers(etag: str | None, last_modified: str | None) -> dict[bytes, bytes]:
+    """The stored validators, as bytes: httpx would refuse text that is not ASCII."""
+    headers: dict[bytes, bytes] = {}
     if etag:
-        headers["If-None-Match"] = etag
+        headers[b"If-None-Match"] = etag.encode()
     if last_modified:
-        headers["If-Modified-Since"] = last_modified
+        headers[b"If-Modified-Since"] = last_modified.encode()
     return headers
 
 

@@ -16,7 +16,6 @@ import random
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
 
 from bot.config import Config, FeedConfig
 from bot.errors import FeedParseError
@@ -96,8 +95,6 @@ class Pipeline:
         self._queued = queued
         self._unseen = UnseenEntries(store)
         self._rng = rng or random.Random()
-        self._all = asyncio.Semaphore(config.polling.concurrency)
-        self._hosts: dict[str, asyncio.Semaphore] = {}
 
     async def poll_all(self) -> list[PollOutcome]:
         """One cycle over every configured feed, concurrently within the limits."""
@@ -114,7 +111,8 @@ class Pipeline:
             return PollOutcome(feed.id, "skipped", error="the feed is gone (HTTP 410)")
         now = datetime.now(UTC)
         try:
-            return await self._handle(feed, state, await self._fetch(state), now)
+            result = await self._fetcher.fetch(state.url, state.etag, state.last_modified)
+            return await self._handle(feed, state, result, now)
         except Exception as exc:  # a fault of ours or the database: this feed only
             log.exception("poll of %s failed", feed.id)
             return await self._crashed(feed, state, now, exc)
@@ -129,12 +127,6 @@ class Pipeline:
         except Exception:  # the store itself is failing: report, and let the caller retry
             log.exception("could not record the failure of %s", feed.id)
             return PollOutcome(feed.id, "error", error=error)
-
-    async def _fetch(self, state: FeedState) -> FetchResult:
-        host = urlsplit(state.url).hostname or ""
-        per_host = self._hosts.setdefault(host, asyncio.Semaphore(self._config.polling.per_host))
-        async with self._all, per_host:
-            return await self._fetcher.fetch(state.url, state.etag, state.last_modified)
 
     async def _handle(
         self, feed: FeedConfig, state: FeedState, result: FetchResult, now: datetime
