@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 from support.configs import CSTO, NUCLEAR, write_config
-from support.fakebotapi import FakeBotAPI, parse_html, utf16_len
+from support.fakebotapi import FakeBotAPI
+from support.telegram_html import parse_html, utf16_len
 
 from bot.config import load_config
 from bot.store.records import FeedState

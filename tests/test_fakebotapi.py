@@ -12,7 +12,8 @@ from collections.abc import AsyncIterator, Iterator
 import httpx
 import pytest
 import telegram
-from support.fakebotapi import FakeBotAPI, HtmlError, parse_html, utf16_len
+from support.fakebotapi import FakeBotAPI
+from support.telegram_html import HtmlError, parse_html, utf16_len
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, RetryAfter

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from support.fakebotapi import parse_html, utf16_len
+from support.telegram_html import parse_html, utf16_len
 
 from bot.delivery.render import MAX_MESSAGE, render_alert, render_feed_notice, render_summary
 from bot.messages import FeedNotice, HeldAlerts, alert_message
