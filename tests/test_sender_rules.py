@@ -214,11 +214,6 @@ async def test_a_migrated_group_gets_its_rows_at_the_new_id(store: Store, clock:
     assert supergroup is not None and supergroup.active and supergroup.type == "supergroup"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="drain() stops when a round sent nothing and the same row ids are due, but a "
-    "migration keeps the ids: a group migrating alone waits for the next round",
-)
 async def test_one_drain_delivers_a_migrated_group_with_nothing_else_queued(
     store: Store, clock: Clock
 ) -> None:

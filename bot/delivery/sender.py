@@ -137,8 +137,8 @@ class Sender:
 
     async def _progressed(self, rows: Sequence[OutboxRow]) -> bool:
         """Whether the last round changed anything (else it would loop forever)."""
-        again = {r.id for r in await self._store.due(utcnow(), 200, self._filter)}
-        return not {r.id for r in rows} <= again
+        again = {(r.id, r.chat_id) for r in await self._store.due(utcnow(), 200, self._filter)}
+        return not {(r.id, r.chat_id) for r in rows} <= again  # a migration moves rows
 
     async def _send_chat(self, rows: Sequence[OutboxRow]) -> int:
         """Send one chat's rows in order; alerts held past ``max_age`` go as one summary."""
