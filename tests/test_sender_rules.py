@@ -146,6 +146,21 @@ async def test_a_transient_failure_backs_off_then_delivers(store: Store, clock: 
     assert transport.delivered == [(ALICE, message)]
 
 
+async def test_after_a_transient_failure_the_chat_waits_and_keeps_its_order(
+    store: Store, clock: Clock
+) -> None:
+    transport = FakeTransport()
+    transport.script(ALICE, [SendFailed("Bad Gateway", permanent=False)])
+    first, second = await queue(store, [ALICE, BOB], ["Rosatom", "CSTO"])
+    sender = Sender(store, transport)
+    assert await sender.drain() == 2  # Bob's two; Alice's second waits with her first
+    assert transport.to(ALICE) == [first]
+    clock.advance(5)
+    assert await sender.drain() == 2
+    assert transport.to(ALICE) == [first, first, second]
+    assert transport.to(BOB) == [first, second]
+
+
 async def test_a_message_that_keeps_failing_is_given_up_after_max_attempts(
     store: Store, clock: Clock
 ) -> None:

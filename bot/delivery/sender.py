@@ -193,8 +193,10 @@ class Sender:
             log.warning("message %s to chat %s dropped: %s", row.id, row.chat_id, error)
             await self._store.mark_failed(row.id, error)
             return True
-        delay = min(3600, 5 * 2**row.attempts)
-        await self._store.postpone(row.id, utcnow() + timedelta(seconds=delay), error)
+        # The chat waits as a whole, so that its messages still arrive in order.
+        until = utcnow() + timedelta(seconds=min(3600, 5 * 2**row.attempts))
+        await self._store.postpone(row.id, until, error)
+        await self._store.postpone_chat(row.chat_id, until)
         return False
 
 
