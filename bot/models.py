@@ -1,9 +1,13 @@
-"""Plain frozen records that flow through newsbot: feed bytes -> Entry -> Hit -> Alert."""
+"""Plain frozen records that flow through newsbot: feed bytes -> Entry -> Hit -> Alert.
+
+Beside them, the keys of rule sets: which watchlist or personal rule matched.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypeAlias
 
 FIELDS = ("title", "summary", "content", "link")
 
@@ -36,11 +40,35 @@ class Span:
     end: int
 
 
+@dataclass(frozen=True, slots=True)
+class WatchlistKey:
+    """The rule set of the watchlist ``name``."""
+
+    name: str
+
+    def __str__(self) -> str:
+        return f"watchlist {self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class RuleKey:
+    """The rule set of the personal rule stored as ``rule_id`` (one chat's ``/watch``)."""
+
+    rule_id: int
+
+    def __str__(self) -> str:
+        return f"personal rule {self.rule_id}"
+
+
+# Which rule set matched, as the matcher reports it; str() names it for people.
+RuleSetKey: TypeAlias = WatchlistKey | RuleKey
+
+
 @dataclass(frozen=True)
 class Hit:
     """A rule set (a watchlist or a chat's personal rule) that matched an entry."""
 
-    key: str
+    key: RuleSetKey
     spans: tuple[Span, ...] = ()
 
 
