@@ -1,15 +1,19 @@
 """Plain frozen records that flow through newsbot: feed bytes -> Entry -> Hit -> Alert.
 
-Beside them, the keys of rule sets: which watchlist or personal rule matched.
+Beside them, the closed sets of values that several parts compare: the keys of rule sets
+and the statuses of feeds and polls.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TypeAlias
+from typing import Literal, TypeAlias
 
 FIELDS = ("title", "summary", "content", "link")
+
+FeedStatus: TypeAlias = Literal["active", "gone"]  # gone: it answered 410, polling stopped
+PollStatus: TypeAlias = Literal["ok", "not_modified", "error", "skipped"]  # of one poll
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from bot.feeds.fetch import Failed, Fetched, Fetcher, FetchResult, Gone, NotModi
 from bot.feeds.links import bounded, normalize_link
 from bot.feeds.workers import Parsers
 from bot.matching import Matcher
-from bot.models import Alert, Entry, Hit
+from bot.models import Alert, Entry, Hit, PollStatus
 from bot.polling.alerts import Listeners, decide
 from bot.polling.health import notice_due
 from bot.polling.policy import Schedule, next_delay
@@ -40,7 +40,7 @@ class PollOutcome:
     """What one poll did; ``newsbot poll --json`` prints these."""
 
     feed: str
-    status: str  # ok | not_modified | error | skipped
+    status: PollStatus
     new_entries: int = 0
     matches: int = 0  # new entries matched for delivery (none on a feed's first poll)
     alerts: int = 0

@@ -5,15 +5,19 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Executable, Update, and_, bindparam, func, insert, select, update
+from sqlalchemy import Executable, Row, Update, and_, bindparam, func, insert, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.models import Alert, Entry
+from bot.models import Alert, Entry, FeedStatus
 from bot.store import schema as t
 from bot.store.base import Queries
 from bot.store.records import FeedState, FeedUpdate
+
+ACTIVE: FeedStatus = "active"
+GONE: FeedStatus = "gone"
 
 
 class FeedQueries(Queries):
@@ -28,7 +32,7 @@ class FeedQueries(Queries):
                 if feed_id not in known
             ]
             if new:
-                fresh = {"initialized": False, "status": "active", "failures": 0}
+                fresh = {"initialized": False, "status": ACTIVE, "failures": 0}
                 await conn.execute(insert(t.feeds), [{**row, **fresh} for row in new])
             for feed_id, url, _ in wanted:
                 if feed_id in known and known[feed_id] != url:
@@ -41,7 +45,7 @@ class FeedQueries(Queries):
                             etag=None,
                             last_modified=None,
                             ttl=None,
-                            status="active",
+                            status=ACTIVE,
                             failures=0,
                         )
                     )
@@ -268,7 +272,7 @@ def _update_statement(ok: bool, gone: bool, initialize: bool, given: frozenset[s
         )
     values.update({name: bindparam(f"p_{name}") for name in sorted(given)})
     if gone:
-        values["status"] = "gone"
+        values["status"] = GONE
     if initialize:
         values["initialized"] = bindparam("p_initialized")
     return update(t.feeds).where(t.feeds.c.id == bindparam("p_id")).values(values)
@@ -279,5 +283,7 @@ def _storable(text: str | None) -> str | None:
     return text.encode("utf-8", "replace").decode("utf-8") if text is not None else None
 
 
-def _feed_state(row: object) -> FeedState:
-    return FeedState(**{name: getattr(row, name) for name in FeedState.__dataclass_fields__})
+def _feed_state(row: Row[Any]) -> FeedState:
+    fields = {name: getattr(row, name) for name in FeedState.__dataclass_fields__}
+    fields["status"] = GONE if row.status == GONE else ACTIVE  # no other value is written
+    return FeedState(**fields)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.models import FeedStatus
+
 
 @dataclass(frozen=True)
 class FeedState:
@@ -14,7 +16,7 @@ class FeedState:
     etag: str | None
     last_modified: str | None
     initialized: bool
-    status: str  # active | gone
+    status: FeedStatus
     next_poll_at: datetime | None
     last_attempt_at: datetime | None
     last_success_at: datetime | None
