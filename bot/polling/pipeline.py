@@ -28,7 +28,7 @@ from bot.models import Alert, Entry, Hit, PollStatus
 from bot.polling.alerts import Listeners, decide
 from bot.polling.health import notice_due
 from bot.polling.policy import Schedule, next_delay
-from bot.store.records import Audience, FeedState, FeedUpdate
+from bot.store.records import KEEP, Audience, FeedState, FeedUpdate, Keep
 from bot.store.store import Store
 
 log = logging.getLogger(__name__)
@@ -151,7 +151,7 @@ class Pipeline:
             case Fetched():
                 return await self._fetched(feed, state, result, now)
             case NotModified(moved_to=moved, max_age=max_age):
-                fresh = _longest(max_age, state.ttl or None)  # <ttl> from its last 200
+                fresh = _longest(max_age, state.ttl)  # <ttl> from its last 200
                 change = await self._change(feed, state, now, ok=True, url=moved, cache_for=fresh)
                 await self._store.record_attempt(feed.id, change)
                 return PollOutcome(feed.id, "not_modified", next_poll_at=change.next_poll_at)
@@ -193,7 +193,7 @@ class Pipeline:
             fresh=[e.published for e in new if e.published],
             url=result.moved_to,
             title=parsed.title or None,
-            ttl=parsed.ttl or 0.0,
+            ttl=parsed.ttl,
             etag=result.etag,
             last_modified=result.last_modified,
         )
@@ -300,7 +300,7 @@ class Pipeline:
         gone: bool = False,
         cache_for: float | None = None,
         fresh: Sequence[datetime] = (),
-        ttl: float | None = None,
+        ttl: float | Keep | None = KEEP,
         **fields: str | None,
     ) -> FeedUpdate:
         """The feed's new state; ``fresh``: publication times of the entries just found."""

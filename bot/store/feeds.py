@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.models import Alert, Entry, FeedStatus
 from bot.store import schema as t
 from bot.store.base import Queries
-from bot.store.records import FeedState, FeedUpdate
+from bot.store.records import KEEP, FeedState, FeedUpdate
 
 ACTIVE: FeedStatus = "active"
 GONE: FeedStatus = "gone"
@@ -233,7 +233,6 @@ def _feed_update(
         "title": change.title,
         "etag": change.etag,
         "last_modified": change.last_modified,
-        "ttl": change.ttl,
     }
     params: dict[str, object] = {
         "p_id": feed_id,
@@ -245,8 +244,14 @@ def _feed_update(
     if initialized is not None:
         params["p_initialized"] = initialized
     params.update({f"p_{name}": value for name, value in given.items() if value is not None})
-    shape = frozenset(name for name, value in given.items() if value is not None)
-    return _update_statement(change.ok, change.gone, initialized is not None, shape), params
+    shape = {name for name, value in given.items() if value is not None}
+    if change.ttl is not KEEP:
+        params["p_ttl"] = change.ttl
+        shape.add("ttl")
+    return (
+        _update_statement(change.ok, change.gone, initialized is not None, frozenset(shape)),
+        params,
+    )
 
 
 @functools.cache

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Final
 
 from bot.models import FeedStatus
 
@@ -24,12 +26,26 @@ class FeedState:
     failures: int
     failing_since: datetime | None = None
     health_notice_at: datetime | None = None
-    ttl: float | None = None  # seconds the feed's <ttl> allows caching (0: none given)
+    ttl: float | None = None  # seconds the feed's <ttl> allows caching (None: it gave none)
+
+
+class Keep(enum.Enum):
+    """The value of a :class:`FeedUpdate` field that leaves the stored value as it is."""
+
+    STORED = "stored"
+
+
+KEEP: Final = Keep.STORED
 
 
 @dataclass(frozen=True)
 class FeedUpdate:
-    """What one poll changes about a feed (None leaves a field as it was)."""
+    """What one poll changes about a feed.
+
+    None leaves a field as it was, except for ``ttl``, where None is a value: a full
+    response without ``<ttl>`` says the feed has none now, while a failure or a 304
+    says nothing about it (``KEEP``).
+    """
 
     attempted_at: datetime
     next_poll_at: datetime | None
@@ -39,7 +55,7 @@ class FeedUpdate:
     title: str | None = None
     etag: str | None = None
     last_modified: str | None = None
-    ttl: float | None = None  # from a full response: its <ttl> in seconds, 0 if none
+    ttl: float | Keep | None = KEEP  # seconds, from a full response's <ttl> (None: none)
     gone: bool = False
 
 
