@@ -42,6 +42,7 @@ async def test_an_older_database_is_upgraded_and_keeps_its_rows(tmp_path: Path) 
         db.execute("ALTER TABLE feeds DROP COLUMN failing_since")
         db.execute("ALTER TABLE feeds DROP COLUMN health_notice_at")
         db.execute("ALTER TABLE feeds DROP COLUMN ttl")
+        db.execute("ALTER TABLE feeds DROP COLUMN advertised")
         db.execute("UPDATE alembic_version SET version_num = '0001'")
     store = await Store.open(f"sqlite:///{path}")
     try:
@@ -229,6 +230,8 @@ async def test_a_0003_database_keeps_its_feeds_and_a_ttl_of_0_becomes_none(
     assert (states["hour"].ttl, states["hour"].url) == (3600.0, "https://h.example/new")
     assert (states["page"].failures, states["page"].last_error) == (2, html)
     assert (states["gone"].status, states["gone"].failures) == ("gone", 1)
+    # the addresses were only ever in the error's text: the next poll stores them
+    assert {s.advertised for s in states.values()} == {()}
     with sqlite3.connect(path) as db:
         assert db.execute("SELECT count(*) FROM feeds WHERE ttl = 0").fetchone() == (0,)
         assert db.execute("SELECT version_num FROM alembic_version").fetchone()[0] == HEAD
@@ -262,3 +265,40 @@ async def test_a_feed_without_ttl_is_stored_as_null_and_other_outcomes_keep_it(
     assert ttls == [3600.0, 3600.0, 3600.0, None]
     with sqlite3.connect(path) as db:
         assert db.execute("SELECT ttl FROM feeds").fetchone() == (None,)
+
+
+async def test_advertised_addresses_last_until_the_next_other_outcome(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from bot.store.records import FeedUpdate
+
+    now = datetime.now(UTC)
+    found = ("https://x.example/rss", "https://x.example/атом")
+    page = FeedUpdate(now, None, ok=False, error="an HTML page...", advertised=found)
+    store = await Store.open(f"sqlite:///{tmp_path / 'newsbot.db'}")
+    try:
+        feeds = [(name, f"https://{name}.example/", None) for name in ("ok", "fail", "moved")]
+        await store.sync_feeds(feeds)
+        for name, _, _ in feeds:
+            await store.record_attempt(name, page)
+        stored = {s.id: s.advertised for s in await store.feed_states()}
+        await store.record_attempt("ok", FeedUpdate(now, None, ok=True))
+        await store.record_attempt("fail", FeedUpdate(now, None, ok=False, error="HTTP 500"))
+        await store.sync_feeds([*feeds[:2], ("moved", "https://x.example/rss", None)])
+        after = {s.id: s.advertised for s in await store.feed_states()}
+    finally:
+        await store.close()
+    assert stored == {"ok": found, "fail": found, "moved": found}
+    assert after == {"ok": (), "fail": (), "moved": ()}
+
+
+def test_an_advertised_column_that_is_not_a_list_of_addresses_reads_as_none() -> None:
+    from bot.store.feeds import advertised_column, advertised_from_column
+
+    assert advertised_from_column(advertised_column(("https://a/", "https://b/"))) == (
+        "https://a/",
+        "https://b/",
+    )
+    assert advertised_column(()) is None
+    for value in (None, "", "not json", '{"a": 1}', '["https://a/", 2]', "[[]]", 5):
+        assert advertised_from_column(value) == ()

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from bot.config import Config, FeedConfig
 from bot.delivery.render import render_alert
-from bot.errors import FeedParseError
+from bot.errors import FeedParseError, NotAFeed
 from bot.feeds.entries import Stored, own_stories, settle_keys
 from bot.feeds.fetch import Failed, Fetched, Fetcher, FetchResult, Gone, NotModified, RateLimited
 from bot.feeds.links import bounded, normalize_link
@@ -173,6 +173,8 @@ class Pipeline:
             parsed = await self._parsers.parse(
                 feed.id, result.content, result.url, result.content_type
             )
+        except NotAFeed as exc:
+            return await self._failed(feed, state, now, str(exc), advertised=exc.alternates)
         except FeedParseError as exc:
             return await self._failed(feed, state, now, str(exc))
         new = await self._new_entries(feed.id, parsed.entries, stored=state.initialized)
@@ -269,10 +271,18 @@ class Pipeline:
         error: str,
         retry_after: float | None = None,
         gone: bool = False,
+        advertised: tuple[str, ...] = (),
     ) -> PollOutcome:
         log.warning("feed %s: %s", feed.id, error)
         change = await self._change(
-            feed, state, now, ok=False, error=error, retry_after=retry_after, gone=gone
+            feed,
+            state,
+            now,
+            ok=False,
+            error=error,
+            retry_after=retry_after,
+            gone=gone,
+            advertised=advertised,
         )
         await self._store.record_attempt(feed.id, change)
         await self.check_health(feed.id, now)
@@ -301,6 +311,7 @@ class Pipeline:
         cache_for: float | None = None,
         fresh: Sequence[datetime] = (),
         ttl: float | Keep | None = KEEP,
+        advertised: tuple[str, ...] = (),
         **fields: str | None,
     ) -> FeedUpdate:
         """The feed's new state; ``fresh``: publication times of the entries just found."""
@@ -321,7 +332,14 @@ class Pipeline:
         delay = next_delay(schedule, published, failures, retry_after, gone, jitter, cache_for)
         when = now + timedelta(seconds=delay) if delay is not None else None
         return FeedUpdate(
-            attempted_at=now, next_poll_at=when, ok=ok, error=error, gone=gone, ttl=ttl, **fields
+            attempted_at=now,
+            next_poll_at=when,
+            ok=ok,
+            error=error,
+            gone=gone,
+            ttl=ttl,
+            advertised=advertised,
+            **fields,
         )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -45,6 +46,7 @@ class FeedQueries(Queries):
                             etag=None,
                             last_modified=None,
                             ttl=None,
+                            advertised=None,
                             status=ACTIVE,
                             failures=0,
                         )
@@ -238,6 +240,7 @@ def _feed_update(
         "p_id": feed_id,
         "p_attempted_at": change.attempted_at,
         "p_next_poll_at": change.next_poll_at,
+        "p_advertised": advertised_column(change.advertised),
     }
     if not change.ok:
         params["p_error"] = _storable(change.error)
@@ -254,12 +257,35 @@ def _feed_update(
     )
 
 
+def advertised_column(addresses: Sequence[str]) -> str | None:
+    """``feeds.advertised`` for these addresses: a JSON list, or NULL for none.
+
+    The parser keeps at most :data:`~bot.feeds.discover.MAX_ADVERTISED` addresses of
+    at most :data:`~bot.feeds.discover.MAX_URL` characters each.
+    """
+    return json.dumps(list(addresses), ensure_ascii=False) if addresses else None
+
+
+def advertised_from_column(value: object) -> tuple[str, ...]:
+    """The addresses in a ``feeds.advertised`` value; none if it is not such a list."""
+    if not isinstance(value, str):
+        return ()
+    try:
+        addresses = json.loads(value)
+    except ValueError:
+        return ()
+    if not isinstance(addresses, list) or not all(isinstance(a, str) for a in addresses):
+        return ()
+    return tuple(addresses)
+
+
 @functools.cache
 def _update_statement(ok: bool, gone: bool, initialize: bool, given: frozenset[str]) -> Update:
     attempted_at = bindparam("p_attempted_at", type_=t.UTCDateTime())
     values: dict[str, object] = {
         "last_attempt_at": attempted_at,
         "next_poll_at": bindparam("p_next_poll_at", type_=t.UTCDateTime()),
+        "advertised": bindparam("p_advertised"),
     }
     if ok:
         values.update(
@@ -291,4 +317,5 @@ def _storable(text: str | None) -> str | None:
 def _feed_state(row: Row[Any]) -> FeedState:
     fields = {name: getattr(row, name) for name in FeedState.__dataclass_fields__}
     fields["status"] = GONE if row.status == GONE else ACTIVE  # no other value is written
+    fields["advertised"] = advertised_from_column(row.advertised)
     return FeedState(**fields)

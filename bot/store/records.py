@@ -27,6 +27,9 @@ class FeedState:
     failing_since: datetime | None = None
     health_notice_at: datetime | None = None
     ttl: float | None = None  # seconds the feed's <ttl> allows caching (None: it gave none)
+    # The feeds advertised by the HTML page the last poll found in place of a feed
+    # (empty after any other outcome): which address to configure instead.
+    advertised: tuple[str, ...] = ()
 
 
 class Keep(enum.Enum):
@@ -44,7 +47,8 @@ class FeedUpdate:
 
     None leaves a field as it was, except for ``ttl``, where None is a value: a full
     response without ``<ttl>`` says the feed has none now, while a failure or a 304
-    says nothing about it (``KEEP``).
+    says nothing about it (``KEEP``). ``advertised`` is written by every poll, so any
+    outcome but an HTML page that advertises feeds clears it.
     """
 
     attempted_at: datetime
@@ -57,6 +61,7 @@ class FeedUpdate:
     last_modified: str | None = None
     ttl: float | Keep | None = KEEP  # seconds, from a full response's <ttl> (None: none)
     gone: bool = False
+    advertised: tuple[str, ...] = ()  # feeds advertised by an HTML page found instead
 
 
 @dataclass(frozen=True)

@@ -64,6 +64,9 @@ feeds = Table(
     Column("failing_since", UTCDateTime),  # first failure of the current run of failures
     Column("health_notice_at", UTCDateTime),  # when admins were told it is unhealthy
     Column("ttl", Float),  # seconds its <ttl> allows caching, from the last 200 (NULL: none)
+    # The feeds that the HTML page found at ``url`` advertises, as a JSON list of at
+    # most five addresses, when the last poll found one; else NULL.
+    Column("advertised", Text),
 )
 
 entries = Table(
