@@ -37,7 +37,7 @@ from dataclasses import dataclass
 
 from bot.matching import Budget, Matcher, RuleSet, parse_query
 from bot.matching.inflection import stems
-from bot.models import Entry
+from bot.models import Entry, RuleKey, WatchlistKey
 
 LATIN_TERM = ["ka", "ro", "ta", "mi", "zu", "ne", "lo", "pa", "ri", "ve", "zo", "ku", "bar", "dem"]
 CYRILLIC_TERM = ["ка", "ро", "та", "ми", "зу", "не", "ло", "па", "ри", "ве", "зо", "ку", "бар"]
@@ -53,7 +53,7 @@ LATIN_ENDINGS = ["", "", "s", "'s"]
 @dataclass(frozen=True)
 class Workload:
     watchlists: list[RuleSet]
-    terms: dict[str, list[str]]  # watchlist key -> its terms, for the plain matcher
+    terms: dict[WatchlistKey, list[str]]  # each watchlist's terms, for the plain matcher
     entries: list[Entry]
 
 
@@ -95,7 +95,7 @@ def make_workload(rules: int, watchlists: int, entries: int, seed: int = 7) -> W
     sets, terms = [], {}
     for number in range(watchlists):
         made = [make_rule(rng, latin, cyrillic) for _ in range(rules // watchlists)]
-        key = f"wl:{number}"
+        key = WatchlistKey(str(number))
         sets.append(RuleSet(key, tuple(rule for rule, _ in made)))
         terms[key] = [term for _, named in made for term in named]
     phrases = [term for named in terms.values() for term in named if " " in term]
@@ -108,7 +108,10 @@ def absent_rules(count: int, seed: int = 11) -> list[RuleSet]:
     rng = random.Random(seed)
     words = sorted({pseudo_word(rng, ABSENT).capitalize() for _ in range(count)})
     rules = [make_rule(rng, words, words)[0] for _ in range(count)]
-    return [RuleSet(f"absent:{n}", tuple(rules[n : n + 100])) for n in range(0, count, 100)]
+    return [
+        RuleSet(WatchlistKey(f"absent-{n}"), tuple(rules[n : n + 100]))
+        for n in range(0, count, 100)
+    ]
 
 
 def make_entry(
@@ -130,14 +133,16 @@ def make_entry(
     return Entry("feed", f"e{number}", title, f"https://x/{number}", f"s{number}", summary)
 
 
-def plain_matcher(terms: dict[str, list[str]]) -> Callable[[Entry], list[str]]:
+def plain_matcher(
+    terms: dict[WatchlistKey, list[str]],
+) -> Callable[[Entry], list[WatchlistKey]]:
     """Per watchlist, one case-insensitive alternation of its terms as whole words."""
     patterns = [
         (key, re.compile(r"\b(?:" + "|".join(map(re.escape, named)) + r")\b", re.IGNORECASE))
         for key, named in terms.items()
     ]
 
-    def match(entry: Entry) -> list[str]:
+    def match(entry: Entry) -> list[WatchlistKey]:
         text = entry.title + "\n" + entry.summary
         return [key for key, pattern in patterns if pattern.search(text)]
 
@@ -260,7 +265,7 @@ def adversarial(repeats: int) -> dict[str, list[float]]:
     """Per rule (and the baseline), the worst seconds per entry at each size."""
     names = ["baseline: ordinary rule", *WORST_RULES]
     rules = [ORDINARY_RULE, *WORST_RULES.values()]
-    matchers = [Matcher([RuleSet("r", (rule,))], UNLIMITED) for rule in rules]
+    matchers = [Matcher([RuleSet(WatchlistKey("r"), (rule,))], UNLIMITED) for rule in rules]
     worst: dict[str, list[float]] = {name: [] for name in names}
     for words in ADVERSARIAL_SIZES:
         entries = [Entry("f", k, "ab t", "", k, t, t) for k, t in worst_texts(words).items()]
@@ -272,7 +277,7 @@ def adversarial(repeats: int) -> dict[str, list[float]]:
 def guarded_skips(words: int) -> tuple[int, int]:
     """With the default budget: rule and text pairs skipped, of all, at ``words``."""
     entries = [Entry("f", k, "ab t", "", k, t, t) for k, t in worst_texts(words).items()]
-    matcher = Matcher([RuleSet(name, (rule,)) for name, rule in WORST_RULES.items()])
+    matcher = Matcher([RuleSet(WatchlistKey(name), (rule,)) for name, rule in WORST_RULES.items()])
     skipped = sum(len(matcher.evaluate(entry).skipped) for entry in entries)
     return skipped, len(entries) * len(WORST_RULES)
 
@@ -298,7 +303,7 @@ def huge_entry() -> list[tuple[str, float, int]]:
     entry = Entry("f", "huge", "ab t", "", "huge", "", text)
     results = []
     for name, rule in [("baseline: ordinary rule", ORDINARY_RULE), *WORST_RULES.items()]:
-        matcher = Matcher([RuleSet(name, (rule,))])
+        matcher = Matcher([RuleSet(WatchlistKey(name), (rule,))])
         start = time.perf_counter()
         skipped = len(matcher.evaluate(entry).skipped)
         results.append((name, time.perf_counter() - start, skipped))
@@ -312,14 +317,14 @@ def fifty_rules() -> tuple[float, float, int, float]:
     rng = random.Random(5)
     words = [f"ab{rng.randrange(5000)}" if i % 2 else rng.choice(LATIN_FILLER) for i in range(4300)]
     entry = Entry("f", "ordinary", "ab t", "", "ordinary", "", " ".join(words))
-    rulesets = [RuleSet(f"rule:{n}", (f"ab* NEAR/{1000 - n} ab*",)) for n in range(50)]
+    rulesets = [RuleSet(RuleKey(n), (f"ab* NEAR/{1000 - n} ab*",)) for n in range(50)]
     seconds = []
     for budget in (UNLIMITED, None):
         matcher = Matcher(rulesets, budget)
         start = time.perf_counter()
         skipped = len(matcher.evaluate(entry).skipped)
         seconds.append(time.perf_counter() - start)
-    plain = per_entry(Matcher([RuleSet("r", (ORDINARY_RULE,))]), entry, 3)
+    plain = per_entry(Matcher([RuleSet(WatchlistKey("r"), (ORDINARY_RULE,))]), entry, 3)
     return seconds[0], seconds[1], skipped, plain
 
 

@@ -1,11 +1,19 @@
-"""Plain frozen records that flow through newsbot: feed bytes -> Entry -> Hit -> Alert."""
+"""Plain frozen records that flow through newsbot: feed bytes -> Entry -> Hit -> Alert.
+
+Beside them, the closed sets of values that several parts compare: the keys of rule sets
+and the statuses of feeds and polls.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Literal, TypeAlias
 
 FIELDS = ("title", "summary", "content", "link")
+
+FeedStatus: TypeAlias = Literal["active", "gone"]  # gone: it answered 410, polling stopped
+PollStatus: TypeAlias = Literal["ok", "not_modified", "error", "skipped"]  # of one poll
 
 
 @dataclass(frozen=True)
@@ -36,11 +44,35 @@ class Span:
     end: int
 
 
+@dataclass(frozen=True, slots=True)
+class WatchlistKey:
+    """The rule set of the watchlist ``name``."""
+
+    name: str
+
+    def __str__(self) -> str:
+        return f"watchlist {self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class RuleKey:
+    """The rule set of the personal rule stored as ``rule_id`` (one chat's ``/watch``)."""
+
+    rule_id: int
+
+    def __str__(self) -> str:
+        return f"personal rule {self.rule_id}"
+
+
+# Which rule set matched, as the matcher reports it; str() names it for people.
+RuleSetKey: TypeAlias = WatchlistKey | RuleKey
+
+
 @dataclass(frozen=True)
 class Hit:
     """A rule set (a watchlist or a chat's personal rule) that matched an entry."""
 
-    key: str
+    key: RuleSetKey
     spans: tuple[Span, ...] = ()
 
 

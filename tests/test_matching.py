@@ -8,7 +8,7 @@ import pytest
 
 from bot.errors import QueryError
 from bot.matching import Matcher, RuleSet, html_to_text, parse_query
-from bot.models import Entry, Span
+from bot.models import Entry, RuleKey, Span, WatchlistKey
 
 
 def entry(
@@ -352,26 +352,40 @@ def test_field_scopes(query: str, fields: dict[str, str], expected: bool) -> Non
 def test_hits_come_in_rule_set_order_with_exclude_and_feeds() -> None:
     matcher = Matcher(
         [
-            RuleSet("wl:nuclear", ("Rosatom", "uranium"), exclude=("football",)),
-            RuleSet("wl:csto", ("CSTO OR ОДКБ",)),
-            RuleSet("rule:1", ("Rosatom",), feeds=frozenset({"astana-times"})),
-            RuleSet("wl:all", ("Kazakh*", "Rosatom")),
+            RuleSet(WatchlistKey("nuclear"), ("Rosatom", "uranium"), exclude=("football",)),
+            RuleSet(WatchlistKey("csto"), ("CSTO OR ОДКБ",)),
+            RuleSet(RuleKey(1), ("Rosatom",), feeds=frozenset({"astana-times"})),
+            RuleSet(WatchlistKey("all"), ("Kazakh*", "Rosatom")),
         ]
     )
-    assert matcher.keys == {"wl:nuclear", "wl:csto", "rule:1", "wl:all"}
+    assert matcher.keys == {
+        WatchlistKey("nuclear"),
+        WatchlistKey("csto"),
+        RuleKey(1),
+        WatchlistKey("all"),
+    }
     hits = matcher.match(entry("Rosatom and the CSTO", feed="tass"))
-    assert [hit.key for hit in hits] == ["wl:nuclear", "wl:csto", "wl:all"]
+    assert [hit.key for hit in hits] == [
+        WatchlistKey("nuclear"),
+        WatchlistKey("csto"),
+        WatchlistKey("all"),
+    ]
     hits = matcher.match(entry("Rosatom sponsors football", feed="astana-times"))
-    assert [hit.key for hit in hits] == ["rule:1", "wl:all"]
+    assert [hit.key for hit in hits] == [RuleKey(1), WatchlistKey("all")]
 
 
 def test_a_bad_rule_fails_construction_naming_its_key() -> None:
     with pytest.raises(QueryError) as caught:
-        Matcher([RuleSet("wl:ok", ("Rosatom",)), RuleSet("wl:bad", ("Rosatom", "(CSTO"))])
-    assert caught.value.message.startswith("wl:bad: ")
+        Matcher(
+            [
+                RuleSet(WatchlistKey("ok"), ("Rosatom",)),
+                RuleSet(WatchlistKey("bad"), ("Rosatom", "(CSTO")),
+            ]
+        )
+    assert caught.value.message.startswith("watchlist bad: ")
     assert (caught.value.query, caught.value.position) == ("(CSTO", 0)
     with pytest.raises(QueryError):
-        Matcher([RuleSet("wl:bad", ("Rosatom",), exclude=("-x",))])
+        Matcher([RuleSet(WatchlistKey("bad"), ("Rosatom",), exclude=("-x",))])
 
 
 def test_duplicate_keys_are_refused() -> None:
@@ -575,12 +589,18 @@ def test_term_count(query: str, count: int) -> None:
 
 
 def test_rules_whose_words_are_absent_change_nothing() -> None:
-    wanted = [RuleSet("wl:a", ("Rosatom AND Astana",)), RuleSet("wl:b", ("CSTO -football",))]
-    noise = [RuleSet(f"wl:n{i}", (f"word{i} OR слово{i}", f'"w{i} x{i}"')) for i in range(2000)]
+    wanted = [
+        RuleSet(WatchlistKey("a"), ("Rosatom AND Astana",)),
+        RuleSet(WatchlistKey("b"), ("CSTO -football",)),
+    ]
+    noise = [
+        RuleSet(WatchlistKey(f"n{i}"), (f"word{i} OR слово{i}", f'"w{i} x{i}"'))
+        for i in range(2000)
+    ]
     item = entry("Rosatom opens an office in Astana", summary="CSTO drills")
     small, large = Matcher(wanted), Matcher([*noise, *wanted])
     assert large.match(item) == small.match(item)
-    assert [hit.key for hit in large.match(item)] == ["wl:a", "wl:b"]
+    assert [hit.key for hit in large.match(item)] == [WatchlistKey("a"), WatchlistKey("b")]
 
 
 def test_an_exclude_rule_is_checked_even_when_only_it_occurs() -> None:

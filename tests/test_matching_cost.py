@@ -24,7 +24,7 @@ from support.configs import ROOT, write_config
 
 from bot.errors import QueryError
 from bot.matching import Matcher, RuleSet, evaluate, parse_query
-from bot.models import Entry, Span
+from bot.models import Entry, Span, WatchlistKey
 
 PREFIX_PHRASE = '"' + " ".join(["ab*"] * 16) + '"'
 WORST_RULES = [
@@ -230,5 +230,5 @@ def test_a_phrase_has_at_most_16_words() -> None:
 
 
 def test_a_watchlist_rule_over_a_limit_is_an_error_naming_the_watchlist() -> None:
-    with pytest.raises(QueryError, match="wl:big: a rule has at most 100 terms"):
-        Matcher([RuleSet("wl:big", (" OR ".join(f"w{i}" for i in range(101)),))])
+    with pytest.raises(QueryError, match="watchlist big: a rule has at most 100 terms"):
+        Matcher([RuleSet(WatchlistKey("big"), (" OR ".join(f"w{i}" for i in range(101)),))])

@@ -13,7 +13,7 @@ import pytest
 
 from bot.errors import FeedParseError, NotAFeed
 from bot.feeds.charset import decode_feed, guess_legacy
-from bot.feeds.discover import feed_links
+from bot.feeds.discover import MAX_ADVERTISED, feed_links
 from bot.feeds.parse import FUTURE_SLACK, MAX_ENTRIES, parse_feed
 from bot.models import Entry
 
@@ -428,6 +428,16 @@ def test_an_html_page_with_several_feeds_names_them() -> None:
     )
     with pytest.raises(NotAFeed, match=r"/rss, https://news.example/atom: use one of those"):
         parse_feed("steppe", content, "https://news.example/", "text/html")
+
+
+def test_an_html_page_with_very_many_feeds_carries_the_first_few() -> None:
+    links = "".join(
+        f'<link rel="alternate" type="application/rss+xml" href="/rss/{n}">' for n in range(500)
+    )
+    with pytest.raises(NotAFeed, match=r"/rss/1, https://news.example/rss/2: use one of") as raised:
+        parse_feed("steppe", page(links), "https://news.example/", "text/html")
+    shown = tuple(f"https://news.example/rss/{n}" for n in range(MAX_ADVERTISED))
+    assert raised.value.alternates == shown
 
 
 @pytest.mark.parametrize(

@@ -118,6 +118,26 @@ async def test_a_broken_feed_does_not_stop_the_others(
     assert state is not None and state.failures == 1 and state.next_poll_at is not None
 
 
+async def test_an_html_page_leaves_the_feeds_it_advertises_until_a_feed_is_back(
+    parts: Parts, feed_server: FeedServer
+) -> None:
+    page = (
+        b"<!doctype html><html><head>"
+        b'<link rel="alternate" type="application/rss+xml" href="/rss">'
+        b'<link rel="alternate" type="application/atom+xml" href="https://x.example/atom">'
+        b"</head><body>News</body></html>"
+    )
+    feed_server.reply("/a.xml", Reply(200, page, {"Content-Type": "text/html"}))
+    [a, _] = await parts.pipeline.poll_all()
+    state = await parts.store.feed_state("a")
+    assert state is not None and state.last_error == a.error
+    assert state.advertised == (feed_server.url("/rss"), "https://x.example/atom")
+    feed_server.reply("/a.xml", Reply(200, rss("A", [Item("Back", "https://news.example/b")])))
+    [a, _] = await parts.pipeline.poll_all()
+    state = await parts.store.feed_state("a")
+    assert a.status == "ok" and state is not None and state.advertised == ()
+
+
 async def test_permanent_redirect_updates_the_address(
     parts: Parts, feed_server: FeedServer
 ) -> None:

@@ -12,7 +12,7 @@ import pytest
 
 from bot.errors import QueryError
 from bot.matching import Matcher, RuleSet, parse_query
-from bot.models import Entry
+from bot.models import Entry, RuleKey, WatchlistKey
 from bot.polling.rulebook import RuleBook
 from bot.store.records import Audience, ChatRule
 
@@ -64,7 +64,7 @@ def test_the_first_bad_character_is_named() -> None:
 
 def test_a_watchlist_with_a_bad_character_fails_to_compile() -> None:
     with pytest.raises(QueryError, match="U\\+0000"):
-        Matcher([RuleSet("wl:x", ("Rosatom\x00",))])
+        Matcher([RuleSet(WatchlistKey("x"), ("Rosatom\x00",))])
 
 
 @pytest.mark.parametrize("space", ["\t", "\n", "\r\n", " \n  "])
@@ -75,7 +75,7 @@ def test_tab_and_line_breaks_are_whitespace(space: str) -> None:
 
 def test_a_rule_folded_over_lines_matches_as_on_one_line() -> None:
     matcher = Matcher(
-        [RuleSet("wl:x", ('"nuclear power plant" AND\n(Kazakhstan OR Казахстан)\n',))]
+        [RuleSet(WatchlistKey("x"), ('"nuclear power plant" AND\n(Kazakhstan OR Казахстан)\n',))]
     )
     title = "A nuclear power plant for Kazakhstan"
     assert matcher.match(Entry("f", "k", title, "", "s"))
@@ -88,9 +88,9 @@ def test_invisible_and_space_characters_stay_allowed(char: str) -> None:
 
 @pytest.mark.parametrize("char", ["\u202e", "\u2066", "\u200f", "\u061c"])
 def test_bidi_controls_in_feed_text_do_not_split_words(char: str) -> None:
-    matcher = Matcher([RuleSet("wl:x", ("Rosatom",))])
+    matcher = Matcher([RuleSet(WatchlistKey("x"), ("Rosatom",))])
     hits = matcher.match(Entry("f", "k", f"News: Ros{char}atom opens", "", "s"))
-    assert [hit.key for hit in hits] == ["wl:x"]
+    assert [hit.key for hit in hits] == [WatchlistKey("x")]
 
 
 async def test_a_rule_stored_before_such_characters_were_refused_still_matches() -> None:
@@ -98,4 +98,4 @@ async def test_a_rule_stored_before_such_characters_were_refused_still_matches()
     stored = ChatRule(id=7, chat_id=100, query="\u200eRosatom AND \u200fKazakhstan")
     rules = await RuleBook([])(Audience({}, (stored,)))
     entry = Entry("f", "k", title="Rosatom in Kazakhstan", link="", story="s")
-    assert [hit.key for hit in rules.matcher.match(entry)] == ["rule:7"]
+    assert [hit.key for hit in rules.matcher.match(entry)] == [RuleKey(7)]

@@ -22,7 +22,7 @@ from support.feedserver import FeedServer
 from support.processes import Service
 
 from bot.config import Watchlist, load_config
-from bot.models import Entry
+from bot.models import Entry, WatchlistKey
 from bot.polling.reloader import WatchlistReloader
 from bot.wiring import Mode, build, console_audience
 
@@ -57,7 +57,7 @@ async def test_watchlist_edits_apply_and_bad_ones_are_refused(
         touch_later(tmp_path / "watchlists" / "csto.yaml", "match: [CSTO]\n")
         assert await reloader.check() is True
         rules = await parts.rulebook(console_audience(parts.rulebook.names))
-        assert [h.key for h in rules.matcher.match(entry("CSTO meets"))] == ["wl:csto"]
+        assert [h.key for h in rules.matcher.match(entry("CSTO meets"))] == [WatchlistKey("csto")]
         assert rules.titles["csto"] == "csto"
 
         with caplog.at_level(logging.ERROR):
@@ -65,7 +65,7 @@ async def test_watchlist_edits_apply_and_bad_ones_are_refused(
             assert await reloader.check() is False
         assert "watchlists/csto.yaml: match[0]: unclosed quote" in caplog.text
         rules = await parts.rulebook(console_audience(parts.rulebook.names))
-        assert [h.key for h in rules.matcher.match(entry("CSTO meets"))] == ["wl:csto"]
+        assert [h.key for h in rules.matcher.match(entry("CSTO meets"))] == [WatchlistKey("csto")]
     assert applied == [["csto", "kz-nuclear"]]
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.script import ScriptDirectory
+from support.databases import at_revision
 
 from bot.messages import StoredHtml
 from bot.store.engine import HEAD, MIGRATIONS
@@ -35,22 +36,9 @@ async def test_a_new_database_is_migrated_and_uses_wal(tmp_path: Path) -> None:
     assert mode == "wal"
 
 
-def migrated_to(path: Path, revision: str) -> None:
-    """A database as an older version of newsbot left it."""
-    from sqlalchemy import create_engine
-
-    config = AlembicConfig()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    engine = create_engine(f"sqlite:///{path}")
-    with engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.upgrade(config, revision)
-    engine.dispose()
-
-
 async def test_an_older_database_is_upgraded_and_keeps_its_rows(tmp_path: Path) -> None:
     path = tmp_path / "newsbot.db"
-    migrated_to(path, "0001")
+    at_revision(path, "0001")
     with sqlite3.connect(path) as db:
         db.execute(
             "INSERT INTO feeds (id, config_url, url, initialized, status, failures) "
@@ -70,7 +58,7 @@ async def test_alerts_queued_as_html_by_an_older_version_are_still_sent(
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "newsbot.db"
-    migrated_to(path, "0003")
+    at_revision(path, "0003")
     now = datetime.now(UTC).isoformat(sep=" ")
     with sqlite3.connect(path) as db:
         entry = db.execute(
@@ -238,3 +226,104 @@ async def test_a_feed_whose_url_changes_in_config_starts_afresh(tmp_path: Path) 
     assert state is not None and state.url == "https://new.example/rss"
     assert (state.etag, state.last_modified, state.ttl) == (None, None, None)
     assert (state.status, state.failures) == ("active", 0)
+
+
+async def test_a_0003_database_keeps_its_feeds_and_a_ttl_of_0_becomes_none(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "newsbot.db"
+    at_revision(path, "0003")
+    html = "an HTML page, not a feed; it advertises https://a.example/rss: use that address"
+    rows = [  # id, config_url, url, status, failures, last_error, ttl
+        ("none", "https://n.example/rss", "https://n.example/rss", "active", 0, None, 0.0),
+        ("hour", "https://h.example/rss", "https://h.example/new", "active", 0, None, 3600.0),
+        ("page", "https://a.example/", "https://a.example/", "active", 2, html, None),
+        ("gone", "https://g.example/rss", "https://g.example/rss", "gone", 1, "HTTP 410", None),
+    ]
+    with sqlite3.connect(path) as db:
+        db.executemany(
+            "INSERT INTO feeds (id, config_url, url, status, failures, last_error, ttl, "
+            "initialized) VALUES (?, ?, ?, ?, ?, ?, ?, 1)",
+            rows,
+        )
+    store = await Store.open(f"sqlite:///{path}")
+    try:
+        states = {s.id: s for s in await store.feed_states()}
+    finally:
+        await store.close()
+    assert (states["none"].ttl, states["none"].initialized) == (None, True)
+    assert (states["hour"].ttl, states["hour"].url) == (3600.0, "https://h.example/new")
+    assert (states["page"].failures, states["page"].last_error) == (2, html)
+    assert (states["gone"].status, states["gone"].failures) == ("gone", 1)
+    # the addresses were only ever in the error's text: the next poll stores them
+    assert {s.advertised for s in states.values()} == {()}
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT count(*) FROM feeds WHERE ttl = 0").fetchone() == (0,)
+        assert db.execute("SELECT version_num FROM alembic_version").fetchone()[0] == HEAD
+
+
+async def test_a_feed_without_ttl_is_stored_as_null_and_other_outcomes_keep_it(
+    tmp_path: Path,
+) -> None:
+    from datetime import UTC, datetime
+
+    from bot.store.records import FeedUpdate
+
+    path = tmp_path / "newsbot.db"
+    store = await Store.open(f"sqlite:///{path}")
+    now = datetime.now(UTC)
+    ttls = []
+    try:
+        await store.sync_feeds([("a", "https://a.example/rss", None)])
+        for change in (
+            FeedUpdate(now, None, ok=True, ttl=3600.0),  # a 200 with <ttl>
+            FeedUpdate(now, None, ok=True),  # a 304: nothing said
+            FeedUpdate(now, None, ok=False, error="HTTP 500"),  # a failure: nothing said
+            FeedUpdate(now, None, ok=True, ttl=None),  # a 200 without <ttl>
+        ):
+            await store.record_attempt("a", change)
+            state = await store.feed_state("a")
+            assert state is not None
+            ttls.append(state.ttl)
+    finally:
+        await store.close()
+    assert ttls == [3600.0, 3600.0, 3600.0, None]
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT ttl FROM feeds").fetchone() == (None,)
+
+
+async def test_advertised_addresses_last_until_the_next_other_outcome(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from bot.store.records import FeedUpdate
+
+    now = datetime.now(UTC)
+    found = ("https://x.example/rss", "https://x.example/атом")
+    page = FeedUpdate(now, None, ok=False, error="an HTML page...", advertised=found)
+    store = await Store.open(f"sqlite:///{tmp_path / 'newsbot.db'}")
+    try:
+        feeds = [(name, f"https://{name}.example/", None) for name in ("ok", "fail", "moved")]
+        await store.sync_feeds(feeds)
+        for name, _, _ in feeds:
+            await store.record_attempt(name, page)
+        stored = {s.id: s.advertised for s in await store.feed_states()}
+        await store.record_attempt("ok", FeedUpdate(now, None, ok=True))
+        await store.record_attempt("fail", FeedUpdate(now, None, ok=False, error="HTTP 500"))
+        await store.sync_feeds([*feeds[:2], ("moved", "https://x.example/rss", None)])
+        after = {s.id: s.advertised for s in await store.feed_states()}
+    finally:
+        await store.close()
+    assert stored == {"ok": found, "fail": found, "moved": found}
+    assert after == {"ok": (), "fail": (), "moved": ()}
+
+
+def test_an_advertised_column_that_is_not_a_list_of_addresses_reads_as_none() -> None:
+    from bot.store.feeds import advertised_column, advertised_from_column
+
+    assert advertised_from_column(advertised_column(("https://a/", "https://b/"))) == (
+        "https://a/",
+        "https://b/",
+    )
+    assert advertised_column(()) is None
+    for value in (None, "", "not json", '{"a": 1}', '["https://a/", 2]', "[[]]", 5):
+        assert advertised_from_column(value) == ()

@@ -33,8 +33,8 @@ async def print_feeds(config: Config, out: TextIO, as_json: bool = False) -> int
             out.write(json.dumps(_json(state, url), ensure_ascii=False) + "\n")
         return 0
     out.write(_table([_COLUMNS, *(_row(state, url, now) for state, url in feeds)]))
-    errors = {feed_id: state.last_error for feed_id, state in states.items()}
-    for line in advice(config, errors):
+    advertised = {feed_id: state.advertised for feed_id, state in states.items()}
+    for line in advice(config, advertised):
         out.write(line + "\n")
     return 0
 

@@ -22,8 +22,7 @@ from bot.errors import NewsbotError
 from bot.feeds.links import entry_key, normalize_link
 from bot.feeds.text import whole
 from bot.matching import html_to_text
-from bot.models import Entry, Hit, Span
-from bot.polling.alerts import WATCHLIST_PREFIX
+from bot.models import Entry, Hit, Span, WatchlistKey
 from bot.polling.rulebook import RuleBook
 from bot.wiring import load
 
@@ -166,9 +165,7 @@ def _entry_from_line(raw: bytes, number: int) -> tuple[Any, Entry | None, str]:
 
 
 def _names(hits: Sequence[Hit]) -> list[str]:
-    return [
-        h.key.removeprefix(WATCHLIST_PREFIX) for h in hits if h.key.startswith(WATCHLIST_PREFIX)
-    ]
+    return [h.key.name for h in hits if isinstance(h.key, WatchlistKey)]
 
 
 def _json_line(item_id: Any, hits: Sequence[Hit]) -> str:

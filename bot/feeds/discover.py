@@ -14,10 +14,12 @@ from urllib.parse import urljoin, urlsplit
 FEED_TYPES = frozenset({"application/rss+xml", "application/atom+xml", "application/rdf+xml"})
 SCAN_BYTES = 256 * 1024  # <link> elements live in the head, which is far smaller
 MAX_URL = 2048  # longer "addresses" are noise, not something to show an operator
+MAX_ADVERTISED = 5  # a page's first feeds: enough to choose from; the store keeps them
 
 
 def feed_links(html: bytes, base_url: str) -> list[str]:
-    """Absolute http(s) addresses of the feeds ``html`` advertises: page order, no repeats.
+    """Absolute http(s) addresses of the feeds ``html`` advertises: page order, no repeats,
+    at most ``MAX_ADVERTISED`` of them.
 
     Relative addresses resolve against ``<base href>`` if the page has one, else against
     ``base_url`` (where the page came from).
@@ -30,7 +32,7 @@ def feed_links(html: bytes, base_url: str) -> list[str]:
         pass
     base = _join(base_url, finder.base or "") or base_url
     found = (_join(base, href) for href in finder.hrefs)
-    return list(dict.fromkeys(url for url in found if url))
+    return list(dict.fromkeys(url for url in found if url))[:MAX_ADVERTISED]
 
 
 def _join(base: str, href: str) -> str | None:
@@ -76,8 +78,3 @@ def not_a_feed_message(alternates: Sequence[str]) -> str:
         shown = ", ".join(alternates[:3])
         return f"{NOT_A_FEED}; it advertises {shown}: use one of those addresses"
     return NOT_A_FEED
-
-
-def advises_another_address(error: str | None) -> bool:
-    """Whether a feed's stored error says which address to use instead."""
-    return error is not None and error.startswith(f"{NOT_A_FEED}; it advertises ")

@@ -32,14 +32,14 @@ from bot.errors import QueryError
 from bot.matching.compiled import Compiler, Rule
 from bot.matching.evaluate import Document, OverBudget, highlights, positive_places
 from bot.matching.parser import parse_query
-from bot.models import Entry, Hit
+from bot.models import Entry, Hit, RuleSetKey
 
 
 @dataclass(frozen=True)
 class RuleSet:
-    """Queries under one key, e.g. ``wl:kz-nuclear`` or ``rule:42``."""
+    """Queries under one key, e.g. ``WatchlistKey("kz-nuclear")`` or ``RuleKey(42)``."""
 
-    key: str
+    key: RuleSetKey
     match: tuple[str, ...]  # the rule set matches when any of these queries matches...
     exclude: tuple[str, ...] = ()  # ...and none of these does
     feeds: frozenset[str] | None = None  # only entries from these feed ids (None: all)
@@ -74,16 +74,16 @@ class Evaluation:
     """One entry's result: the hits, and the rule sets skipped for being over budget."""
 
     hits: list[Hit]
-    skipped: tuple[str, ...]  # keys, in rule set order; they may have matched
+    skipped: tuple[RuleSetKey, ...]  # in rule set order; they may have matched
     allowance: float  # the budget each rule set had on this entry, in seconds
 
 
-SkipCallback = Callable[[Entry, str, float], None]  # the entry, the rule set's key, budget
+SkipCallback = Callable[[Entry, RuleSetKey, float], None]  # the entry, the rule set, budget
 
 
 @dataclass(frozen=True, slots=True)
 class _Compiled:
-    key: str
+    key: RuleSetKey
     match: tuple[Rule, ...]
     exclude: tuple[Rule, ...]
     feeds: frozenset[str] | None
@@ -98,7 +98,8 @@ class Matcher:
         budget: Budget | None = None,
         on_skip: SkipCallback | None = None,
     ) -> None:
-        """Parse and compile every query; raises ``QueryError`` (prefixed with the key).
+        """Parse and compile every query; raises ``QueryError`` whose message starts
+        with the rule set's key as people read it (``watchlist kz-nuclear: ...``).
 
         Raises ``ValueError`` if two rule sets share a key. ``on_skip`` is told of each
         rule set that ``match`` skips for being over ``budget``.
@@ -114,7 +115,7 @@ class Matcher:
         self._by_word = _anchored(self._rules)
 
     @property
-    def keys(self) -> frozenset[str]:
+    def keys(self) -> frozenset[RuleSetKey]:
         """The keys of all rule sets."""
         return self._keys
 
@@ -141,7 +142,8 @@ class Matcher:
             for index, query in self._by_word.get(word, ()):
                 candidates.setdefault(index, {})[query] = None
         left = self._budget.per_entry * allowance  # shared by the rule sets that need timing
-        hits, skipped = [], []
+        hits: list[Hit] = []
+        skipped: list[RuleSetKey] = []
         for index in sorted(candidates):
             document.limit(max(0.0, min(allowance, left)))
             try:

@@ -9,19 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from bot.models import Alert, Entry, Hit, Span
+from bot.models import Alert, Entry, Hit, RuleKey, RuleSetKey, Span, WatchlistKey
 from bot.store.records import Audience
-
-WATCHLIST_PREFIX = "wl:"
-RULE_PREFIX = "rule:"
-
-
-def watchlist_key(name: str) -> str:
-    return WATCHLIST_PREFIX + name
-
-
-def rule_key(rule_id: int) -> str:
-    return f"{RULE_PREFIX}{rule_id}"
 
 
 @dataclass
@@ -36,18 +25,18 @@ class Listeners:
     def __init__(self, audience: Audience, titles: Mapping[str, str]) -> None:
         self._subscribers = audience.subscribers
         self._titles = titles
-        self._rules = {rule_key(r.id): (r.chat_id, r.query) for r in audience.rules}
+        self._rules = {r.id: (r.chat_id, r.query) for r in audience.rules}
 
-    def of(self, key: str) -> list[tuple[int, str]]:
+    def of(self, key: RuleSetKey) -> list[tuple[int, str]]:
         """(chat, reason) for every chat listening to rule set ``key``."""
-        if key.startswith(WATCHLIST_PREFIX):
-            name = key.removeprefix(WATCHLIST_PREFIX)
-            title = self._titles.get(name, name)
-            return [(chat, title) for chat in self._subscribers.get(name, ())]
-        if key in self._rules:
-            chat_id, query = self._rules[key]
-            return [(chat_id, f"“{query}”")]
-        return []
+        match key:
+            case WatchlistKey(name=name):
+                title = self._titles.get(name, name)
+                return [(chat, title) for chat in self._subscribers.get(name, ())]
+            case RuleKey(rule_id=rule_id) if rule_id in self._rules:
+                chat_id, query = self._rules[rule_id]
+                return [(chat_id, f"“{query}”")]
+        return []  # a personal rule this audience does not have
 
 
 def decide(entry: Entry, hits: Sequence[Hit], listeners: Listeners) -> list[Alert]:

@@ -12,13 +12,14 @@ from __future__ import annotations
 import contextlib
 import logging
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from bot.config import Config
-from bot.feeds.discover import advises_another_address
+from bot.feeds.discover import not_a_feed_message
 from bot.messages import FeedNotice, NoticeKind
+from bot.store.feeds import advertised_from_column
 from bot.store.records import FeedState
 from bot.store.store import Store
 
@@ -74,24 +75,36 @@ def stored_advice(config: Config) -> list[str]:
 
     ``newsbot check`` must not change anything: only an SQLite file that already exists
     is read, read-only, never created or migrated; a database that does not have the
-    feeds table yet, and a PostgreSQL server, give no advice.
+    feeds table (or its ``advertised`` column) yet, and a PostgreSQL server, give no
+    advice. Nor does a feed whose address in config.yaml has changed since it was polled.
     """
     path = Path(config.storage.url.partition(":///")[2])
     if not config.storage.url.startswith("sqlite") or not path.is_file():
         return []
     try:
         with contextlib.closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)) as db:
-            rows = db.execute("SELECT id, last_error FROM feeds").fetchall()
+            rows = db.execute("SELECT id, config_url, advertised FROM feeds").fetchall()
     except sqlite3.Error:
         return []
-    return advice(config, dict(rows))
+    urls = {feed.id: feed.url for feed in config.feeds}
+    return advice(
+        config,
+        {
+            feed_id: advertised_from_column(advertised)
+            for feed_id, polled_url, advertised in rows
+            if urls.get(feed_id) == polled_url
+        },
+    )
 
 
-def advice(config: Config, errors: dict[str, str | None]) -> list[str]:
-    """A line per feed whose address should change: HTML pages that advertise a feed."""
+def advice(config: Config, advertised: Mapping[str, Sequence[str]]) -> list[str]:
+    """A line per feed whose address should change: an HTML page that advertises feeds.
+
+    ``advertised``: by feed id, the feeds its address advertised at the last poll.
+    """
     lines = []
     for index, feed in enumerate(config.feeds):
-        error = errors.get(feed.id)
-        if advises_another_address(error):
-            lines.append(f"{config.path.name}: feeds[{index}].url: {feed.url} is {error}")
+        if found := advertised.get(feed.id):
+            problem = not_a_feed_message(found)
+            lines.append(f"{config.path.name}: feeds[{index}].url: {feed.url} is {problem}")
     return lines

@@ -18,13 +18,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from bot.config import Config, FeedConfig
-from bot.errors import FeedParseError
+from bot.errors import FeedParseError, NotAFeed
 from bot.feeds.fetch import Failed, Fetched, Fetcher, FetchResult, Gone, NotModified, RateLimited
 from bot.feeds.parse import ParsedFeed
 from bot.feeds.workers import Parsers
 from bot.matching import Matcher
 from bot.messages import AlertMessage, alert_message
-from bot.models import Alert, Entry, Hit
+from bot.models import Alert, Entry, Hit, PollStatus
 from bot.polling.alerts import Listeners, decide
 from bot.polling.health import FeedHealth
 from bot.polling.policy import Attempt, Schedule, feed_update
@@ -41,7 +41,7 @@ class PollOutcome:
     """What one poll did; ``newsbot poll --json`` prints these."""
 
     feed: str
-    status: str  # ok | not_modified | error | skipped
+    status: PollStatus
     new_entries: int = 0
     matches: int = 0  # new entries matched for delivery (none on a feed's first poll)
     alerts: int = 0
@@ -135,7 +135,7 @@ class Pipeline:
             case Fetched():
                 return await self._fetched(feed, state, result, now)
             case NotModified(moved_to=moved, max_age=max_age):
-                fresh = _longest(max_age, state.ttl or None)  # <ttl> from its last 200
+                fresh = _longest(max_age, state.ttl)  # <ttl> from its last 200
                 attempt = Attempt(now, ok=True, moved_to=moved, cache_for=fresh)
                 change = await self._next_state(feed, state, attempt)
                 await self._store.record_attempt(feed.id, change)
@@ -157,6 +157,9 @@ class Pipeline:
             parsed = await self._parsers.parse(
                 feed.id, result.content, result.url, result.content_type
             )
+        except NotAFeed as exc:  # the page may advertise the feed to use instead
+            attempt = Attempt(now, ok=False, error=str(exc), advertised=exc.alternates)
+            return await self._failed(feed, state, attempt)
         except FeedParseError as exc:
             return await self._failed(feed, state, Attempt(now, ok=False, error=str(exc)))
         new = await self._unseen.of(feed.id, parsed.entries, stored=state.initialized)
@@ -172,7 +175,7 @@ class Pipeline:
             title=parsed.title or None,
             etag=result.etag,
             last_modified=result.last_modified,
-            ttl=parsed.ttl or 0.0,
+            ttl=parsed.ttl,
         )
         change = await self._next_state(feed, state, attempt, new)
         queued = await self._store.commit_poll(feed.id, change, new, alerts)

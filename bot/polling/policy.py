@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.store.records import FeedUpdate
+from bot.store.records import KEEP, FeedUpdate, Keep
 
 DEFAULT_ADAPTIVE = 30 * 60.0
 MAX_BACKOFF_STEPS = 8
@@ -92,7 +92,8 @@ class Attempt:
     title: str | None = None  # from a full response: the feed's own title,
     etag: str | None = None  # its validators,
     last_modified: str | None = None
-    ttl: float | None = None  # and its <ttl> in seconds (0: none)
+    ttl: float | Keep | None = KEEP  # and its <ttl> in seconds (None: it has none)
+    advertised: tuple[str, ...] = ()  # feeds advertised by an HTML page found instead
 
 
 def feed_update(
@@ -123,4 +124,5 @@ def feed_update(
         etag=attempt.etag,
         last_modified=attempt.last_modified,
         ttl=attempt.ttl,
+        advertised=attempt.advertised,
     )

@@ -4,9 +4,9 @@ Compiling runs in a worker thread, so a large recompile after a ``/watch`` never
 stalls delivery or the bot; the new matcher is swapped in whole when it is ready.
 
 A rule set skipped on an entry for going over its matching budget is logged as a
-warning naming the rule set and the entry, at most once per rule set per
-``SKIP_LOG_PERIOD`` (the next report counts the skips in between), so one bad rule
-cannot flood the log.
+warning naming the rule set ("watchlist kz-nuclear", "personal rule 12") and the entry,
+at most once per rule set per ``SKIP_LOG_PERIOD`` (the next report counts the skips in
+between), so one bad rule cannot flood the log.
 """
 
 from __future__ import annotations
@@ -20,8 +20,7 @@ from collections.abc import Callable, Sequence
 from bot.config import Watchlist
 from bot.errors import QueryError
 from bot.matching import Budget, Matcher, RuleSet, parse_query, without_refused_characters
-from bot.models import Entry
-from bot.polling.alerts import rule_key, watchlist_key
+from bot.models import Entry, RuleKey, RuleSetKey, WatchlistKey
 from bot.polling.pipeline import Rules
 from bot.store.records import Audience, ChatRule
 
@@ -41,10 +40,10 @@ class SkipLog:
         self._period = period
         self._clock = clock
         self._lock = threading.Lock()
-        self._last: dict[str, float] = {}  # rule set key -> when it was last reported
-        self._unreported: dict[str, int] = {}  # skips since then
+        self._last: dict[RuleSetKey, float] = {}  # when each rule set was last reported
+        self._unreported: dict[RuleSetKey, int] = {}  # skips since then
 
-    def __call__(self, entry: Entry, key: str, seconds: float) -> None:
+    def __call__(self, entry: Entry, key: RuleSetKey, seconds: float) -> None:
         """Note that ``key`` was skipped on ``entry`` after ``seconds``; log it if due."""
         now = self._clock()
         with self._lock:
@@ -55,7 +54,7 @@ class SkipLog:
             self._last[key] = now
             since = self._unreported.pop(key, 0)
         log.warning(
-            "rule set %s skipped on entry %r of feed %s (%s): matching it took over its "
+            "%s skipped on entry %r of feed %s (%s): matching it took over its "
             "budget of %.2f s; %d more skips since the last report",
             key,
             entry.key,
@@ -110,7 +109,7 @@ class RuleBook:
 
     def _compile(self, base: list[RuleSet], rules: tuple[ChatRule, ...]) -> Matcher:
         stored = [(r, without_refused_characters(r.query)) for r in rules]
-        personal = [RuleSet(rule_key(r.id), (query,)) for r, query in stored if _valid(r, query)]
+        personal = [RuleSet(RuleKey(r.id), (query,)) for r, query in stored if _valid(r, query)]
         return self._matcher([*base, *personal])
 
     def _matcher(self, rulesets: list[RuleSet]) -> Matcher:
@@ -118,7 +117,7 @@ class RuleBook:
 
 
 def _rulesets(watchlists: Sequence[Watchlist]) -> list[RuleSet]:
-    return [RuleSet(watchlist_key(w.name), w.match, w.exclude, w.feeds) for w in watchlists]
+    return [RuleSet(WatchlistKey(w.name), w.match, w.exclude, w.feeds) for w in watchlists]
 
 
 def _valid(rule: ChatRule, query: str) -> bool:

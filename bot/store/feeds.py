@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Executable, Update, bindparam, func, insert, select, update
+from sqlalchemy import Executable, Row, Update, bindparam, func, insert, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot import messages
 from bot.messages import AlertMessage
-from bot.models import Alert, Entry
+from bot.models import Alert, Entry, FeedStatus
 from bot.store import schema as t
 from bot.store.base import Queries
 from bot.store.outbox import enqueue
-from bot.store.records import FeedState, FeedUpdate
+from bot.store.records import KEEP, FeedState, FeedUpdate
+
+ACTIVE: FeedStatus = "active"
+GONE: FeedStatus = "gone"
 
 
 class FeedQueries(Queries):
@@ -31,7 +36,7 @@ class FeedQueries(Queries):
                 if feed_id not in known
             ]
             if new:
-                fresh = {"initialized": False, "status": "active", "failures": 0}
+                fresh = {"initialized": False, "status": ACTIVE, "failures": 0}
                 await conn.execute(insert(t.feeds), [{**row, **fresh} for row in new])
             for feed_id, url, _ in wanted:
                 if feed_id in known and known[feed_id] != url:
@@ -44,7 +49,8 @@ class FeedQueries(Queries):
                             etag=None,
                             last_modified=None,
                             ttl=None,
-                            status="active",
+                            advertised=None,
+                            status=ACTIVE,
                             failures=0,
                         )
                     )
@@ -203,20 +209,48 @@ def _feed_update(
         "title": change.title,
         "etag": change.etag,
         "last_modified": change.last_modified,
-        "ttl": change.ttl,
     }
     params: dict[str, object] = {
         "p_id": feed_id,
         "p_attempted_at": change.attempted_at,
         "p_next_poll_at": change.next_poll_at,
+        "p_advertised": advertised_column(change.advertised),
     }
     if not change.ok:
         params["p_error"] = _storable(change.error)
     if initialized is not None:
         params["p_initialized"] = initialized
     params.update({f"p_{name}": value for name, value in given.items() if value is not None})
-    shape = frozenset(name for name, value in given.items() if value is not None)
-    return _update_statement(change.ok, change.gone, initialized is not None, shape), params
+    shape = {name for name, value in given.items() if value is not None}
+    if change.ttl is not KEEP:
+        params["p_ttl"] = change.ttl
+        shape.add("ttl")
+    return (
+        _update_statement(change.ok, change.gone, initialized is not None, frozenset(shape)),
+        params,
+    )
+
+
+def advertised_column(addresses: Sequence[str]) -> str | None:
+    """``feeds.advertised`` for these addresses: a JSON list, or NULL for none.
+
+    The parser keeps at most :data:`~bot.feeds.discover.MAX_ADVERTISED` addresses of
+    at most :data:`~bot.feeds.discover.MAX_URL` characters each.
+    """
+    return json.dumps(list(addresses), ensure_ascii=False) if addresses else None
+
+
+def advertised_from_column(value: object) -> tuple[str, ...]:
+    """The addresses in a ``feeds.advertised`` value; none if it is not such a list."""
+    if not isinstance(value, str):
+        return ()
+    try:
+        addresses = json.loads(value)
+    except ValueError:
+        return ()
+    if not isinstance(addresses, list) or not all(isinstance(a, str) for a in addresses):
+        return ()
+    return tuple(addresses)
 
 
 @functools.cache
@@ -225,6 +259,7 @@ def _update_statement(ok: bool, gone: bool, initialize: bool, given: frozenset[s
     values: dict[str, object] = {
         "last_attempt_at": attempted_at,
         "next_poll_at": bindparam("p_next_poll_at", type_=t.UTCDateTime()),
+        "advertised": bindparam("p_advertised"),
     }
     if ok:
         values.update(
@@ -242,7 +277,7 @@ def _update_statement(ok: bool, gone: bool, initialize: bool, given: frozenset[s
         )
     values.update({name: bindparam(f"p_{name}") for name in sorted(given)})
     if gone:
-        values["status"] = "gone"
+        values["status"] = GONE
     if initialize:
         values["initialized"] = bindparam("p_initialized")
     return update(t.feeds).where(t.feeds.c.id == bindparam("p_id")).values(values)
@@ -253,5 +288,8 @@ def _storable(text: str | None) -> str | None:
     return text.encode("utf-8", "replace").decode("utf-8") if text is not None else None
 
 
-def _feed_state(row: object) -> FeedState:
-    return FeedState(**{name: getattr(row, name) for name in FeedState.__dataclass_fields__})
+def _feed_state(row: Row[Any]) -> FeedState:
+    fields = {name: getattr(row, name) for name in FeedState.__dataclass_fields__}
+    fields["status"] = GONE if row.status == GONE else ACTIVE  # no other value is written
+    fields["advertised"] = advertised_from_column(row.advertised)
+    return FeedState(**fields)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Final
 
 from bot.messages import Message
+from bot.models import FeedStatus
 
 
 @dataclass(frozen=True)
@@ -16,7 +19,7 @@ class FeedState:
     etag: str | None
     last_modified: str | None
     initialized: bool
-    status: str  # active | gone
+    status: FeedStatus
     next_poll_at: datetime | None
     last_attempt_at: datetime | None
     last_success_at: datetime | None
@@ -24,12 +27,30 @@ class FeedState:
     failures: int
     failing_since: datetime | None = None
     health_notice_at: datetime | None = None
-    ttl: float | None = None  # seconds the feed's <ttl> allows caching (0: none given)
+    ttl: float | None = None  # seconds the feed's <ttl> allows caching (None: it gave none)
+    # The feeds advertised by the HTML page the last poll found in place of a feed
+    # (empty after any other outcome): which address to configure instead.
+    advertised: tuple[str, ...] = ()
+
+
+class Keep(enum.Enum):
+    """The value of a :class:`FeedUpdate` field that leaves the stored value as it is."""
+
+    STORED = "stored"
+
+
+KEEP: Final = Keep.STORED
 
 
 @dataclass(frozen=True)
 class FeedUpdate:
-    """What one poll changes about a feed (None leaves a field as it was)."""
+    """What one poll changes about a feed.
+
+    None leaves a field as it was, except for ``ttl``, where None is a value: a full
+    response without ``<ttl>`` says the feed has none now, while a failure or a 304
+    says nothing about it (``KEEP``). ``advertised`` is written by every poll, so any
+    outcome but an HTML page that advertises feeds clears it.
+    """
 
     attempted_at: datetime
     next_poll_at: datetime | None
@@ -39,8 +60,9 @@ class FeedUpdate:
     title: str | None = None
     etag: str | None = None
     last_modified: str | None = None
-    ttl: float | None = None  # from a full response: its <ttl> in seconds, 0 if none
+    ttl: float | Keep | None = KEEP  # seconds, from a full response's <ttl> (None: none)
     gone: bool = False
+    advertised: tuple[str, ...] = ()  # feeds advertised by an HTML page found instead
 
 
 @dataclass(frozen=True)

@@ -63,7 +63,10 @@ feeds = Table(
     Column("failures", Integer, nullable=False, default=0),
     Column("failing_since", UTCDateTime),  # first failure of the current run of failures
     Column("health_notice_at", UTCDateTime),  # when admins were told it is unhealthy
-    Column("ttl", Float),  # seconds its <ttl> allows caching, from the last 200 (0: none)
+    Column("ttl", Float),  # seconds its <ttl> allows caching, from the last 200 (NULL: none)
+    # The feeds that the HTML page found at ``url`` advertises, as a JSON list of at
+    # most five addresses, when the last poll found one; else NULL.
+    Column("advertised", Text),
 )
 
 entries = Table(
