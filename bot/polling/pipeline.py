@@ -28,6 +28,7 @@ from bot.models import Alert, Entry, Hit, PollStatus
 from bot.polling.alerts import Listeners, decide
 from bot.polling.health import FeedHealth
 from bot.polling.policy import Attempt, Schedule, feed_update
+from bot.polling.rulebook import Rules
 from bot.polling.unseen import UnseenEntries
 from bot.store.records import Audience, FeedState, FeedUpdate
 from bot.store.store import Store
@@ -58,14 +59,6 @@ class PollOutcome:
         if self.error:
             data["error"] = self.error
         return data
-
-
-@dataclass(frozen=True)
-class Rules:
-    """The compiled matcher and what decide() needs to know about watchlists."""
-
-    matcher: Matcher
-    titles: dict[str, str]
 
 
 class Pipeline:

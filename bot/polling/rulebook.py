@@ -16,12 +16,12 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from bot.config import Watchlist
 from bot.errors import QueryError
 from bot.matching import Budget, Matcher, RuleSet, parse_query, without_refused_characters
 from bot.models import Entry, RuleKey, RuleSetKey, WatchlistKey
-from bot.polling.pipeline import Rules
 from bot.store.records import Audience, ChatRule
 
 log = logging.getLogger(__name__)
@@ -63,6 +63,14 @@ class SkipLog:
             seconds,
             since,
         )
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The compiled matcher and what decide() needs to know about watchlists."""
+
+    matcher: Matcher
+    titles: dict[str, str]
 
 
 class RuleBook:
