@@ -14,6 +14,7 @@ FIELDS = ("title", "summary", "content", "link")
 
 FeedStatus: TypeAlias = Literal["active", "gone"]  # gone: it answered 410, polling stopped
 PollStatus: TypeAlias = Literal["ok", "not_modified", "error", "skipped"]  # of one poll
+OutboxStatus: TypeAlias = Literal["pending", "sent", "failed"]  # of one queued message
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.store import schema as t
 from bot.store.base import Queries, _inserted_id, utcnow
+from bot.store.outbox import FAILED, PENDING
 from bot.store.records import Audience, Chat, ChatRule
 
 
@@ -114,8 +115,8 @@ class ChatQueries(Queries):
             )
             await conn.execute(
                 update(t.outbox)
-                .where(t.outbox.c.chat_id == chat_id, t.outbox.c.status == "pending")
-                .values(status="failed", error=reason)
+                .where(t.outbox.c.chat_id == chat_id, t.outbox.c.status == PENDING)
+                .values(status=FAILED, error=reason)
             )
 
     async def migrate_chat(self, old_id: int, new_id: int) -> None:

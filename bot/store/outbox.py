@@ -13,11 +13,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot import messages
 from bot.messages import FeedNotice
+from bot.models import OutboxStatus
 from bot.store import schema as t
 from bot.store.base import Queries, utcnow
 from bot.store.records import EVERY_CHAT, ChatFilter, OutboxRow
 
 log = logging.getLogger(__name__)
+PENDING: OutboxStatus = "pending"
+SENT: OutboxStatus = "sent"
+FAILED: OutboxStatus = "failed"
 
 
 class OutboxQueries(Queries):
@@ -32,7 +36,7 @@ class OutboxQueries(Queries):
         query = (
             select(t.outbox, t.entries.c.title, t.entries.c.link)
             .outerjoin(t.entries, t.entries.c.id == t.outbox.c.entry_id)
-            .where(t.outbox.c.status == "pending", t.outbox.c.not_before <= now)
+            .where(t.outbox.c.status == PENDING, t.outbox.c.not_before <= now)
             .order_by(t.outbox.c.id)
             .limit(limit)
         )
@@ -81,11 +85,11 @@ class OutboxQueries(Queries):
 
     async def mark_sent(self, row_id: int) -> None:
         await self._set(
-            row_id, status="sent", sent_at=utcnow(), error=None, attempts=t.outbox.c.attempts + 1
+            row_id, status=SENT, sent_at=utcnow(), error=None, attempts=t.outbox.c.attempts + 1
         )
 
     async def mark_failed(self, row_id: int, error: str) -> None:
-        await self._set(row_id, status="failed", error=error, attempts=t.outbox.c.attempts + 1)
+        await self._set(row_id, status=FAILED, error=error, attempts=t.outbox.c.attempts + 1)
 
     async def postpone(self, row_id: int, not_before: datetime, error: str) -> None:
         await self._set(
@@ -99,13 +103,13 @@ class OutboxQueries(Queries):
                 update(t.outbox)
                 .where(
                     t.outbox.c.chat_id == chat_id,
-                    t.outbox.c.status == "pending",
+                    t.outbox.c.status == PENDING,
                     t.outbox.c.not_before < not_before,
                 )
                 .values(not_before=not_before)
             )
 
-    async def outbox_counts(self) -> dict[str, int]:
+    async def outbox_counts(self) -> dict[OutboxStatus, int]:
         query = select(t.outbox.c.status, func.count()).group_by(t.outbox.c.status)
         async with self.engine.connect() as conn:
             return {r[0]: int(r[1]) for r in await conn.execute(query)}
@@ -138,7 +142,7 @@ async def enqueue(
             story=story,
             kind=kind,
             payload=payload,
-            status="pending",
+            status=PENDING,
             attempts=0,
             not_before=now,
             created_at=now,
