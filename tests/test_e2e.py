@@ -124,13 +124,13 @@ def test_subscribers_get_one_alert_and_nobody_else_does(
         description="<p>The <b>Rosatom</b> deal was signed in Astana.</p>",
     )
     feed_server.publish("/kz.xml", "Football: Astana wins", "https://news.example/football")
-    [alert] = alerts(bot_api, ALICE) or [m for m in bot_api.wait_sent(ALICE, 3)[2:]]
+    [alert] = alerts(bot_api, ALICE) or [m for m in bot_api.wait_sent(ALICE, 3, timeout=30)[2:]]
     assert alert["plain_text"].startswith("🔔 Kazakhstan nuclear power")
     assert "Rosatom <signs> deal for Kazakhstan's first plant & more" in alert["plain_text"]
     links = [e["url"] for e in alert["entities"] if e["type"] == "text_link"]
     assert links == ["https://news.example/rosatom-deal?utm_source=rss"]
     bot_api.wait_sent(SUPERGROUP, 2)
-    bot_api.wait_for(lambda: _inactive(folder, EVE), timeout=10, what="Eve deactivated")
+    bot_api.wait_for(lambda: _inactive(folder, EVE), timeout=30, what="Eve deactivated")
 
     # The same story again, its title edited and its link without tracking (a feed
     # without guids knows an item by its link): nobody hears twice.
