@@ -8,22 +8,29 @@ from __future__ import annotations
 
 import contextlib
 import enum
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from bot.config import Config, default_config_path, load_config
+import httpx
+
+from bot.config import Config, Watchlist, default_config_path, load_config
 from bot.delivery.sender import Sender, Transport
 from bot.delivery.terminal import CONSOLE_CHAT, TerminalTransport
 from bot.feeds.fetch import Fetcher, make_client
 from bot.feeds.workers import Parsers
 from bot.polling.health import FeedHealth
 from bot.polling.pipeline import Pipeline
+from bot.polling.reloader import WatchlistReloader
 from bot.polling.rulebook import RuleBook
+from bot.polling.scheduler import PollScheduler
 from bot.redact import SECRETS
 from bot.store.records import Audience, ChatFilter
 from bot.store.store import Store
+
+if TYPE_CHECKING:
+    from bot.telegram.application import TelegramApp, TelegramBot
 
 
 class Mode(enum.Enum):
@@ -55,6 +62,9 @@ class Parts:
     sender: Sender
     rulebook: RuleBook
     health: FeedHealth
+    scheduler: PollScheduler
+    reloader: WatchlistReloader
+    telegram: TelegramBot | None  # the bot's updates and commands (service mode only)
 
 
 def load(given: str | None) -> Config:
@@ -93,52 +103,117 @@ async def build(
 ) -> AsyncIterator[Parts]:
     """Open the store and the HTTP client and wire every part to them for ``mode``.
 
-    ``transport`` is where the sender delivers: the terminal (``out``) unless given; in
-    :attr:`Mode.SERVICE` the caller passes the Telegram one. The sender delivers the
-    console pseudo-chat's rows when the mode prints, every other chat's otherwise.
+    The sender delivers through ``transport`` if given, else: in :attr:`Mode.SERVICE`
+    through Telegram (the bot's application is built, initialized and its handlers
+    installed: :attr:`Parts.telegram`), in the other modes to the terminal (``out``).
+    It delivers the console pseudo-chat's rows when the mode prints, every other
+    chat's otherwise.
     """
     register_secrets(config)
-    store = await Store.open(config.storage.url)
-    client = make_client(direct=mode is Mode.DEMO)  # the demo's feeds are on loopback
-    parsers = Parsers(config.polling.parse_workers)
-    parsers.warm()
-    try:
+    async with contextlib.AsyncExitStack() as stack:
+        app = None
+        if mode is Mode.SERVICE and transport is None:
+            app = await stack.enter_async_context(_telegram_application(config))
+            transport = _telegram_transport(app)
+        store = await Store.open(config.storage.url)
+        stack.push_async_callback(store.close)
+        client = make_client(direct=mode is Mode.DEMO)  # the demo's feeds are on loopback
+        stack.push_async_callback(client.aclose)
+        parsers = Parsers(config.polling.parse_workers)
+        stack.callback(parsers.close)
+        parsers.warm()
         await store.sync_feeds((f.id, f.url, f.title) for f in config.feeds)
-        chats = ChatFilter(only=CONSOLE_CHAT) if mode.prints() else ChatFilter(skip=CONSOLE_CHAT)
-        sender = Sender(
-            store, transport or TerminalTransport(out), config.delivery.max_age, chats=chats
-        )
-        rulebook = RuleBook(config.watchlists)
-        console = mode.console_listens(config)
+        yield _wire(config, mode, store, client, parsers, transport or TerminalTransport(out), app)
 
-        async def audience() -> Audience:
-            telegram = await store.audience()
-            return console_audience(rulebook.names, telegram) if console else telegram
 
-        fetcher = Fetcher(
-            client,
-            config.polling.timeout,
-            config.polling.max_bytes,
-            concurrency=config.polling.concurrency,
-            per_host=config.polling.per_host,
-        )
-        # Admins hear of unhealthy feeds in their private chats; in console mode the
-        # terminal too. Whatever the mode, the notice is queued: `run` delivers it.
-        admins = (*config.telegram.admins, *((CONSOLE_CHAT,) if console else ()))
-        health = FeedHealth(store, admins, queued=sender.wake)
-        pipeline = Pipeline(
-            config,
-            store,
-            fetcher,
-            parsers,
-            rulebook,
-            audience,
-            health,
-            alert_on_first_poll=mode is Mode.DEMO,
-            queued=sender.wake,
-        )
-        yield Parts(config, mode, store, fetcher, pipeline, sender, rulebook, health)
-    finally:
-        parsers.close()
-        await client.aclose()
-        await store.close()
+def _wire(
+    config: Config,
+    mode: Mode,
+    store: Store,
+    client: httpx.AsyncClient,
+    parsers: Parsers,
+    transport: Transport,
+    app: TelegramApp | None,
+) -> Parts:
+    chats = ChatFilter(only=CONSOLE_CHAT) if mode.prints() else ChatFilter(skip=CONSOLE_CHAT)
+    sender = Sender(store, transport, config.delivery.max_age, chats=chats)
+    rulebook = RuleBook(config.watchlists)
+    console = mode.console_listens(config)
+
+    async def audience() -> Audience:
+        telegram = await store.audience()
+        return console_audience(rulebook.names, telegram) if console else telegram
+
+    fetcher = Fetcher(
+        client,
+        config.polling.timeout,
+        config.polling.max_bytes,
+        concurrency=config.polling.concurrency,
+        per_host=config.polling.per_host,
+    )
+    # Admins hear of unhealthy feeds in their private chats; in console mode the
+    # terminal too. Whatever the mode, the notice is queued: `run` delivers it.
+    admins = (*config.telegram.admins, *((CONSOLE_CHAT,) if console else ()))
+    health = FeedHealth(store, admins, queued=sender.wake)
+    pipeline = Pipeline(
+        config,
+        store,
+        fetcher,
+        parsers,
+        rulebook,
+        audience,
+        health,
+        alert_on_first_poll=mode is Mode.DEMO,
+        queued=sender.wake,
+    )
+    scheduler = PollScheduler(pipeline, store, config.feeds, health)
+    telegram = _telegram_bot(app, store, config) if app is not None else None
+
+    async def apply(watchlists: Sequence[Watchlist]) -> None:
+        await rulebook.replace_watchlists(watchlists)
+        if telegram is not None:
+            telegram.commands.set_watchlists(watchlists)
+
+    feed_ids = {f.id for f in config.feeds}
+    reloader = WatchlistReloader(watchlists_folder(config), feed_ids, apply)
+    return Parts(
+        config,
+        mode,
+        store,
+        fetcher,
+        pipeline,
+        sender,
+        rulebook,
+        health,
+        scheduler,
+        reloader,
+        telegram,
+    )
+
+
+# python-telegram-bot's application layer: only a service with a token loads it.
+
+
+def _telegram_application(config: Config) -> contextlib.AbstractAsyncContextManager[TelegramApp]:
+    from bot.telegram.application import build_application, initialized
+
+    return initialized(build_application(config))
+
+
+def _telegram_transport(app: TelegramApp) -> Transport:
+    from bot.telegram.transport import TelegramTransport
+
+    return TelegramTransport(app.bot)
+
+
+def _telegram_bot(app: TelegramApp, store: Store, config: Config) -> TelegramBot:
+    from bot.telegram.application import TelegramBot
+    from bot.telegram.commands import Commands
+    from bot.telegram.gate import Gate
+    from bot.telegram.personal import PersonalCommands
+
+    gate = Gate(store, config.telegram.admins)
+    commands = Commands(store, config.watchlists, gate)
+    commands.install(app)
+    PersonalCommands(store, gate).install(app)
+    return TelegramBot(app, commands, store)

@@ -129,7 +129,7 @@ def test_subscribers_get_one_alert_and_nobody_else_does(
     assert "Rosatom <signs> deal for Kazakhstan's first plant & more" in alert["plain_text"]
     links = [e["url"] for e in alert["entities"] if e["type"] == "text_link"]
     assert links == ["https://news.example/rosatom-deal?utm_source=rss"]
-    bot_api.wait_sent(SUPERGROUP, 2)
+    bot_api.wait_sent(SUPERGROUP, 2, timeout=30)
     bot_api.wait_for(lambda: _inactive(folder, EVE), timeout=30, what="Eve deactivated")
 
     # The same story again, its title edited and its link without tracking (a feed

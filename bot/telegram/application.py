@@ -8,11 +8,17 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any, TypeAlias
 
+from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
 from bot.config import Config
+from bot.delivery.terminal import CONSOLE_CHAT
+from bot.errors import NewsbotError
+from bot.store.store import Store
+from bot.telegram.commands import Commands
 from bot.telegram.updates import ChatOrderedUpdates
 
 TelegramApp: TypeAlias = Application[Any, Any, Any, Any, Any, Any]
@@ -41,8 +47,14 @@ def build_application(config: Config) -> TelegramApp:
 
 @contextlib.asynccontextmanager
 async def initialized(app: TelegramApp) -> AsyncIterator[TelegramApp]:
-    """The application initialized (its bot knows itself); shut down on the way out."""
-    await app.initialize()
+    """The application initialized (its bot knows itself); shut down on the way out.
+
+    A NewsbotError if Telegram refuses (a revoked token, say) or cannot be reached.
+    """
+    try:
+        await app.initialize()
+    except TelegramError as exc:
+        raise NewsbotError(f"Telegram: {exc}") from exc
     try:
         yield app
     finally:
@@ -51,20 +63,34 @@ async def initialized(app: TelegramApp) -> AsyncIterator[TelegramApp]:
         await app.shutdown()
 
 
-async def start_updates(app: TelegramApp) -> None:
-    await app.start()
-    if app.updater is not None:
-        await app.updater.start_polling(timeout=10, drop_pending_updates=False)
+@dataclass
+class TelegramBot:
+    """The Telegram side of ``newsbot run``: updates in, command replies out."""
 
+    app: TelegramApp
+    commands: Commands
+    store: Store
 
-async def stop_updates(app: TelegramApp) -> None:
-    """Take no more updates; let the running handlers finish, drop those still waiting.
+    async def start(self) -> None:
+        """Publish the command menus and take updates; a NewsbotError if Telegram refuses."""
+        await self.store.deactivate_chat(CONSOLE_CHAT, "console mode ended")
+        try:
+            await self.commands.publish(self.app.bot)
+            await self.app.start()
+            if self.app.updater is not None:
+                await self.app.updater.start_polling(timeout=10, drop_pending_updates=False)
+        except TelegramError as exc:
+            raise NewsbotError(f"Telegram: {exc}") from exc
 
-    Done while the store is open, as the handlers need it.
-    """
-    if app.updater is not None:
-        await app.updater.stop()
-    if isinstance(app.update_processor, ChatOrderedUpdates):
-        app.update_processor.close()
-    if app.running:
-        await app.stop()
+    async def stop(self) -> None:
+        """Take no more updates; let the running handlers finish, drop those still waiting.
+
+        Done while the store is open, as the handlers need it.
+        """
+        app = self.app
+        if app.updater is not None:
+            await app.updater.stop()
+        if isinstance(app.update_processor, ChatOrderedUpdates):
+            app.update_processor.close()
+        if app.running:
+            await app.stop()
