@@ -162,7 +162,7 @@ NEWSBOT = textwrap.dedent("""
         from bot.wiring import Mode, build
 
         config = load_config(Path(sys.argv[1]), env={})
-        async with build(config, Mode.SERVICE) as parts:
+        async with build(config, Mode.POLL) as parts:
             first = await parts.pipeline.poll_all()
             cpu = time.process_time() + workers_cpu()  # start-up included
             print("first", sum(o.new_entries for o in first), cpu, flush=True)

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from support.configs import CSTO, NUCLEAR, write_config
 from support.feedserver import FeedServer, Item, Reply, rss
+from support.transport import FakeTransport
 
 from bot.config import load_config
 from bot.store.records import FeedUpdate
@@ -30,7 +31,7 @@ async def parts(tmp_path: Path, feed_server: FeedServer) -> AsyncIterator[Parts]
         {"kz-nuclear": NUCLEAR, "csto-cis": CSTO},
     )
     config = load_config(path, env={})
-    async with build(config, Mode.SERVICE) as built:
+    async with build(config, Mode.SERVICE, FakeTransport()) as built:
         await built.store.upsert_chat(ALICE, "private", "Alice")
         await built.store.upsert_chat(BOB, "private", "Bob")
         await built.store.subscribe(ALICE, ["kz-nuclear"])
