@@ -95,6 +95,17 @@ def watchlists_folder(config: Config) -> Path:
 
 
 @contextlib.asynccontextmanager
+async def opened_store(config: Config) -> AsyncIterator[Store]:
+    """The database, migrated, with a row for every configured feed."""
+    store = await Store.open(config.storage.url)
+    try:
+        await store.sync_feeds((f.id, f.url, f.title) for f in config.feeds)
+        yield store
+    finally:
+        await store.close()
+
+
+@contextlib.asynccontextmanager
 async def build(
     config: Config,
     mode: Mode,
@@ -115,14 +126,12 @@ async def build(
         if mode is Mode.SERVICE and transport is None:
             app = await stack.enter_async_context(_telegram_application(config))
             transport = _telegram_transport(app)
-        store = await Store.open(config.storage.url)
-        stack.push_async_callback(store.close)
+        store = await stack.enter_async_context(opened_store(config))
         client = make_client(direct=mode is Mode.DEMO)  # the demo's feeds are on loopback
         stack.push_async_callback(client.aclose)
         parsers = Parsers(config.polling.parse_workers)
         stack.callback(parsers.close)
         parsers.warm()
-        await store.sync_feeds((f.id, f.url, f.title) for f in config.feeds)
         yield _wire(config, mode, store, client, parsers, transport or TerminalTransport(out), app)
 
 

@@ -12,8 +12,7 @@ from typing import Any, TextIO
 from bot.config import Config
 from bot.polling.health import advice, feed_status
 from bot.store.records import FeedState
-from bot.store.store import Store
-from bot.wiring import load
+from bot.wiring import load, opened_store
 
 _COLUMNS = ("feed", "status", "last poll", "last success", "next poll", "failures", "error")
 ERROR_WIDTH = 80  # of the error column; the rest is cut at a word boundary, with "…"
@@ -41,12 +40,8 @@ async def print_feeds(config: Config, out: TextIO, as_json: bool = False) -> int
 
 async def _states(config: Config) -> dict[str, FeedState]:
     """Every feed's stored state, feeds configured since the last run added."""
-    store = await Store.open(config.storage.url)
-    try:
-        await store.sync_feeds((f.id, f.url, f.title) for f in config.feeds)
+    async with opened_store(config) as store:
         return {s.id: s for s in await store.feed_states()}
-    finally:
-        await store.close()
 
 
 def _json(state: FeedState, configured_url: str) -> dict[str, Any]:
