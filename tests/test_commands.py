@@ -333,3 +333,23 @@ async def test_a_viewers_press_does_not_revive_a_chat_the_bot_left(
     await answers(bot_api, 1)
     chat = await store.chat(CHANNEL)
     assert chat is not None and not chat.active
+
+
+async def test_a_deep_link_subscribes_at_once(store: Store, bot_api: FakeBotAPI) -> None:
+    """https://t.me/BOT?start=sub-NAME opens the chat with "/start sub-NAME"."""
+    reply = await say(bot_api, ALICE, ALICE, "/start sub-kz-nuclear", 1)
+    assert "Subscribed: Kazakhstan nuclear power" in reply
+    assert await store.subscriptions(ALICE) == ["kz-nuclear"]
+    unknown = await say(bot_api, ALICE, ALICE, "/start sub-nonsense", 2)
+    assert "Unknown watchlist: nonsense. Known: csto-cis, kz-nuclear" in unknown
+    assert "watches news feeds" in await say(bot_api, ALICE, ALICE, "/start other", 3)
+
+
+async def test_a_deep_link_into_a_group_needs_an_administrator(
+    store: Store, bot_api: FakeBotAPI
+) -> None:
+    refused = await say(bot_api, GROUP, CAROL, "/start@newsbot_test_bot sub-csto-cis", 1)
+    assert "administrators" in refused
+    assert await store.subscriptions(GROUP) == []
+    done = await say(bot_api, GROUP, ALICE, "/start@newsbot_test_bot sub-csto-cis", 2)
+    assert "Subscribed: CSTO & CIS" in done

@@ -39,6 +39,7 @@ from bot.telegram.texts import text
 from bot.telegram.throttle import CommandBudget, Throttle
 
 log = logging.getLogger(__name__)
+DEEP_LINK_SUB = "sub-"  # /start sub-NAME: what a link https://t.me/BOT?start=sub-NAME sends
 Context = ContextTypes.DEFAULT_TYPE
 _TOGGLE = "t:"
 MENU = ("start", "lists", "sub", "unsub", "watch", "unwatch", "my", "help")
@@ -91,6 +92,12 @@ class Commands:
             log.warning("could not publish the command menu: %s", exc)
 
     async def start(self, update: Update, context: Context) -> None:
+        """The welcome; ``/start sub-NAME`` (a link ``t.me/BOT?start=sub-NAME``)
+        subscribes to NAME at once, as ``/sub NAME`` would."""
+        args = context.args or []
+        if args and args[0].startswith(DEEP_LINK_SUB):
+            await self._change(update, [args[0].removeprefix(DEEP_LINK_SUB)], subscribe=True)
+            return
         lang = await self._gate.enter(update)
         await reply(update, text("welcome", lang), await self._keyboard(update))
 
