@@ -130,6 +130,37 @@ async def test_removed_bot_deactivates_the_chat(store: Store, bot_api: FakeBotAP
     assert chat is not None and not chat.active
 
 
+async def test_a_bot_added_back_reactivates_the_chat_and_greets_a_group(
+    store: Store, bot_api: FakeBotAPI
+) -> None:
+    await say(bot_api, GROUP, ALICE, "/sub kz-nuclear", 1)
+    bot_api.push_my_chat_member(GROUP, ALICE, "kicked")
+    for _ in range(100):
+        chat = await store.chat(GROUP)
+        if chat is not None and not chat.active:
+            break
+        await asyncio.sleep(0.05)
+    bot_api.push_my_chat_member(GROUP, ALICE, "member", old_status="left")
+    [_, greeting] = await bot_api.wait_sent_async(GROUP, 2)
+    assert "watches news feeds" in greeting["plain_text"]
+    assert "Kazakhstan nuclear power" in str(greeting["reply_markup"])
+    chat = await store.chat(GROUP)
+    assert chat is not None and chat.active
+    assert await store.subscriptions(GROUP) == ["kz-nuclear"]  # kept while it was away
+
+
+async def test_a_private_chat_unblocking_the_bot_is_active_again_without_a_greeting(
+    store: Store, bot_api: FakeBotAPI
+) -> None:
+    await say(bot_api, ALICE, ALICE, "/sub kz-nuclear", 1)
+    bot_api.push_my_chat_member(ALICE, ALICE, "kicked")
+    bot_api.push_my_chat_member(ALICE, ALICE, "member", old_status="kicked")
+    await say(bot_api, ALICE, ALICE, "/my", 2)  # handled after both changes, in order
+    chat = await store.chat(ALICE)
+    assert chat is not None and chat.active
+    assert len(bot_api.sent(ALICE)) == 2
+
+
 async def test_watch_adds_personal_rules_within_limits(store: Store, bot_api: FakeBotAPI) -> None:
     added = await say(bot_api, ALICE, ALICE, '/watch "Middle Corridor" AND Aktau', 1)
     assert added == 'Rule 1 added: "Middle Corridor" AND Aktau'

@@ -14,6 +14,7 @@ from html import escape
 
 from telegram import (
     Bot,
+    Chat,
     ChatMember,
     ChatMemberUpdated,
     InlineKeyboardButton,
@@ -170,6 +171,13 @@ class Commands:
         status = change.new_chat_member.status
         if status in (ChatMember.LEFT, ChatMember.BANNED):
             await self._store.deactivate_chat(change.chat.id, f"bot {status} from the chat")
+            return
+        if status not in (ChatMember.MEMBER, ChatMember.ADMINISTRATOR):
+            return
+        lang = await self._gate.enter(update)  # back in the chat: it is active again
+        joined = change.old_chat_member.status in (ChatMember.LEFT, ChatMember.BANNED)
+        if joined and change.chat.type in (Chat.GROUP, Chat.SUPERGROUP):
+            await reply(update, text("welcome", lang), await self._keyboard(update))
 
     async def error(self, update: object, context: Context) -> None:
         log.error("update %r failed", update, exc_info=context.error)
