@@ -12,13 +12,14 @@ from support.configs import CSTO, NUCLEAR, write_config
 from support.fakebotapi import FakeBotAPI
 from support.telegram_html import parse_html, utf16_len
 
+from bot import __version__
 from bot.config import load_config
 from bot.store.records import FeedState
 from bot.store.store import Store
 from bot.telegram.application import build_application
 from bot.telegram.commands import Commands
 from bot.telegram.gate import Gate, fit
-from bot.telegram.personal import MAX_RULES_PER_CHAT, PersonalCommands, render_status
+from bot.telegram.personal import MAX_RULES_PER_CHAT, PersonalCommands, render_status, uptime
 
 ALICE, IVAN, CAROL, GROUP, CHANNEL, ADMIN = 100, 200, 300, -700, -1009, 999
 
@@ -206,7 +207,21 @@ async def test_status_is_for_admins(store: Store, bot_api: FakeBotAPI) -> None:
         [("kz", "https://kz.example/rss", None), ("ru", "https://ru.example", None)]
     )
     assert "for the bot's admins" in await say(bot_api, ALICE, ALICE, "/status", 1)
-    assert "All 2 feeds are healthy" in await say(bot_api, ADMIN, ADMIN, "/status", 1)
+    await say(bot_api, ALICE, ALICE, "/sub kz-nuclear csto-cis", 2)
+    status = await say(bot_api, ADMIN, ADMIN, "/status", 1)
+    assert "All 2 feeds are healthy" in status
+    # Alice with her two subscriptions, and the admin's own chat
+    assert "Outbox: 0 waiting, 0 failed · 2 active chats, 2 subscriptions · up 0m" in status
+    assert f"newsbot {__version__}" in status
+
+
+def test_uptime_reads_at_a_glance() -> None:
+    assert [uptime(s) for s in (59, 300, 3 * 3600 + 720, 2 * 86400 + 3 * 3600 + 59)] == [
+        "0m",
+        "5m",
+        "3h 12m",
+        "2d 3h",
+    ]
 
 
 def test_status_lists_unhealthy_feeds_escaped() -> None:

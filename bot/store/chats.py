@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.store import schema as t
@@ -104,6 +104,17 @@ class ChatQueries(Queries):
                 ChatRule(r.id, r.chat_id, r.query) for r in await conn.execute(rules)
             )
         return Audience({k: frozenset(v) for k, v in by_list.items()}, chat_rules)
+
+    async def chat_counts(self) -> tuple[int, int]:
+        """How many chats are active, and how many subscriptions they hold."""
+        active = select(t.chats.c.id).where(t.chats.c.active.is_(True))
+        subscribed = select(func.count()).where(t.subscriptions.c.chat_id.in_(active))
+        async with self.engine.connect() as conn:
+            chats = (
+                await conn.execute(select(func.count()).select_from(active.subquery()))
+            ).scalar()
+            subscriptions = (await conn.execute(subscribed)).scalar()
+        return int(chats or 0), int(subscriptions or 0)
 
     async def deactivate_chat(self, chat_id: int, reason: str) -> None:
         """Stop alerting a chat that blocked or removed the bot; its pending alerts fail."""

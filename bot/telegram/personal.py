@@ -7,6 +7,7 @@ most ``MAX_RULE_CHARS`` characters and ``MAX_RULE_TERMS`` terms.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from html import escape
@@ -14,6 +15,7 @@ from html import escape
 from telegram import Update
 from telegram.ext import Application, CommandHandler, ContextTypes, filters
 
+from bot import __version__
 from bot.delivery.render import one_line, printable
 from bot.errors import QueryError
 from bot.matching import MAX_RULE_CHARS, MAX_RULE_TERMS, parse_query
@@ -32,6 +34,7 @@ class PersonalCommands:
     def __init__(self, store: Store, gate: Gate) -> None:
         self._store = store
         self._gate = gate
+        self._started = time.monotonic()  # built as the service starts: its uptime
 
     def install(self, app: Application) -> None:  # type: ignore[type-arg]
         updates = filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST
@@ -72,7 +75,18 @@ class PersonalCommands:
             await reply(update, text("status_admins", lang))
             return
         states = await self._store.feed_states()
-        await reply(update, render_status(states, datetime.now(UTC), lang))
+        lines = [render_status(states, datetime.now(UTC), lang), "", await self._service(lang)]
+        await reply(update, "\n".join(lines))
+
+    async def _service(self, lang: str) -> str:
+        """The outbox backlog, the chats and subscriptions, uptime and version."""
+        outbox = await self._store.outbox_counts()
+        chats, subscriptions = await self._store.chat_counts()
+        up = uptime(time.monotonic() - self._started)
+        waiting, failed = outbox.get("pending", 0), outbox.get("failed", 0)
+        return text("status_service", lang).format(
+            waiting, failed, chats, subscriptions, up, __version__
+        )
 
     async def _problem(self, chat_id: int, query: str, lang: str) -> str | None:
         """Why this rule cannot be added, or None."""
@@ -109,6 +123,15 @@ def _chosen(args: Sequence[str], count: int) -> list[int] | None:
     if not numbers or numbers[0] < 1 or numbers[-1] > count:
         return None
     return [n - 1 for n in numbers]
+
+
+def uptime(seconds: float) -> str:
+    """A duration as a status line shows it: "2d 3h", "3h 12m", "5m"."""
+    minutes = int(seconds // 60)
+    days, hours, minutes = minutes // 1440, minutes // 60 % 24, minutes % 60
+    if days:
+        return f"{days}d {hours}h"
+    return f"{hours}h {minutes}m" if hours else f"{minutes}m"
 
 
 def render_status(states: Sequence[FeedState], now: datetime, lang: str) -> str:

@@ -107,6 +107,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "ru": "/status доступна только администраторам бота.",
     },
     "status_ok": {"en": "All {} feeds are healthy.", "ru": "Все ленты ({}) в порядке."},
+    "status_service": {
+        "en": "Outbox: {} waiting, {} failed · {} active chats, {} subscriptions · "
+        "up {} · newsbot {}",
+        "ru": "Очередь: ждут {}, не доставлено {} · активных чатов: {}, подписок: {} · "
+        "работает {} · newsbot {}",
+    },
     "status_head": {
         "en": "<b>{} of {} feeds need attention</b>",
         "ru": "<b>Проблемы у {} из {} лент</b>",
