@@ -120,15 +120,20 @@ async def test_channel_posts_subscribe_the_channel(store: Store, bot_api: FakeBo
     assert await store.subscriptions(CHANNEL) == ["csto-cis"]
 
 
+async def became_inactive(store: Store, chat_id: int) -> bool:
+    """Whether the chat is marked inactive within a few seconds."""
+    for _ in range(100):
+        chat = await store.chat(chat_id)
+        if chat is not None and not chat.active:
+            return True
+        await asyncio.sleep(0.05)
+    return False
+
+
 async def test_removed_bot_deactivates_the_chat(store: Store, bot_api: FakeBotAPI) -> None:
     await say(bot_api, GROUP, ALICE, "/sub kz-nuclear", 1)
     bot_api.push_my_chat_member(GROUP, ALICE, "kicked")
-    for _ in range(100):
-        chat = await store.chat(GROUP)
-        if chat is not None and not chat.active:
-            break
-        await asyncio.sleep(0.05)
-    assert chat is not None and not chat.active
+    assert await became_inactive(store, GROUP)
 
 
 async def test_a_bot_added_back_reactivates_the_chat_and_greets_a_group(
@@ -136,11 +141,7 @@ async def test_a_bot_added_back_reactivates_the_chat_and_greets_a_group(
 ) -> None:
     await say(bot_api, GROUP, ALICE, "/sub kz-nuclear", 1)
     bot_api.push_my_chat_member(GROUP, ALICE, "kicked")
-    for _ in range(100):
-        chat = await store.chat(GROUP)
-        if chat is not None and not chat.active:
-            break
-        await asyncio.sleep(0.05)
+    assert await became_inactive(store, GROUP)
     bot_api.push_my_chat_member(GROUP, ALICE, "member", old_status="left")
     [_, greeting] = await bot_api.wait_sent_async(GROUP, 2)
     assert "watches news feeds" in greeting["plain_text"]
