@@ -14,7 +14,7 @@ FIELDS = ("title", "summary", "content", "link")
 
 FeedStatus: TypeAlias = Literal["active", "gone"]  # gone: it answered 410, polling stopped
 PollStatus: TypeAlias = Literal["ok", "not_modified", "error", "skipped"]  # of one poll
-OutboxStatus: TypeAlias = Literal["pending", "sent", "failed"]  # of one queued message
+OutboxStatus: TypeAlias = Literal["pending", "sent", "failed", "held", "summarised"]
 
 
 @dataclass(frozen=True)
@@ -85,3 +85,5 @@ class Alert:
     entry: Entry
     reasons: tuple[str, ...]  # watchlist titles and personal rules that matched
     spans: tuple[Span, ...] = field(default=())
+    watchlists: tuple[str, ...] = ()  # the names of the watchlists among the reasons
+    rules: tuple[int, ...] = ()  # the ids of the personal rules among the reasons

@@ -59,7 +59,11 @@ SendResult = Sent | ChatGone | Migrated | RetryLater | SendFailed
 class Transport(Protocol):
     """Renders a message for where it goes (Telegram, a terminal) and sends it."""
 
-    async def send(self, chat_id: int, message: Message) -> SendResult: ...
+    async def send(
+        self, chat_id: int, message: Message, thread_id: int | None = None
+    ) -> SendResult:
+        """Send ``message`` to the chat (to its forum topic ``thread_id``, if given)."""
+        ...
 
 
 class Sender:
@@ -158,7 +162,7 @@ class Sender:
             for row in fresh:
                 if self._stopping:
                     break  # the rest waits in the outbox for the next start
-                result = await self._transport.send(row.chat_id, row.message)
+                result = await self._transport.send(row.chat_id, row.message, row.thread_id)
                 # recorded even if a stop cancels us now: a sent alert is never resent
                 if not await asyncio.shield(self._settle([row], result)):
                     break

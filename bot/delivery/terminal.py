@@ -114,7 +114,9 @@ class TerminalTransport:
         self._out = out or sys.stdout
         self._color = self._out.isatty()
 
-    async def send(self, chat_id: int, message: Message) -> SendResult:
+    async def send(
+        self, chat_id: int, message: Message, thread_id: int | None = None
+    ) -> SendResult:
         text = terminal_text(message, self._color)
         print(text, RULE, sep="\n", file=self._out, flush=True)
         return Sent()

@@ -17,6 +17,8 @@ from bot.store.records import Audience
 class _Pending:
     reasons: list[str]
     spans: set[Span]
+    watchlists: list[str]
+    rules: list[int]
 
 
 class Listeners:
@@ -38,18 +40,37 @@ class Listeners:
                 return [(chat_id, f"“{query}”")]
         return []  # a personal rule this audience does not have
 
+    def reason_names(self, key: RuleSetKey) -> tuple[tuple[str, ...], tuple[int, ...]]:
+        """The watchlist name or the personal rule id ``key`` stands for."""
+        match key:
+            case WatchlistKey(name=name):
+                return (name,), ()
+            case RuleKey(rule_id=rule_id):
+                return (), (rule_id,)
+        return (), ()
+
 
 def decide(entry: Entry, hits: Sequence[Hit], listeners: Listeners) -> list[Alert]:
     """The alerts for one entry: which chats hear of it, and why."""
     by_chat: dict[int, _Pending] = {}
     for hit in hits:
+        names, rule_ids = listeners.reason_names(hit.key)
         for chat_id, reason in listeners.of(hit.key):
-            pending = by_chat.setdefault(chat_id, _Pending([], set()))
+            pending = by_chat.setdefault(chat_id, _Pending([], set(), [], []))
             if reason not in pending.reasons:
                 pending.reasons.append(reason)
             pending.spans.update(hit.spans)
+            pending.watchlists += [n for n in names if n not in pending.watchlists]
+            pending.rules += [r for r in rule_ids if r not in pending.rules]
     return [
-        Alert(chat_id, entry, tuple(p.reasons), _ordered(p.spans))
+        Alert(
+            chat_id,
+            entry,
+            tuple(p.reasons),
+            _ordered(p.spans),
+            tuple(p.watchlists),
+            tuple(p.rules),
+        )
         for chat_id, p in sorted(by_chat.items())
     ]
 

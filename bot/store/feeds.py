@@ -20,6 +20,8 @@ from bot.store.base import Queries
 from bot.store.outbox import enqueue
 from bot.store.records import KEEP, FeedState, FeedUpdate
 
+ENTRY_TEXT = 2000  # characters of an entry's summary and of its content kept for /search
+
 ACTIVE: FeedStatus = "active"
 GONE: FeedStatus = "gone"
 
@@ -137,7 +139,14 @@ class FeedQueries(Queries):
                 entry = alert.entry
                 kind, payload = messages.dump(message)
                 queued += await enqueue(
-                    conn, alert.chat_id, entry.story, kind, payload, now, ids[entry.key]
+                    conn,
+                    alert.chat_id,
+                    entry.story,
+                    kind,
+                    payload,
+                    now,
+                    ids[entry.key],
+                    alert.watchlists,
                 )
             await _apply_feed_update(conn, feed_id, change, initialized=True)
         return queued
@@ -162,6 +171,8 @@ async def _insert_entries(
             "link": e.link,
             "published_at": e.published,
             "seen_at": now,
+            "summary": e.summary[:ENTRY_TEXT] or None,
+            "content": e.content[:ENTRY_TEXT] or None,
         }
         for e in new
     ]

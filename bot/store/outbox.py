@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 PENDING: OutboxStatus = "pending"
 SENT: OutboxStatus = "sent"
 FAILED: OutboxStatus = "failed"
+HELD: OutboxStatus = "held"  # an alert held by a mute, quiet hours or a digest
+SUMMARISED: OutboxStatus = "summarised"  # a held alert, sent in a summary or a digest
 
 
 class OutboxQueries(Queries):
@@ -127,8 +129,12 @@ async def enqueue(
     payload: str,
     now: datetime,
     entry_id: int | None = None,
+    watchlists: Sequence[str] = (),
 ) -> int:
-    """Queue one message unless the chat has this story already; 1 if queued, else 0."""
+    """Queue one message unless the chat has this story already; 1 if queued, else 0.
+
+    ``watchlists``: an alert's, the names of the watchlists that matched it.
+    """
     box = t.outbox
     exists = await conn.execute(
         select(box.c.id).where(and_(box.c.chat_id == chat_id, box.c.story == story))
@@ -146,6 +152,7 @@ async def enqueue(
             attempts=0,
             not_before=now,
             created_at=now,
+            watchlists=json.dumps(list(watchlists), ensure_ascii=False) if watchlists else None,
         )
     )
     return 1
@@ -154,5 +161,13 @@ async def enqueue(
 def _outbox_row(row: Row[Any]) -> OutboxRow:
     message = messages.load(row.kind, row.payload)
     return OutboxRow(
-        row.id, row.chat_id, message, row.attempts, row.created_at, row.title or "", row.link or ""
+        row.id,
+        row.chat_id,
+        message,
+        row.attempts,
+        row.created_at,
+        row.title or "",
+        row.link or "",
+        tuple(json.loads(row.watchlists)) if row.watchlists else (),
+        row.thread_id,
     )

@@ -109,3 +109,5 @@ class OutboxRow:
     created_at: datetime
     title: str  # of an alert's entry, for summaries of held alerts ("" for others)
     link: str
+    watchlists: tuple[str, ...] = ()  # an alert's: the names of the watchlists it matched
+    thread_id: int | None = None  # the forum topic it goes to; None: the chat itself

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 
 
@@ -80,8 +81,12 @@ entries = Table(
     Column("link", Text, nullable=False),
     Column("published_at", UTCDateTime),
     Column("seen_at", UTCDateTime, nullable=False),
+    # the entry's texts, cut short (bot.store.feeds.ENTRY_TEXT): what /search looks through
+    Column("summary", Text),
+    Column("content", Text),
     UniqueConstraint("feed_id", "key", name="uq_entries_feed_key"),
 )
+Index("ix_entries_seen_at", entries.c.seen_at)
 
 chats = Table(
     "chats",
@@ -93,6 +98,19 @@ chats = Table(
     Column("active", Boolean, nullable=False, default=True),
     Column("inactive_reason", Text),
     Column("created_at", UTCDateTime, nullable=False),
+    # chosen with /lang: no longer follows the language of the user who configures it
+    Column("language_set", Boolean, nullable=False, default=False, server_default=false()),
+    Column("time_zone", String(64)),  # IANA name; NULL: UTC
+    Column("quiet", String(16)),  # daily quiet hours "HH:MM-HH:MM"; NULL: none
+    Column("digest", String(16)),  # "hourly" or "daily HH:MM"; NULL: one message per alert
+)
+
+mutes = Table(
+    "mutes",
+    metadata,
+    Column("chat_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("watchlist", String(100), primary_key=True),  # "*": the whole chat
+    Column("until", UTCDateTime, nullable=False),
 )
 
 subscriptions = Table(
@@ -101,6 +119,7 @@ subscriptions = Table(
     Column("chat_id", BigInteger, primary_key=True, autoincrement=False),
     Column("watchlist", String(100), primary_key=True),
     Column("created_at", UTCDateTime, nullable=False),
+    Column("thread_id", BigInteger),  # the forum topic its alerts go to; NULL: the chat
 )
 
 rules = Table(
@@ -121,12 +140,16 @@ outbox = Table(
     Column("story", Text, nullable=False),  # one message per story per chat
     Column("kind", String(20), nullable=False),  # alert | notice | held | html
     Column("payload", Text, nullable=False),  # the message as data (bot.messages)
-    Column("status", String(20), nullable=False, default="pending"),  # pending | sent | failed
+    Column("status", String(20), nullable=False, default="pending"),  # pending|sent|failed|held
     Column("attempts", Integer, nullable=False, default=0),
     Column("not_before", UTCDateTime, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("sent_at", UTCDateTime),
     Column("error", Text),
+    Column("watchlists", Text),  # an alert's: JSON list of the watchlist names that matched
+    Column("thread_id", BigInteger),  # the forum topic it goes to; NULL: the chat
+    Column("held_at", UTCDateTime),  # held by a mute, quiet hours or a digest, since
     UniqueConstraint("chat_id", "story", name="uq_outbox_chat_story"),
 )
 Index("ix_outbox_due", outbox.c.status, outbox.c.not_before)
+Index("ix_outbox_chat_status", outbox.c.chat_id, outbox.c.status)

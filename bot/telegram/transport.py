@@ -31,13 +31,16 @@ class TelegramTransport:
         self._bot = bot
         self._no_preview = LinkPreviewOptions(is_disabled=True)
 
-    async def send(self, chat_id: int, message: Message) -> SendResult:
+    async def send(
+        self, chat_id: int, message: Message, thread_id: int | None = None
+    ) -> SendResult:
         try:
             await self._bot.send_message(
                 chat_id,
                 render(message),
                 parse_mode=ParseMode.HTML,
                 link_preview_options=self._no_preview,
+                message_thread_id=thread_id,
             )
         except Forbidden as exc:
             return ChatGone(exc.message)

@@ -28,6 +28,7 @@ class FakeTransport:
     def __init__(self) -> None:
         self.sent: list[tuple[int, Message]] = []  # every attempt, whatever its answer
         self.delivered: list[tuple[int, Message]] = []  # the attempts answered Sent()
+        self.threads: list[int | None] = []  # the forum topic of each attempt, as ``sent``
         self.on_send: Callable[[int, Message], None] | None = None  # runs before answering
         self._scripts: dict[int, deque[Answer]] = {}
 
@@ -39,8 +40,11 @@ class FakeTransport:
         """The messages sent to ``chat_id``, attempts that failed included."""
         return [message for chat, message in self.sent if chat == chat_id]
 
-    async def send(self, chat_id: int, message: Message) -> SendResult:
+    async def send(
+        self, chat_id: int, message: Message, thread_id: int | None = None
+    ) -> SendResult:
         self.sent.append((chat_id, message))
+        self.threads.append(thread_id)
         if self.on_send is not None:
             self.on_send(chat_id, message)
         script = self._scripts.get(chat_id)
