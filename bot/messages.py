@@ -17,7 +17,8 @@ from typing import Any, Literal
 
 from bot.models import Alert, Span
 
-MessageKind = Literal["alert", "notice", "held", "html"]
+MessageKind = Literal["alert", "notice", "held", "html", "summary"]
+SummaryWhy = Literal["held", "digest"]
 NoticeKind = Literal["gone", "failing"]
 Range = tuple[int, int]  # characters start:end of a text
 
@@ -48,6 +49,8 @@ class AlertMessage:
     feed: str
     published: datetime
     excerpt: Excerpt | None = None
+    watchlists: tuple[str, ...] = ()  # the names of the watchlists among the reasons
+    rules: tuple[int, ...] = ()  # the ids of the chat's personal rules among them
 
 
 @dataclass(frozen=True)
@@ -69,13 +72,47 @@ class HeldAlerts:
 
 
 @dataclass(frozen=True)
+class SummaryItem:
+    """One held alert, as a summary lists it; ``group``: its first reason (a digest lists
+    its alerts under their groups)."""
+
+    title: str
+    link: str
+    feed: str
+    published: datetime
+    group: str = ""
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Alerts held by a mute or quiet hours (``held``) or collected for a ``digest``,
+    sent together: one part of at most a message's length.
+
+    ``counts``: alerts per reason (watchlist title, personal rule), in the first part
+    only; ``items``: this part's alerts, newest first; ``more``: how many were left
+    unlisted (the last part says so). ``since``/``until``: the period it covers, shown
+    in the chat's time ``zone`` and ``lang``uage.
+    """
+
+    why: SummaryWhy
+    lang: str
+    zone: str
+    since: datetime
+    until: datetime
+    total: int
+    counts: tuple[tuple[str, int], ...]
+    items: tuple[SummaryItem, ...]
+    more: int = 0
+
+
+@dataclass(frozen=True)
 class StoredHtml:
     """A message queued already rendered, by a version that stored Telegram HTML."""
 
     html: str
 
 
-Message = AlertMessage | FeedNotice | HeldAlerts | StoredHtml
+Message = AlertMessage | FeedNotice | HeldAlerts | Summary | StoredHtml
 
 
 def alert_message(alert: Alert, feed_title: str, when: datetime) -> AlertMessage:
@@ -89,6 +126,8 @@ def alert_message(alert: Alert, feed_title: str, when: datetime) -> AlertMessage
         feed=feed_title,
         published=when,
         excerpt=_excerpt(alert),
+        watchlists=alert.watchlists,
+        rules=alert.rules,
     )
 
 
@@ -129,6 +168,10 @@ def dump(message: Message) -> tuple[MessageKind, str]:
                 "feed": message.feed,
                 "published": message.published.isoformat(),
             }
+            if message.watchlists:
+                data["watchlists"] = list(message.watchlists)
+            if message.rules:
+                data["rules"] = list(message.rules)
             if excerpt is not None:
                 data["excerpt"] = {
                     "text": excerpt.text,
@@ -143,6 +186,8 @@ def dump(message: Message) -> tuple[MessageKind, str]:
         case HeldAlerts():
             stories = [list(s) for s in message.stories]
             return "held", _json({"stories": stories, "held_for": message.held_for})
+        case Summary():
+            return "summary", _json(_summary_data(message))
         case StoredHtml():
             return "html", message.html
 
@@ -164,15 +209,59 @@ def load(kind: str, payload: str) -> Message:
             title_marks=_ranges(data["title_marks"]),
             link=data["link"],
             feed=data["feed"],
-            published=datetime.fromisoformat(data["published"]).astimezone(UTC),
+            published=_when(data["published"]),
             excerpt=excerpt,
+            watchlists=tuple(str(w) for w in data.get("watchlists", ())),
+            rules=tuple(int(r) for r in data.get("rules", ())),
         )
     if kind == "notice":
         return FeedNotice(data["feed"], data["url"], _notice_kind(data["kind"]), data["error"])
     if kind == "held":
         stories = tuple((str(title), str(link)) for title, link in data["stories"])
         return HeldAlerts(stories, float(data["held_for"]))
+    if kind == "summary":
+        return _summary(data)
     raise ValueError(f"unknown kind of message: {kind!r}")
+
+
+def _summary_data(summary: Summary) -> dict[str, Any]:
+    items = [[i.title, i.link, i.feed, i.published.isoformat(), i.group] for i in summary.items]
+    return {
+        "why": summary.why,
+        "lang": summary.lang,
+        "zone": summary.zone,
+        "since": summary.since.isoformat(),
+        "until": summary.until.isoformat(),
+        "total": summary.total,
+        "counts": [list(c) for c in summary.counts],
+        "items": items,
+        "more": summary.more,
+    }
+
+
+def _summary(data: dict[str, Any]) -> Summary:
+    why = data["why"]
+    if why not in ("held", "digest"):
+        raise ValueError(f"unknown kind of summary: {why!r}")
+    items = tuple(
+        SummaryItem(str(title), str(link), str(feed), _when(published), str(group))
+        for title, link, feed, published, group in data["items"]
+    )
+    return Summary(
+        "held" if why == "held" else "digest",
+        str(data["lang"]),
+        str(data["zone"]),
+        _when(data["since"]),
+        _when(data["until"]),
+        int(data["total"]),
+        tuple((str(reason), int(count)) for reason, count in data["counts"]),
+        items,
+        int(data["more"]),
+    )
+
+
+def _when(value: str) -> datetime:
+    return datetime.fromisoformat(value).astimezone(UTC)
 
 
 def _ranges(pairs: Sequence[Sequence[int]]) -> tuple[Range, ...]:

@@ -125,8 +125,9 @@ async def build(
         app = None
         if mode is Mode.SERVICE and transport is None:
             app = await stack.enter_async_context(_telegram_application(config))
-            transport = _telegram_transport(app)
         store = await stack.enter_async_context(opened_store(config))
+        if app is not None:
+            transport = _telegram_transport(app, store)
         client = make_client(direct=mode is Mode.DEMO)  # the demo's feeds are on loopback
         stack.push_async_callback(client.aclose)
         parsers = Parsers(config.polling.parse_workers)
@@ -176,7 +177,7 @@ def _wire(
         queued=sender.wake,
     )
     scheduler = PollScheduler(pipeline, store, config.feeds, health)
-    telegram = _telegram_bot(app, store, config) if app is not None else None
+    telegram = _telegram_bot(app, store, config, sender, rulebook) if app is not None else None
 
     async def apply(watchlists: Sequence[Watchlist]) -> None:
         await rulebook.replace_watchlists(watchlists)
@@ -209,20 +210,30 @@ def _telegram_application(config: Config) -> contextlib.AbstractAsyncContextMana
     return initialized(build_application(config))
 
 
-def _telegram_transport(app: TelegramApp) -> Transport:
+def _telegram_transport(app: TelegramApp, store: Store) -> Transport:
+    from bot.telegram.texts import DEFAULT
     from bot.telegram.transport import TelegramTransport
 
-    return TelegramTransport(app.bot)
+    async def language(chat_id: int) -> str:
+        """The chat's language, for the labels of the buttons under its alerts."""
+        chat = await store.chat(chat_id)
+        return chat.language or DEFAULT if chat else DEFAULT
+
+    return TelegramTransport(app.bot, language)
 
 
-def _telegram_bot(app: TelegramApp, store: Store, config: Config) -> TelegramBot:
+def _telegram_bot(
+    app: TelegramApp, store: Store, config: Config, sender: Sender, rulebook: RuleBook
+) -> TelegramBot:
     from bot.telegram.application import TelegramBot
     from bot.telegram.commands import Commands
     from bot.telegram.gate import Gate
     from bot.telegram.personal import PersonalCommands
+    from bot.telegram.volume import Volume
 
     gate = Gate(store, config.telegram.admins)
     commands = Commands(store, config.watchlists, gate)
     commands.install(app)
     PersonalCommands(store, gate).install(app)
+    Volume(store, gate, lambda: rulebook.watchlists.titles, sender.wake).install(app)
     return TelegramBot(app, commands, store)

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from html import escape
 from urllib.parse import urlsplit
 
+from bot.delivery.hold import UTC_ZONE, find_zone
 from bot.messages import (
     AlertMessage,
     Excerpt,
@@ -22,7 +24,10 @@ from bot.messages import (
     Message,
     Range,
     StoredHtml,
+    Summary,
+    SummaryItem,
 )
+from bot.telegram.texts import text
 
 MAX_MESSAGE = 4096
 # C0 controls but the newline, DEL, C1 controls, and the bidirectional embeddings,
@@ -82,6 +87,8 @@ def render(message: Message) -> str:
             return render_feed_notice(message)
         case HeldAlerts():
             return render_summary(message)
+        case Summary():
+            return render_held(message)
         case StoredHtml(html=html):
             return html
 
@@ -203,3 +210,52 @@ def render_feed_notice(notice: FeedNotice) -> str:
         lines.append(f"<i>{escape(cut(notice.error, 500))}</i>")
     lines.append("Check it with <code>newsbot feeds</code>; fix or remove it in config.yaml.")
     return printable("\n".join(lines))
+
+
+SUMMARY_REASONS = 8  # at most this many counts are listed
+_ITEM_LINK = 1000  # a longer link is not made a link in a summary: every item stays short
+
+
+def render_held(summary: Summary) -> str:
+    """A summary of held alerts or a digest: the head, counts per reason, linked titles
+    newest first (a digest's under their groups), and how many are left unlisted.
+
+    Every part is bounded (a head of a few reasons, twenty short items at most): the
+    sender splits summaries into parts that fit a message by rendering them.
+    """
+    lines = summary_head(summary)
+    group = None
+    for item in summary.items:
+        if summary.why == "digest" and item.group != group:
+            group = item.group
+            lines.append(f"\n<b>{escape(cut(group, 160))}</b>")
+        lines.append(_item(item, summary.zone))
+    if summary.more:
+        lines += ["", text("summary_more", summary.lang).format(summary.more)]
+    return printable("\n".join(lines))
+
+
+def summary_head(summary: Summary) -> list[str]:
+    """The HTML lines above a summary's list: what it is, its period, its counts."""
+    since, until = (local_time(t, summary.zone) for t in (summary.since, summary.until))
+    key = "summary_digest" if summary.why == "digest" else "summary_held"
+    head = text(key, summary.lang).format(summary.total)
+    lines = [head, f"<i>{escape(f'{since} – {until} ({summary.zone})')}</i>"]
+    counts = [f"{escape(cut(r, 40))}: {n}" for r, n in summary.counts[:SUMMARY_REASONS]]
+    if counts:
+        extra = " · …" if len(summary.counts) > SUMMARY_REASONS else ""
+        lines.append(" · ".join(counts) + extra)
+    return [*lines, ""]
+
+
+def _item(item: SummaryItem, zone: str) -> str:
+    title = escape(cut(item.title or item.link, 120))
+    if len(item.link) <= _ITEM_LINK and _linkable(item.link):
+        title = f'<a href="{escape(item.link, quote=True)}">{title}</a>'
+    when = local_time(item.published, zone)
+    return f"• {title} · <i>{escape(cut(item.feed, 60))}, {when}</i>"
+
+
+def local_time(moment: datetime, zone: str) -> str:
+    """``moment`` on the clock of the time zone ``zone`` (UTC if there is none such)."""
+    return f"{moment.astimezone(find_zone(zone) or UTC_ZONE):%d %b %H:%M}"

@@ -7,20 +7,29 @@ The transport sorts each send into a case: sent, the chat is gone (blocked, kick
 deleted: the chat is deactivated), the group migrated (its rows move to the new id and
 go out there), wait (``retry_after``: that chat's alerts are held), or failed
 (transient failures are retried with back-off, permanent ones are recorded).
+
+Before sending, a chat's alerts may be held (a mute, quiet hours, a digest: see
+:mod:`bot.delivery.hold`); each round first releases, as one summary per chat, the held
+alerts that nothing holds any more. Both are decided from stored settings and times.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
-from bot.messages import AlertMessage, HeldAlerts, Message, StoredHtml
+from bot.delivery.hold import Policy
+from bot.delivery.summary import summarise
+from bot.messages import AlertMessage, HeldAlerts, Message, StoredHtml, SummaryWhy
+from bot.store.held import HeldRow
 from bot.store.records import EVERY_CHAT, ChatFilter, OutboxRow
+from bot.store.settings import ChatSettings
 from bot.store.store import Store, utcnow
+from bot.telegram.texts import DEFAULT
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
@@ -68,7 +77,8 @@ class Transport(Protocol):
 
 class Sender:
     """Sends due outbox rows of ``chats`` (all by default); wake it with :meth:`wake`
-    when new alerts were queued."""
+    when new alerts were queued or a chat's settings changed. ``clock``: what time it
+    is (the store's UTC clock by default)."""
 
     def __init__(
         self,
@@ -77,8 +87,10 @@ class Sender:
         max_age: float = 86400,
         idle: float = 2.0,
         chats: ChatFilter = EVERY_CHAT,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self._store = store
+        self._clock = clock
         self._filter = chats
         self._transport = transport
         self._max_age = timedelta(seconds=max_age)
@@ -90,6 +102,9 @@ class Sender:
     @property
     def _stopping(self) -> bool:
         return self._stop is not None and self._stop.is_set()
+
+    def _now(self) -> datetime:
+        return self._clock() if self._clock is not None else utcnow()
 
     def wake(self) -> None:
         self._wakeup.set()
@@ -114,9 +129,11 @@ class Sender:
                 task.cancel()
 
     async def drain(self) -> int:
-        """Send everything due now; returns how many messages went out."""
+        """Release held alerts that are free, then send everything due now; returns how
+        many messages went out."""
+        await self._release()
         total = 0
-        while rows := await self._store.due(utcnow(), 200, self._filter):
+        while rows := await self._store.due(self._now(), 200, self._filter):
             by_chat: dict[int, list[OutboxRow]] = {}
             for row in rows:
                 by_chat.setdefault(row.chat_id, []).append(row)
@@ -141,12 +158,15 @@ class Sender:
 
     async def _progressed(self, rows: Sequence[OutboxRow]) -> bool:
         """Whether the last round changed anything (else it would loop forever)."""
-        again = {(r.id, r.chat_id) for r in await self._store.due(utcnow(), 200, self._filter)}
+        again = {(r.id, r.chat_id) for r in await self._store.due(self._now(), 200, self._filter)}
         return not {(r.id, r.chat_id) for r in rows} <= again  # a migration moves rows
 
     async def _send_chat(self, rows: Sequence[OutboxRow]) -> int:
-        """Send one chat's rows in order; alerts held past ``max_age`` go as one summary."""
-        cutoff = utcnow() - self._max_age
+        """Send one chat's rows in order; alerts held past ``max_age`` go as one summary.
+
+        Alerts the chat's settings hold now are set aside first."""
+        rows = await self._hold(rows)
+        cutoff = self._now() - self._max_age
         stale = [r for r in rows if r.created_at < cutoff and _foldable(r.message)]
         folded = {r.id for r in stale}
         fresh = [r for r in rows if r.id not in folded]
@@ -185,7 +205,7 @@ class Sender:
                 await self._store.migrate_chat(chat_id, new_id)
                 return False
             case RetryLater(seconds=seconds):
-                await self._store.postpone_chat(chat_id, utcnow() + timedelta(seconds=seconds))
+                await self._store.postpone_chat(chat_id, self._now() + timedelta(seconds=seconds))
                 return False
             case SendFailed(error=error, permanent=permanent):
                 go_on = [await self._failed(row, error, permanent) for row in rows]
@@ -198,10 +218,52 @@ class Sender:
             await self._store.mark_failed(row.id, error)
             return True
         # The chat waits as a whole, so that its messages still arrive in order.
-        until = utcnow() + timedelta(seconds=min(3600, 5 * 2**row.attempts))
+        until = self._now() + timedelta(seconds=min(3600, 5 * 2**row.attempts))
         await self._store.postpone(row.id, until, error)
         await self._store.postpone_chat(row.chat_id, until)
         return False
+
+    async def _hold(self, rows: Sequence[OutboxRow]) -> list[OutboxRow]:
+        """Hold the alerts among one chat's ``rows`` that its settings hold now; the rest."""
+        now = self._now()
+        policy = _policy(await self._store.chat_settings(rows[0].chat_id, now))
+        held = [r.id for r in rows if _alert_held(policy, r, now)]
+        if held:
+            await self._store.hold(held, now)
+        return [r for r in rows if r.id not in held]
+
+    async def _release(self) -> None:
+        """Queue, for each chat, one summary of its held alerts that nothing holds now."""
+        now = self._now()
+        for chat_id in await self._store.chats_holding(self._filter):
+            settings = await self._store.chat_settings(chat_id, now)
+            policy = _policy(settings)
+            free = [r for r in await self._store.held(chat_id) if _freed(policy, r, now)]
+            if not free:
+                continue
+            alerts = [(r.message, r.held_at) for r in free if isinstance(r.message, AlertMessage)]
+            why: SummaryWhy = "digest" if policy.digest is not None else "held"
+            lang = settings.language or DEFAULT
+            parts = summarise(alerts, why, lang, policy.zone.key, now)
+            await self._store.release(chat_id, [r.id for r in free], parts, now)
+
+
+def _policy(settings: ChatSettings) -> Policy:
+    return Policy.stored(settings.time_zone, settings.quiet, settings.digest, settings.mutes)
+
+
+def _alert_held(policy: Policy, row: OutboxRow, now: datetime) -> bool:
+    """Only alerts are held: notices and summaries always go."""
+    message = row.message
+    if not isinstance(message, AlertMessage):
+        return False
+    return policy.holds(row.watchlists or message.watchlists, message.rules, now) is not None
+
+
+def _freed(policy: Policy, row: HeldRow, now: datetime) -> bool:
+    message = row.message
+    rules = message.rules if isinstance(message, AlertMessage) else ()
+    return policy.frees(row.watchlists, rules, row.held_at, now)
 
 
 def _foldable(message: Message) -> bool:

@@ -16,13 +16,16 @@ from bot.delivery.render import (
     Markup,
     cut,
     held_span,
+    local_time,
     marked,
     notice_headline,
     printable,
     snippet_of,
+    summary_head,
 )
 from bot.delivery.sender import SendResult, Sent
-from bot.messages import AlertMessage, FeedNotice, HeldAlerts, Message, StoredHtml
+from bot.messages import AlertMessage, FeedNotice, HeldAlerts, Message, StoredHtml, Summary
+from bot.telegram.texts import text
 
 CONSOLE_CHAT = 0  # the pseudo-chat that subscribes to every watchlist in console mode
 RULE = "─" * 72
@@ -40,6 +43,8 @@ def terminal_text(message: Message, color: bool) -> str:
             return _notice(message, style)
         case HeldAlerts():
             return _held(message, style)
+        case Summary():
+            return _summary(message, style)
         case StoredHtml(html=html):
             return printable(_TextOf.html(html))
 
@@ -86,6 +91,24 @@ def _held(held: HeldAlerts, style: _Style) -> str:
         lines.append(printable(f"• {cut(title or link, HELD)}"))
         if link and title:
             lines.append(printable(f"  {link}"))
+    return "\n".join(lines)
+
+
+def _summary(summary: Summary, style: _Style) -> str:
+    head, *rest = (printable(_TextOf.html(line)) for line in summary_head(summary))
+    lines = [style(BOLD, head), *rest]
+    for item in summary.items:
+        when = local_time(item.published, summary.zone)
+        lines.append(
+            printable(f"• {cut(item.title or item.link, HELD)} · {cut(item.feed, 60)}, {when}")
+        )
+        if item.link and item.title:
+            lines.append(printable(f"  {item.link}"))
+    if summary.more:
+        lines += [
+            "",
+            printable(_TextOf.html(text("summary_more", summary.lang).format(summary.more))),
+        ]
     return "\n".join(lines)
 
 

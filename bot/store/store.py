@@ -6,13 +6,16 @@ from bot.store.base import utcnow
 from bot.store.chats import ChatQueries
 from bot.store.engine import open_engine
 from bot.store.feeds import FeedQueries
+from bot.store.held import HeldQueries
 from bot.store.outbox import OutboxQueries
+from bot.store.settings import SettingsQueries
 
 __all__ = ["Store", "utcnow"]
 
 
-class Store(FeedQueries, ChatQueries, OutboxQueries):
-    """Feeds, seen entries, chats, subscriptions, personal rules and the alert outbox."""
+class Store(FeedQueries, ChatQueries, OutboxQueries, SettingsQueries, HeldQueries):
+    """Feeds, seen entries, chats, subscriptions, personal rules, chat settings and the
+    alert outbox."""
 
     @classmethod
     async def open(cls, url: str) -> Store:

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
-from telegram import Bot, LinkPreviewOptions
+from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 
 from bot.delivery.render import render
 from bot.delivery.sender import ChatGone, Migrated, RetryLater, SendFailed, SendResult, Sent
-from bot.messages import Message
+from bot.messages import AlertMessage, Message
+from bot.telegram.buttons import alert_keyboard
+from bot.telegram.texts import DEFAULT
 
 _CHAT_GONE = (
     "chat not found",
@@ -25,15 +28,27 @@ _CHAT_GONE = (
 
 
 class TelegramTransport:
-    """Sends messages as HTML through ``bot`` (its rate limiter keeps Telegram's limits)."""
+    """Sends messages as HTML through ``bot`` (its rate limiter keeps Telegram's limits).
 
-    def __init__(self, bot: Bot) -> None:
+    Alerts carry their buttons (see :mod:`bot.telegram.buttons`), labelled in the chat's
+    language, as ``language`` tells it (English without it).
+    """
+
+    def __init__(self, bot: Bot, language: Callable[[int], Awaitable[str]] | None = None) -> None:
         self._bot = bot
+        self._language = language
         self._no_preview = LinkPreviewOptions(is_disabled=True)
+
+    async def _markup(self, chat_id: int, message: Message) -> InlineKeyboardMarkup | None:
+        if not isinstance(message, AlertMessage):
+            return None
+        lang = await self._language(chat_id) if self._language is not None else DEFAULT
+        return alert_keyboard(message, lang)
 
     async def send(
         self, chat_id: int, message: Message, thread_id: int | None = None
     ) -> SendResult:
+        markup = await self._markup(chat_id, message)
         try:
             await self._bot.send_message(
                 chat_id,
@@ -41,6 +56,7 @@ class TelegramTransport:
                 parse_mode=ParseMode.HTML,
                 link_preview_options=self._no_preview,
                 message_thread_id=thread_id,
+                reply_markup=markup,
             )
         except Forbidden as exc:
             return ChatGone(exc.message)

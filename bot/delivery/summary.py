@@ -1,0 +1,77 @@
+"""Held alerts -> the parts of one summary (or digest) message: pure, no I/O.
+
+The alerts are counted per reason; at most :data:`LISTED` are listed, newest first (a
+digest's grouped by their first reason, the largest group first), the rest counted in
+"and N more". The list is cut into parts by rendering them, so that each part fits one
+Telegram message.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+
+from bot.delivery.render import MAX_MESSAGE, render_held
+from bot.messages import AlertMessage, Summary, SummaryItem, SummaryWhy
+
+LISTED = 20
+
+
+def summarise(
+    alerts: Sequence[tuple[AlertMessage, datetime]],
+    why: SummaryWhy,
+    lang: str,
+    zone: str,
+    now: datetime,
+) -> list[Summary]:
+    """The parts of the summary of ``alerts`` (each with the time it was held)."""
+    counts = Counter(reason for alert, _ in alerts for reason in alert.reasons)
+    ranked = tuple(sorted(counts.items(), key=lambda c: (-c[1], c[0])))
+    items = _ordered([_item(a) for a, _ in alerts], ranked if why == "digest" else ())
+    listed, more = items[:LISTED], max(0, len(items) - LISTED)
+    since = min((held for _, held in alerts), default=now)
+    whole = Summary(why, lang, zone, since, now, len(alerts), ranked, (), more)
+    parts: list[Summary] = []
+    for item in listed:
+        last = parts[-1] if parts else None
+        grown = _with(last or whole, item)
+        if last is None or _units(render_held(grown)) > MAX_MESSAGE:
+            parts.append(_with(_next(whole, parts), item))
+        else:
+            parts[-1] = grown
+    if not parts:
+        parts.append(whole)
+    return [_finished(p, p is parts[-1]) for p in parts]
+
+
+def _item(alert: AlertMessage) -> SummaryItem:
+    group = alert.reasons[0] if alert.reasons else ""
+    return SummaryItem(alert.title, alert.link, alert.feed, alert.published, group)
+
+
+def _ordered(items: list[SummaryItem], groups: tuple[tuple[str, int], ...]) -> list[SummaryItem]:
+    """Newest first; a digest's grouped by their first reason, the largest group first."""
+    rank = {reason: n for n, (reason, _) in enumerate(groups)}
+    newest = sorted(items, key=lambda i: i.published, reverse=True)
+    return sorted(newest, key=lambda i: rank.get(i.group, 0)) if groups else newest
+
+
+def _with(part: Summary, item: SummaryItem) -> Summary:
+    return replace(part, items=(*part.items, item))
+
+
+def _next(whole: Summary, parts: list[Summary]) -> Summary:
+    """An empty next part: the counts are shown by the first part only."""
+    return whole if not parts else replace(whole, counts=())
+
+
+def _finished(part: Summary, last: bool) -> Summary:
+    """ "and N more" closes the last part only (each part was measured with it)."""
+    return part if last else replace(part, more=0)
+
+
+def _units(text: str) -> int:
+    """Length in UTF-16 code units, as Telegram counts."""
+    return len(text) + sum(1 for char in text if ord(char) > 0xFFFF)

@@ -1,0 +1,97 @@
+"""Queries about held alerts: held at send time, released later as one summary.
+
+A summary replaces its held alerts in one transaction: its parts are queued as outbox
+rows with a story made of the held rows' ids, and the held rows are marked summarised.
+Whenever a process stops, the summary is then either wholly queued or not at all, and
+queued once.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+
+from bot import messages
+from bot.messages import Message
+from bot.store import schema as t
+from bot.store.base import Queries
+from bot.store.outbox import HELD, PENDING, SUMMARISED, enqueue
+from bot.store.records import EVERY_CHAT, ChatFilter
+
+
+@dataclass(frozen=True)
+class HeldRow:
+    """A held alert: its message, the watchlists it matched and since when it waits."""
+
+    id: int
+    message: Message
+    watchlists: tuple[str, ...]
+    held_at: datetime
+
+
+class HeldQueries(Queries):
+    async def hold(self, row_ids: Sequence[int], now: datetime) -> None:
+        """Hold these pending rows (a mute, quiet hours or a digest) from ``now`` on."""
+        box = t.outbox
+        async with self.writing() as conn:
+            await conn.execute(
+                update(box)
+                .where(box.c.id.in_(list(row_ids)), box.c.status == PENDING)
+                .values(status=HELD, held_at=now)
+            )
+
+    async def chats_holding(self, chats: ChatFilter = EVERY_CHAT) -> list[int]:
+        """The chats of ``chats`` that have held alerts."""
+        box = t.outbox.c
+        query = select(box.chat_id).where(box.status == HELD).distinct().order_by(box.chat_id)
+        if chats.only is not None:
+            query = query.where(box.chat_id == chats.only)
+        if chats.skip is not None:
+            query = query.where(box.chat_id != chats.skip)
+        async with self.engine.connect() as conn:
+            return [r[0] for r in await conn.execute(query)]
+
+    async def held(self, chat_id: int) -> list[HeldRow]:
+        """The chat's held alerts, oldest first; one that cannot be read is skipped."""
+        box = t.outbox.c
+        query = (
+            select(box.id, box.kind, box.payload, box.watchlists, box.held_at, box.created_at)
+            .where(box.chat_id == chat_id, box.status == HELD)
+            .order_by(box.id)
+        )
+        async with self.engine.connect() as conn:
+            found = list(await conn.execute(query))
+        rows = []
+        for row in found:
+            try:
+                message = messages.load(row.kind, row.payload)
+            except (ValueError, KeyError, TypeError):
+                continue
+            names = tuple(json.loads(row.watchlists)) if row.watchlists else ()
+            rows.append(HeldRow(row.id, message, names, row.held_at or row.created_at))
+        return rows
+
+    async def release(
+        self, chat_id: int, row_ids: Sequence[int], parts: Sequence[Message], now: datetime
+    ) -> int:
+        """Queue ``parts`` (one summary of the held ``row_ids``) and mark those rows
+        summarised, in one transaction; returns how many parts were queued (0 if another
+        process released them first)."""
+        box = t.outbox
+        ids = sorted(row_ids)
+        which = box.c.id.in_(ids), box.c.chat_id == chat_id, box.c.status == HELD
+        async with self.writing() as conn:
+            still = (await conn.execute(select(func.count()).where(*which))).scalar()
+            if still != len(ids):
+                return 0
+            await conn.execute(update(box).where(*which).values(status=SUMMARISED, sent_at=now))
+            queued = 0
+            for number, part in enumerate(parts, 1):
+                kind, payload = messages.dump(part)
+                story = f"summary {ids[0]}-{ids[-1]} {number}"
+                queued += await enqueue(conn, chat_id, story, kind, payload, now)
+            return queued
