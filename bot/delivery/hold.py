@@ -121,15 +121,15 @@ def in_window(window: Window, local: datetime) -> bool:
 
 
 def period_end(digest: Digest, zone: zoneinfo.ZoneInfo, held_at: datetime) -> datetime:
-    """The end of the digest period an alert held at ``held_at`` belongs to."""
+    """The end (UTC) of the digest period an alert held at ``held_at`` belongs to."""
     local = held_at.astimezone(zone)
     if digest.at is None:
         top = local.replace(minute=0, second=0, microsecond=0)
         # hours are counted in UTC: a local hour repeated by DST is still one hour
-        return (top.astimezone(UTC_ZONE) + timedelta(hours=1)).astimezone(zone)
+        return top.astimezone(UTC_ZONE) + timedelta(hours=1)
     day = local.date()
     for _ in range(3):
-        end = _local(datetime.combine(day, digest.at), zone)
+        end = _local(datetime.combine(day, digest.at), zone).astimezone(UTC_ZONE)
         if end > held_at:
             return end
         day += timedelta(days=1)

@@ -52,9 +52,11 @@ def _item(alert: AlertMessage) -> SummaryItem:
 
 
 def _ordered(items: list[SummaryItem], groups: tuple[tuple[str, int], ...]) -> list[SummaryItem]:
-    """Newest first; a digest's grouped by their first reason, the largest group first."""
+    """Newest first (the later queued first among the same time); a digest's grouped by
+    their first reason, the largest group first."""
     rank = {reason: n for n, (reason, _) in enumerate(groups)}
-    newest = sorted(items, key=lambda i: i.published, reverse=True)
+    order = sorted(enumerate(items), key=lambda p: (p[1].published, p[0]), reverse=True)
+    newest = [item for _, item in order]
     return sorted(newest, key=lambda i: rank.get(i.group, 0)) if groups else newest
 
 
