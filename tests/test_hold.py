@@ -25,6 +25,7 @@ from bot.delivery.hold import (
 )
 from bot.delivery.render import MAX_MESSAGE, render
 from bot.delivery.sender import Sender
+from bot.delivery.terminal import terminal_text
 from bot.messages import AlertMessage, FeedNotice, Summary, alert_message, dump, load
 from bot.models import Alert, Entry
 from bot.store import schema as t
@@ -362,6 +363,8 @@ async def test_a_long_summary_is_split_and_ends_with_and_more(store: Store, cloc
     assert "and 5 more, see /recent" in render(parts[-1])
     assert "Rosatom &amp; &lt;item&gt; 24" in render(parts[0])
     assert parts[0].counts and not parts[1].counts
+    shown = terminal_text(parts[-1], color=False)
+    assert "and 5 more, see /recent" in shown and "\x1b" not in shown
     assert await sender.drain() == 0
 
 
