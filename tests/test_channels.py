@@ -7,15 +7,18 @@ Telegram transport.
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from babel.messages.pofile import read_po
 from support.configs import CSTO, NUCLEAR, write_config
 from support.fakebotapi import FakeBotAPI
 from support.feedserver import FeedServer
 
 from bot.config import load_config
+from bot.telegram.texts import LANGUAGES, LOCALES
 from bot.wiring import Mode, Parts, build
 
 ALICE, CAROL, IVAN, GROUP_ADMIN = 100, 300, 200, 400
@@ -155,3 +158,15 @@ async def test_a_name_without_a_watchlist_is_the_usage(service: Parts, bot_api: 
     assert bot_api.calls("getChat") == []
     reply = await say(bot_api, ALICE, ALICE, "/sub nonsense @kz_wire")
     assert reply.startswith("Channel Wire <KZ>:\nUnknown watchlist: nonsense")
+
+
+def test_every_language_has_every_text_with_the_same_fields() -> None:
+    keys: dict[str, dict[str, list[str]]] = {}
+    for lang in LANGUAGES:
+        with (LOCALES / lang / "LC_MESSAGES" / "channels.po").open("rb") as source:
+            for message in read_po(source):
+                if message.id:
+                    fields = sorted(re.findall(r"\{[^}]*\}", str(message.string)))
+                    keys.setdefault(str(message.id), {})[lang] = fields
+    assert keys and all(len(by_lang) == len(LANGUAGES) for by_lang in keys.values())
+    assert all(len({tuple(f) for f in by_lang.values()}) == 1 for by_lang in keys.values())

@@ -73,11 +73,11 @@ class ChatQueries(Queries):
     ) -> list[str]:
         """Send these subscriptions' alerts to the forum topic ``thread_id`` from now on
         (None: the General topic); returns the names that were elsewhere before."""
-        subs = t.subscriptions
+        subs, wanted = t.subscriptions, set(names)
         elsewhere = [
             name
             for name, topic in (await self.topics(chat_id)).items()
-            if name in set(names) and topic != thread_id
+            if name in wanted and topic != thread_id
         ]
         if elsewhere:
             async with self.writing() as conn:

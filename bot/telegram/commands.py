@@ -244,8 +244,8 @@ class Commands:
     async def _channel(self, update: Update, reference: str, lang: str) -> Channel | str:
         """The channel a command names, recorded as a chat; or the text that refuses it.
 
-        Only from a private chat: elsewhere the chat's other members would see (and could
-        not tell) which channel is being changed, and the command acts on the chat.
+        Only from a private chat: in a group or a channel a command changes that chat,
+        and one that changed another chat would mislead the members who see it.
         """
         user = update.effective_user
         if chat_of(update).type != Chat.PRIVATE or user is None:
