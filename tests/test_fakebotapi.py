@@ -473,3 +473,50 @@ async def test_button_presses_in_a_channel(api: FakeBotAPI, bot: telegram.Bot) -
     api.set_member(channel, api.bot_id, "member")  # only an administrator bot may ask
     with pytest.raises(BadRequest, match="Member list is inaccessible"):
         await bot.get_chat_member(channel, viewer)
+
+
+async def test_channels_by_username_and_the_bots_rights(api: FakeBotAPI, bot: telegram.Bot) -> None:
+    channel, owner = -1001009, 306
+    api.add_chat(channel, "channel", "Wire", username="kz_wire")
+    api.set_member(channel, owner, "creator")
+    found = await bot.get_chat("@KZ_wire")
+    assert (found.id, found.type, found.title) == (channel, "channel", "Wire")
+    own = await bot.get_chat_member(channel, api.bot_id)
+    assert isinstance(own, telegram.ChatMemberAdministrator) and own.can_post_messages
+    api.set_member(channel, api.bot_id, "administrator", can_post_messages=False)
+    own = await bot.get_chat_member(channel, api.bot_id)
+    assert isinstance(own, telegram.ChatMemberAdministrator) and not own.can_post_messages
+    assert (await bot.get_chat_member(channel, owner)).status == "creator"
+    api.set_member(channel, api.bot_id, "left")
+    assert (await bot.get_chat_member(channel, api.bot_id)).status == "left"  # itself: yes
+    with pytest.raises(BadRequest, match="Member list is inaccessible"):
+        await bot.get_chat_member(channel, owner)
+    with pytest.raises(BadRequest, match="Chat not found"):
+        await bot.get_chat("@nobody_here")
+
+
+async def test_forum_topics(api: FakeBotAPI, bot: telegram.Bot) -> None:
+    api.add_chat(SUPERGROUP, "supergroup", "Newsroom", is_forum=True)
+    nuclear, trade = api.add_topic(SUPERGROUP, "Nuclear"), api.add_topic(SUPERGROUP, "Trade")
+    api.push_message(SUPERGROUP, ALICE, "/sub kz-nuclear", thread_id=nuclear)
+    api.push_message(SUPERGROUP, ALICE, "/sub csto-cis")
+    in_topic, in_general = [u.message for u in await bot.get_updates(timeout=0)]
+    assert in_topic.chat.is_forum and in_topic.is_topic_message
+    assert in_topic.message_thread_id == nuclear
+    assert in_topic.reply_to_message.forum_topic_created.name == "Nuclear"
+    assert not in_general.is_topic_message and in_general.message_thread_id is None
+
+    sent = await bot.send_message(SUPERGROUP, "to the topic", message_thread_id=trade)
+    assert sent.message_thread_id == trade and sent.is_topic_message
+    await bot.send_message(SUPERGROUP, "to General")
+    assert [m["message_thread_id"] for m in api.sent(SUPERGROUP)] == [trade, None]
+    api.close_topic(SUPERGROUP, trade)
+    with pytest.raises(BadRequest, match="Topic_closed"):
+        await bot.send_message(SUPERGROUP, "closed", message_thread_id=trade)
+    api.reopen_topic(SUPERGROUP, trade)
+    await bot.send_message(SUPERGROUP, "open again", message_thread_id=trade)
+    api.delete_topic(SUPERGROUP, nuclear)
+    for chat, thread in ((SUPERGROUP, nuclear), (SUPERGROUP, 9999), (GROUP, trade)):
+        with pytest.raises(BadRequest, match="Message thread not found"):
+            await bot.send_message(chat, "gone", message_thread_id=thread)
+    assert len(api.sent(SUPERGROUP)) == 3

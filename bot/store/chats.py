@@ -45,17 +45,59 @@ class ChatQueries(Queries):
         async with self.engine.connect() as conn:
             return [r[0] for r in await conn.execute(query)]
 
-    async def subscribe(self, chat_id: int, names: Iterable[str]) -> list[str]:
-        """Subscribe; returns the names that were not subscribed before."""
+    async def subscribe(
+        self, chat_id: int, names: Iterable[str], thread_id: int | None = None
+    ) -> list[str]:
+        """Subscribe, alerts to the forum topic ``thread_id`` (None: the chat itself);
+        returns the names that were not subscribed before (the others stay as they are)."""
         have = set(await self.subscriptions(chat_id))
         added = [n for n in dict.fromkeys(names) if n not in have]
         if added:
             async with self.writing() as conn:
                 await conn.execute(
                     insert(t.subscriptions),
-                    [{"chat_id": chat_id, "watchlist": n, "created_at": utcnow()} for n in added],
+                    [
+                        {
+                            "chat_id": chat_id,
+                            "watchlist": n,
+                            "created_at": utcnow(),
+                            "thread_id": thread_id,
+                        }
+                        for n in added
+                    ],
                 )
         return added
+
+    async def move_to_topic(
+        self, chat_id: int, names: Iterable[str], thread_id: int | None
+    ) -> list[str]:
+        """Send these subscriptions' alerts to the forum topic ``thread_id`` from now on
+        (None: the General topic); returns the names that were elsewhere before."""
+        subs, wanted = t.subscriptions, set(names)
+        elsewhere = [
+            name
+            for name, topic in (await self.topics(chat_id)).items()
+            if name in wanted and topic != thread_id
+        ]
+        if elsewhere:
+            async with self.writing() as conn:
+                await conn.execute(
+                    update(subs)
+                    .where(subs.c.chat_id == chat_id, subs.c.watchlist.in_(elsewhere))
+                    .values(thread_id=thread_id)
+                )
+        return elsewhere
+
+    async def topics(self, chat_id: int) -> dict[str, int | None]:
+        """The chat's subscriptions by name, each with its forum topic (None: none)."""
+        subs = t.subscriptions
+        query = (
+            select(subs.c.watchlist, subs.c.thread_id)
+            .where(subs.c.chat_id == chat_id)
+            .order_by(subs.c.watchlist)
+        )
+        async with self.engine.connect() as conn:
+            return {r.watchlist: r.thread_id for r in await conn.execute(query)}
 
     async def unsubscribe(self, chat_id: int, names: Iterable[str]) -> list[str]:
         """Unsubscribe; returns the names that were subscribed before."""

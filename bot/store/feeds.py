@@ -129,11 +129,15 @@ class FeedQueries(Queries):
         """Store new entries, their alerts and the feed's state in one transaction.
 
         Returns how many alerts were queued: an alert for a story the chat already has
-        in its outbox is dropped, so a chat hears of each story once.
+        in its outbox is dropped, so a chat hears of each story once. An alert goes to
+        the forum topic of the first of its watchlists (in the order of
+        ``Alert.watchlists``) whose subscription has one, as the subscriptions stand
+        in this transaction; else to the chat itself.
         """
         now = change.attempted_at
         async with self.writing() as conn:
             ids = await _insert_entries(conn, feed_id, new, {a.entry.key for a, _ in alerts}, now)
+            topics = await _topics(conn, {a.chat_id for a, _ in alerts})
             queued = 0
             for alert, message in alerts:
                 entry = alert.entry
@@ -147,6 +151,7 @@ class FeedQueries(Queries):
                     now,
                     ids[entry.key],
                     alert.watchlists,
+                    _topic(alert, topics),
                 )
             await _apply_feed_update(conn, feed_id, change, initialized=True)
         return queued
@@ -154,6 +159,25 @@ class FeedQueries(Queries):
     async def record_attempt(self, feed_id: str, change: FeedUpdate) -> None:
         """A poll that brought no entries: only the feed's state changes."""
         await self.in_shared_transaction(*_feed_update(feed_id, change, initialized=None))
+
+
+async def _topics(conn: AsyncConnection, chat_ids: set[int]) -> dict[tuple[int, str], int]:
+    """The forum topic of every subscription of these chats that has one, by (chat, name)."""
+    subs = t.subscriptions
+    ids = sorted(chat_ids)
+    found: dict[tuple[int, str], int] = {}
+    for start in range(0, len(ids), 500):
+        query = select(subs.c.chat_id, subs.c.watchlist, subs.c.thread_id).where(
+            subs.c.chat_id.in_(ids[start : start + 500]), subs.c.thread_id.is_not(None)
+        )
+        found.update(((r.chat_id, r.watchlist), r.thread_id) for r in await conn.execute(query))
+    return found
+
+
+def _topic(alert: Alert, topics: dict[tuple[int, str], int]) -> int | None:
+    """The topic of the first of the alert's watchlists that has one; None: the chat."""
+    keys = ((alert.chat_id, name) for name in alert.watchlists)
+    return next((topics[key] for key in keys if key in topics), None)
 
 
 async def _insert_entries(

@@ -130,10 +130,12 @@ async def enqueue(
     now: datetime,
     entry_id: int | None = None,
     watchlists: Sequence[str] = (),
+    thread_id: int | None = None,
 ) -> int:
     """Queue one message unless the chat has this story already; 1 if queued, else 0.
 
-    ``watchlists``: an alert's, the names of the watchlists that matched it.
+    ``watchlists``: an alert's, the names of the watchlists that matched it;
+    ``thread_id``: the forum topic it goes to (None: the chat itself).
     """
     box = t.outbox
     exists = await conn.execute(
@@ -153,6 +155,7 @@ async def enqueue(
             not_before=now,
             created_at=now,
             watchlists=json.dumps(list(watchlists), ensure_ascii=False) if watchlists else None,
+            thread_id=thread_id,
         )
     )
     return 1

@@ -1,9 +1,11 @@
 """Telegram commands and buttons: /start, /help, /lists, /sub, /unsub, /my.
 
 In groups, supergroups and channels only the chat's administrators (and the configured
-admins) may change subscriptions. Every command and button press spends its sender's
-budget first (see ``bot.telegram.throttle``). Every reply is HTML with every user or
-config text escaped.
+admins) may change subscriptions. ``/sub``, ``/unsub`` and ``/my`` may name a channel
+last, from a private chat, and in a forum ``/sub`` picks the topic for the watchlist's
+alerts (see ``bot.telegram.channels``). Every command and button press spends its
+sender's budget first (see ``bot.telegram.throttle``). Every reply is HTML with every
+user or config text escaped.
 """
 
 from __future__ import annotations
@@ -35,8 +37,16 @@ from telegram.ext import (
 from bot.config import Watchlist
 from bot.delivery.render import one_line, printable
 from bot.store.store import Store
+from bot.telegram.channels import (
+    Channel,
+    Refused,
+    managed_channel,
+    split_target,
+    topic_link,
+    topic_of,
+)
 from bot.telegram.gate import Gate, chat_of, reply
-from bot.telegram.texts import text
+from bot.telegram.texts import language, text
 from bot.telegram.throttle import CommandBudget, Throttle
 
 log = logging.getLogger(__name__)
@@ -124,8 +134,24 @@ class Commands:
 
     async def my(self, update: Update, context: Context) -> None:
         lang = await self._gate.enter(update)
-        chat_id = chat_of(update).id
-        subs = [_item(self._title(n)) for n in await self._store.subscriptions(chat_id)]
+        _, target = split_target(context.args or [])
+        if target is None:
+            chat = chat_of(update)
+            await reply(update, await self._summary(chat.id, lang, bool(chat.is_forum)))
+            return
+        channel = await self._channel(update, target, lang)
+        if isinstance(channel, str):
+            await reply(update, channel)
+            return
+        header = text("channel_header", lang).format(_item(channel.title))
+        await reply(update, header + "\n" + await self._summary(channel.id, lang, False))
+
+    async def _summary(self, chat_id: int, lang: str, forum: bool) -> str:
+        """What /my shows for the chat; a ``forum``'s subscriptions with their topics."""
+        subs = [
+            self._placed(chat_id, name, topic, forum, lang)
+            for name, topic in (await self._store.topics(chat_id)).items()
+        ]
         rules = [
             f"{i}. <code>{_item(r.query)}</code>"
             for i, r in enumerate(await self._store.rules(chat_id), 1)
@@ -136,7 +162,14 @@ class Commands:
             text("my_rules", lang).format("\n" + "\n".join(rules) if rules else none),
             text("my_settings", lang),
         ]
-        await reply(update, "\n".join(lines))
+        return "\n".join(lines)
+
+    def _placed(self, chat_id: int, name: str, topic: int | None, forum: bool, lang: str) -> str:
+        """A subscription in /my; in a forum, or when it has a topic, with its topic."""
+        title = _item(self._title(name))
+        if topic is not None:
+            return text("my_topic", lang).format(name=title, topic=_topic(chat_id, topic))
+        return text("my_general", lang).format(title) if forum else title
 
     async def toggle(self, update: Update, context: Context) -> None:
         query = update.callback_query
@@ -184,46 +217,98 @@ class Commands:
 
     async def _change(self, update: Update, args: Sequence[str], subscribe: bool) -> None:
         lang = await self._gate.enter(update)
+        args, target = split_target(args)
         names = [a.strip().lower() for a in args if a.strip()]
         if not names:
             await reply(update, text("sub_usage" if subscribe else "unsub_usage", lang))
             return
-        if not await self._gate.may_change(update):
-            await reply(update, text("admins_only", lang))
-            return
-        chat_id = chat_of(update).id
+        header, forum, thread_id = "", False, None
+        if target is not None:
+            channel = await self._channel(update, target, lang)
+            if isinstance(channel, str):
+                await reply(update, channel)
+                return
+            chat_id = channel.id
+            header = text("channel_header", lang).format(_item(channel.title)) + "\n"
+        else:
+            if not await self._gate.may_change(update):
+                await reply(update, text("admins_only", lang))
+                return
+            chat = chat_of(update)
+            chat_id, forum, thread_id = chat.id, bool(chat.is_forum), topic_of(update)
         if not subscribe and names == ["all"]:
             names = await self._store.subscriptions(chat_id)
-        await reply(update, await self._apply(chat_id, names, subscribe, lang))
+        body = await self._apply(chat_id, names, subscribe, lang, forum, thread_id)
+        await reply(update, header + body)
 
-    async def _apply(self, chat_id: int, names: list[str], subscribe: bool, lang: str) -> str:
+    async def _channel(self, update: Update, reference: str, lang: str) -> Channel | str:
+        """The channel a command names, recorded as a chat; or the text that refuses it.
+
+        Only from a private chat: in a group or a channel a command changes that chat,
+        and one that changed another chat would mislead the members who see it.
+        """
+        user = update.effective_user
+        if chat_of(update).type != Chat.PRIVATE or user is None:
+            return text("channel_private_only", lang)
+        found = await managed_channel(update.get_bot(), reference, user.id)
+        if isinstance(found, Refused):
+            return text(found.key, lang).format(escape(one_line(reference)[:40]))
+        await self._store.upsert_chat(
+            found.id, Chat.CHANNEL, found.title, language(user.language_code)
+        )
+        return found
+
+    async def _apply(
+        self,
+        chat_id: int,
+        names: list[str],
+        subscribe: bool,
+        lang: str,
+        forum: bool = False,
+        thread_id: int | None = None,
+    ) -> str:
+        """Change the subscriptions; the reply that says what changed.
+
+        In a forum (``forum``), new and existing subscriptions alike go to the topic
+        ``thread_id`` the command came from (None: the General topic).
+        """
         # a watchlist removed from the config can still be unsubscribed from
         held = set() if subscribe else set(await self._store.subscriptions(chat_id))
         unknown = [n for n in names if n not in self._lists and n not in held]
         known = [n for n in names if n in self._lists or n in held]
-        lines = []
         if subscribe:
-            done = await self._store.subscribe(chat_id, known)
-            lines += self._report("subscribed", "already", known, done, lang)
+            lines = await self._subscribe(chat_id, known, lang, forum, thread_id)
         else:
             done = await self._store.unsubscribe(chat_id, known)
-            lines += self._report("unsubscribed", "not_subscribed", known, done, lang)
+            lines = self._line("unsubscribed", done, lang)
+            lines += self._line("not_subscribed", [n for n in known if n not in done], lang)
         if unknown:
             names_known = ", ".join(f"<code>{escape(n)}</code>" for n in self._lists)
             asked = ", ".join(unknown)[:200]
             lines.append(text("unknown", lang).format(escape(asked), names_known))
         return "\n".join(lines)
 
-    def _report(
-        self, done_key: str, skip_key: str, asked: list[str], done: list[str], lang: str
+    async def _subscribe(
+        self, chat_id: int, names: list[str], lang: str, forum: bool, thread_id: int | None
     ) -> list[str]:
-        lines = []
-        if done:
-            lines.append(text(done_key, lang).format(_item(", ".join(map(self._title, done)))))
-        skipped = [n for n in asked if n not in done]
-        if skipped:
-            lines.append(text(skip_key, lang).format(_item(", ".join(map(self._title, skipped)))))
-        return lines
+        added = await self._store.subscribe(chat_id, names, thread_id)
+        held = [n for n in names if n not in added]
+        moved = await self._store.move_to_topic(chat_id, held, thread_id) if forum else []
+        topic = _topic(chat_id, thread_id) if thread_id is not None else ""
+        lines = self._line("subscribed", added, lang)
+        if added and thread_id is not None:
+            lines.append(text("topic_here", lang).format(topic))
+        if thread_id is None:
+            lines += self._line("topic_general", moved, lang)
+        else:
+            lines += self._line("topic_moved", moved, lang, topic)
+        return lines + self._line("already", [n for n in held if n not in moved], lang)
+
+    def _line(self, key: str, names: list[str], lang: str, *more: str) -> list[str]:
+        """The line ``key`` about these watchlists, by title; none for no names."""
+        if not names:
+            return []
+        return [text(key, lang).format(_item(", ".join(map(self._title, names))), *more)]
 
     async def _keyboard(self, update: Update) -> InlineKeyboardMarkup:
         subscribed = set(await self._store.subscriptions(chat_of(update).id))
@@ -246,6 +331,11 @@ class Commands:
 def _item(text: str) -> str:
     """User or config text for one line of a list, escaped."""
     return escape(one_line(text))
+
+
+def _topic(chat_id: int, thread_id: int) -> str:
+    """A forum topic as a link, by its number: a bot cannot look up a topic's name."""
+    return f'<a href="{topic_link(chat_id, thread_id)}">#{thread_id}</a>'
 
 
 def _notice(template: str, title: str) -> str:

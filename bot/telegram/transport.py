@@ -25,6 +25,11 @@ _CHAT_GONE = (
     "need administrator rights",
     "not enough rights to send text",
 )
+# A forum topic that was closed, deleted or never existed. Its message goes to the chat's
+# General topic instead. The subscription keeps the topic: a closed topic may be
+# reopened, and a deleted one costs one refused request per alert until /sub moves the
+# watchlist elsewhere (the transport knows no subscriptions).
+_TOPIC_GONE = ("message thread not found", "topic_closed", "topic_deleted")
 
 
 class TelegramTransport:
@@ -48,7 +53,21 @@ class TelegramTransport:
     async def send(
         self, chat_id: int, message: Message, thread_id: int | None = None
     ) -> SendResult:
+        """Send to the topic ``thread_id``; if it is closed or gone, to the chat."""
         markup = await self._markup(chat_id, message)
+        result = await self._send(chat_id, message, thread_id, markup)
+        match result:
+            case SendFailed(error=error) if thread_id is not None and _topic_gone(error):
+                return await self._send(chat_id, message, None, markup)
+        return result
+
+    async def _send(
+        self,
+        chat_id: int,
+        message: Message,
+        thread_id: int | None,
+        markup: InlineKeyboardMarkup | None,
+    ) -> SendResult:
         try:
             await self._bot.send_message(
                 chat_id,
@@ -71,6 +90,10 @@ class TelegramTransport:
         except TelegramError as exc:  # network errors and time-outs: try again later
             return SendFailed(f"{type(exc).__name__}: {exc.message}", permanent=False)
         return Sent()
+
+
+def _topic_gone(error: str) -> bool:
+    return any(marker in error.lower() for marker in _TOPIC_GONE)
 
 
 def retry_seconds(exc: RetryAfter) -> float:

@@ -28,7 +28,14 @@ The server answers the way Telegram does, as far as a bot can tell:
 * ``editMessageText`` without ``reply_markup`` drops the inline keyboard, and an edit
   that changes nothing is refused with "message is not modified";
 * a button press (:meth:`FakeBotAPI.push_callback`) comes from the user who pressed,
-  in channels too; ``getChatMember`` in a channel needs the bot to administer it;
+  in channels too; ``getChatMember`` in a channel needs the bot to administer it
+  (the bot may always look itself up); an administrator's rights, such as
+  ``can_post_messages``, are set with :meth:`FakeBotAPI.set_member`;
+* forum supergroups (``add_chat(..., is_forum=True)``) have topics
+  (:meth:`FakeBotAPI.add_topic`); a message pushed into a topic carries
+  ``message_thread_id`` and ``is_topic_message``; ``sendMessage`` with a
+  ``message_thread_id`` of a closed topic fails with "TOPIC_CLOSED", of a deleted or
+  unknown one (or outside a forum) with "message thread not found";
 * failure modes are switched on per chat: :meth:`FakeBotAPI.block`,
   :meth:`FakeBotAPI.migrate`, :meth:`FakeBotAPI.flood`, :meth:`FakeBotAPI.fail_sends`.
 
@@ -280,6 +287,8 @@ class FakeBotAPI:
         self._users: dict[int, JSONDict] = {self.bot_id: self.bot_user}
         self._chats: dict[int, JSONDict] = {}
         self._members: dict[tuple[int, int], str] = {}
+        self._rights: dict[tuple[int, int], dict[str, bool]] = {}
+        self._topics: dict[tuple[int, int], JSONDict] = {}
         self._messages: dict[tuple[int, int], tuple[JSONDict, bool]] = {}
         self._next_message_id: dict[int, int] = {}
         self._blocked: dict[int, str] = {}
@@ -375,11 +384,19 @@ class FakeBotAPI:
         title: str | None = None,
         *,
         username: str | None = None,
+        is_forum: bool = False,
     ) -> JSONDict:
-        """Register a chat the bot can talk to; a private chat's id is its user's id."""
+        """Register a chat the bot can talk to; a private chat's id is its user's id.
+
+        ``is_forum``: a supergroup whose messages are organised in topics.
+        """
         if type not in CHAT_TYPES:
             raise ValueError(f"chat type must be one of {sorted(CHAT_TYPES)}, not {type!r}")
+        if is_forum and type != "supergroup":
+            raise ValueError("only a supergroup can be a forum")
         chat: JSONDict = {"id": chat_id, "type": type}
+        if is_forum:
+            chat["is_forum"] = True
         with self._cond:
             if type == "private":
                 user = self._user(chat_id)
@@ -392,14 +409,57 @@ class FakeBotAPI:
             self._chats[chat_id] = chat
             return copy.deepcopy(chat)
 
-    def set_member(self, chat_id: int, user_id: int, status: str = "member") -> None:
-        """Set a user's (or the bot's) status in a chat, for getChatMember and friends."""
+    def set_member(
+        self, chat_id: int, user_id: int, status: str = "member", **rights: bool
+    ) -> None:
+        """Set a user's (or the bot's) status in a chat, for getChatMember and friends.
+
+        ``rights`` override an administrator's ``can_*`` fields, all true by default:
+        ``set_member(channel, api.bot_id, "administrator", can_post_messages=False)``.
+        """
         if status not in MEMBER_STATUSES:
             raise ValueError(f"status must be one of {sorted(MEMBER_STATUSES)}, not {status!r}")
+        if any(not name.startswith("can_") for name in rights):
+            raise ValueError("rights are can_* fields")
         with self._cond:
             self._chat(chat_id)
             self._user(user_id)
             self._members[(chat_id, user_id)] = status
+            self._rights[(chat_id, user_id)] = dict(rights)
+
+    def add_topic(self, chat_id: int, name: str) -> int:
+        """Open a topic in a forum supergroup; returns its ``message_thread_id`` (the id
+        of the service message that created it, as in Telegram)."""
+        with self._cond:
+            chat = self._chat(chat_id)
+            if not chat.get("is_forum"):
+                raise ValueError(f"chat {chat_id} is not a forum")
+            created = self._new_message(chat, "", [], by_bot=False)
+            del created["text"]
+            created["forum_topic_created"] = {"name": name, "icon_color": 7322096}
+            thread_id = int(created["message_id"])
+            created.update(message_thread_id=thread_id, is_topic_message=True)
+            self._topics[(chat_id, thread_id)] = {"created": created, "state": "open"}
+            return thread_id
+
+    def close_topic(self, chat_id: int, thread_id: int) -> None:
+        """Close a topic: the bot's messages to it fail with TOPIC_CLOSED."""
+        self._set_topic(chat_id, thread_id, "closed")
+
+    def reopen_topic(self, chat_id: int, thread_id: int) -> None:
+        """Undo :meth:`close_topic`."""
+        self._set_topic(chat_id, thread_id, "open")
+
+    def delete_topic(self, chat_id: int, thread_id: int) -> None:
+        """Delete a topic: the bot's messages to it fail with "message thread not found"."""
+        self._set_topic(chat_id, thread_id, "deleted")
+
+    def _set_topic(self, chat_id: int, thread_id: int, state: str) -> None:
+        with self._cond:
+            topic = self._topics.get((chat_id, thread_id))
+            if topic is None:
+                raise KeyError(f"chat {chat_id} has no topic {thread_id}")
+            topic["state"] = state
 
     def block(self, chat_id: int, description: str | None = None) -> None:
         """Refuse sends to the chat with 403, worded for its type ("bot was blocked...")."""
@@ -476,12 +536,15 @@ class FakeBotAPI:
         text: str,
         *,
         entities: list[JSONDict] | None = None,
+        thread_id: int | None = None,
     ) -> int:
         """Queue a text message from a user (a channel post when the chat is a channel).
 
         A leading command (``/sub``, ``/sub@newsbot_test_bot``) gets a bot_command entity
         unless ``entities`` are given. A private chat with an unknown id is created for
-        the user. Returns the update_id.
+        the user. ``thread_id``: posted inside that topic of a forum, which Telegram marks
+        with ``message_thread_id``, ``is_topic_message`` and, as the message replied to,
+        the topic's creation message. Returns the update_id.
         """
         with self._cond:
             if chat_id not in self._chats and chat_id == user_id:
@@ -490,9 +553,15 @@ class FakeBotAPI:
             is_channel = chat["type"] == "channel"
             if user_id is None and not is_channel:
                 raise ValueError("a message outside a channel needs a user_id")
+            topic = self._topics.get((chat_id, thread_id)) if thread_id is not None else None
+            if thread_id is not None and topic is None:
+                raise KeyError(f"chat {chat_id} has no topic {thread_id}")
             message = self._new_message(chat, text, command_entities(text), by_bot=False)
             if entities is not None:
                 message["entities"] = entities
+            if topic is not None:
+                message.update(message_thread_id=thread_id, is_topic_message=True)
+                message["reply_to_message"] = copy.deepcopy(topic["created"])
             if user_id is not None and not is_channel:
                 message["from"] = copy.deepcopy(self._user(user_id))
             else:
@@ -835,14 +904,18 @@ class FakeBotAPI:
         chat = self._target_chat(params)
         self._check_flood(chat["id"])
         self._check_failure(chat["id"])
+        thread_id = self._topic_to_send_to(chat, params)
         text, entities = self._message_text(params)
         markup = self._reply_markup(params)
         message = self._new_message(chat, text, entities, by_bot=True)
         if markup is not None and markup.get("inline_keyboard"):
             message["reply_markup"] = markup
+        if thread_id is not None:
+            message.update(message_thread_id=thread_id, is_topic_message=True)
         self._sent.append(
             {
                 "chat_id": chat["id"],
+                "message_thread_id": thread_id,
                 "message_id": message["message_id"],
                 "date": message["date"],
                 "text": params.get("text"),
@@ -856,6 +929,19 @@ class FakeBotAPI:
             }
         )
         return copy.deepcopy(message)
+
+    def _topic_to_send_to(self, chat: JSONDict, params: JSONDict) -> int | None:
+        """The open topic a message goes to (None: the chat, or a forum's General topic)."""
+        thread_id = _optional_int(params, "message_thread_id")
+        if thread_id is None:
+            return None
+        topic = self._topics.get((chat["id"], thread_id))
+        state = topic["state"] if topic is not None else "deleted"
+        if state == "closed":
+            raise bad_request("TOPIC_CLOSED")
+        if state == "deleted":
+            raise bad_request("message thread not found")
+        return thread_id
 
     def _send_chat_action(self, params: JSONDict) -> bool:
         self._target_chat(params)
@@ -952,9 +1038,15 @@ class FakeBotAPI:
         user_id = _required_int(params, "user_id")
         if user_id not in self._users:
             raise bad_request("user not found")
-        if chat["type"] == "channel" and self._status(chat, self.bot_id) != "administrator":
+        looks_at_others = user_id != self.bot_id
+        if (
+            chat["type"] == "channel"
+            and looks_at_others
+            and self._status(chat, self.bot_id) != "administrator"
+        ):
             raise bad_request("member list is inaccessible")  # only channel admins may look
-        return self._member_object(user_id, self._status(chat, user_id))
+        rights = self._rights.get((chat["id"], user_id), {})
+        return self._member_object(user_id, self._status(chat, user_id), rights)
 
     def _get_chat_administrators(self, params: JSONDict) -> list[JSONDict]:
         chat = self._resolve_chat(params.get("chat_id"))
@@ -976,7 +1068,9 @@ class FakeBotAPI:
             return "administrator" if chat["type"] == "channel" else "member"
         return "member" if chat["type"] == "private" and chat["id"] == user_id else "left"
 
-    def _member_object(self, user_id: int, status: str) -> JSONDict:
+    def _member_object(
+        self, user_id: int, status: str, rights: dict[str, bool] | None = None
+    ) -> JSONDict:
         member: JSONDict = {"status": status, "user": copy.deepcopy(self._user(user_id))}
         if status == "creator":
             member["is_anonymous"] = False
@@ -998,6 +1092,7 @@ class FakeBotAPI:
                 can_edit_messages=True,
                 can_pin_messages=True,
             )
+            member.update(rights or {})
         elif status == "kicked":
             member["until_date"] = 0
         return member
