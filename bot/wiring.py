@@ -219,10 +219,12 @@ def _telegram_bot(app: TelegramApp, store: Store, config: Config) -> TelegramBot
     from bot.telegram.application import TelegramBot
     from bot.telegram.commands import Commands
     from bot.telegram.gate import Gate
+    from bot.telegram.language import LanguageCommand
     from bot.telegram.personal import PersonalCommands
 
     gate = Gate(store, config.telegram.admins)
     commands = Commands(store, config.watchlists, gate)
     commands.install(app)
     PersonalCommands(store, gate).install(app)
+    LanguageCommand(store, gate).install(app)
     return TelegramBot(app, commands, store)
