@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from support.configs import CSTO, NUCLEAR, write_config
-from support.fakebotapi import FakeBotAPI
+from support.fakebotapi import Call, FakeBotAPI
 
 from bot.config import load_config
 from bot.store.store import Store
@@ -143,3 +143,26 @@ async def test_a_private_chat_chooses_its_own_language(store: Store, bot_api: Fa
     assert (await say(bot_api, ALICE, ALICE, "/start")).startswith("newsbot следит")
     other = await store.chat(IVAN)
     assert other is None  # nobody else's chat was touched
+
+
+async def answer(api: FakeBotAPI, count: int) -> str:
+    """The text of the ``count``-th answer to a button press, once it is given."""
+
+    def answers() -> list[Call]:
+        calls = api.calls("answerCallbackQuery")
+        return calls if len(calls) >= count else []
+
+    found = await api.wait_for_async(answers, what=f"{count} button press(es) answered")
+    return str(found[count - 1].params["text"])
+
+
+async def test_a_refused_button_press_is_explained_in_the_chosen_language_or_the_pressers(
+    store: Store, bot_api: FakeBotAPI
+) -> None:
+    await say(bot_api, GROUP, IVAN, "/lists")
+    bot_api.push_callback(GROUP, CAROL, "t:csto-cis")
+    assert (await answer(bot_api, 1)).startswith("Only the chat's administrators")
+    assert await say(bot_api, GROUP, ASEL, "/lang kk") == KAZAKH_SET
+    bot_api.push_callback(GROUP, CAROL, "t:csto-cis")
+    assert (await answer(bot_api, 2)).startswith("Чаттың жазылымдары")
+    assert await store.subscriptions(GROUP) == []
