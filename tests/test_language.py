@@ -14,7 +14,8 @@ from bot.config import load_config
 from bot.store.store import Store
 from bot.wiring import Mode, build
 
-ALICE, IVAN, ASEL, OLES, CAROL, GROUP, CHANNEL = 100, 200, 300, 400, 500, -700, -1009
+ALICE, IVAN, ASEL, OLES, CAROL, DAVE = 100, 200, 300, 400, 500, 600
+GROUP, CHANNEL = -700, -1009
 KAZAKH_SET = "Бұдан былай бот бұл чатта қазақша жауап береді."
 RUSSIAN_SET = "Теперь в этом чате бот отвечает по-русски."
 
@@ -34,6 +35,7 @@ async def store(tmp_path: Path, bot_api: FakeBotAPI) -> AsyncIterator[Store]:
     bot_api.add_user(ASEL, "Әсел", language_code="kk")
     bot_api.add_user(OLES, "Олесь", language_code="uk")
     bot_api.add_user(CAROL, "Carol", language_code="en-GB")
+    bot_api.add_user(DAVE, "Dave", language_code=None)  # Telegram does not always tell
     bot_api.add_chat(GROUP, "supergroup", "Desk")
     for admin in (ALICE, IVAN, ASEL):
         bot_api.set_member(GROUP, admin, "administrator")
@@ -62,6 +64,7 @@ async def say(api: FakeBotAPI, chat: int, user: int | None, text: str) -> str:
         (ASEL, "newsbot жаңалық таспаларын бақылап", "Командалар\n/lists: барлық тізім"),
         (OLES, "newsbot следит за новостными лентами", "Команды\n/lists: все списки"),
         (CAROL, "newsbot watches news feeds", "Commands\n/lists: every watchlist"),
+        (DAVE, "newsbot watches news feeds", "Commands\n/lists: every watchlist"),
     ],
 )
 async def test_each_user_is_answered_in_their_telegram_language(
@@ -98,6 +101,7 @@ async def test_until_chosen_the_language_follows_the_last_writer(
     assert (await say(bot_api, GROUP, ASEL, "/lists")).startswith("Бақылау тізімдері")
     chat = await store.chat(GROUP)
     assert chat is not None and chat.language == "kk" and not chat.language_set
+    assert (await say(bot_api, GROUP, DAVE, "/help")).startswith("Командалар")
     assert (await say(bot_api, GROUP, ALICE, "/my")).startswith("Subscriptions")
     chat = await store.chat(GROUP)
     assert chat is not None and chat.language == "en"

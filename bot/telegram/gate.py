@@ -38,11 +38,11 @@ class Gate:
         """Record the chat; return the reply language.
 
         The chat's language follows the Telegram language of the user who writes,
-        until /lang chooses one; an update from nobody (a channel post) keeps it.
+        until /lang chooses one; an update from nobody (a channel post) or from a user
+        whose language Telegram does not tell keeps it.
         """
         chat = chat_of(update)
-        user = update.effective_user
-        lang = language(user.language_code) if user else None
+        lang = _senders(update)
         await self._store.upsert_chat(chat.id, chat.type, chat.title or chat.full_name, lang)
         stored = await self._store.chat(chat.id)
         return (stored.language if stored else None) or lang or DEFAULT
@@ -50,10 +50,10 @@ class Gate:
     async def language(self, update: Update) -> str:
         """The reply language, without recording anything: the chat's when chosen with
         /lang, else the sender's own (a refusal shown only to them), else the chat's."""
-        user = update.effective_user
         stored = await self._store.chat(chat_of(update).id)
-        if user is not None and not (stored and stored.language_set):
-            return language(user.language_code)
+        own = _senders(update)
+        if own is not None and not (stored and stored.language_set):
+            return own
         return (stored.language if stored else None) or DEFAULT
 
     def is_admin(self, update: Update) -> bool:
@@ -86,6 +86,12 @@ class Gate:
             log.warning("cannot check admin rights in chat %s: %s", chat.id, exc)
             return False
         return member.status in _ADMIN
+
+
+def _senders(update: Update) -> str | None:
+    """The sender's language, if Telegram tells it."""
+    user = update.effective_user
+    return language(user.language_code) if user and user.language_code else None
 
 
 def _as_chat_itself(message: Message, chat: Chat) -> bool:
