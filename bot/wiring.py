@@ -228,6 +228,7 @@ def _telegram_bot(
     from bot.telegram.application import TelegramBot
     from bot.telegram.commands import Commands
     from bot.telegram.gate import Gate
+    from bot.telegram.language import LanguageCommand
     from bot.telegram.personal import PersonalCommands
     from bot.telegram.volume import Volume
 
@@ -236,4 +237,5 @@ def _telegram_bot(
     commands.install(app)
     PersonalCommands(store, gate).install(app)
     Volume(store, gate, lambda: rulebook.watchlists.titles, sender.wake).install(app)
+    LanguageCommand(store, gate).install(app)
     return TelegramBot(app, commands, store)

@@ -3,19 +3,32 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import json
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import cast
 
 import pytest
 from support.configs import CSTO, NUCLEAR, write_config
 from support.fakebotapi import FakeBotAPI
 from support.telegram_html import parse_html, utf16_len
+from telegram import (
+    Bot,
+    BotCommand,
+    BotCommandScope,
+    BotCommandScopeAllChatAdministrators,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeAllPrivateChats,
+    BotCommandScopeChat,
+)
+from telegram.error import BadRequest, NetworkError, TelegramError
 
 from bot import __version__
 from bot.config import load_config
 from bot.store.records import FeedState
 from bot.store.store import Store
+from bot.telegram import menus
 from bot.telegram.application import build_application
 from bot.telegram.commands import Commands
 from bot.telegram.gate import Gate, fit
@@ -66,10 +79,88 @@ async def say(api: FakeBotAPI, chat: int, user: int | None, text: str, count: in
     return str((await api.wait_sent_async(chat, count))[count - 1]["plain_text"])
 
 
-async def test_menu_is_published_in_both_languages(store: Store, bot_api: FakeBotAPI) -> None:
+EVERY = ["start", "help", "lists", "sub", "unsub", "watch", "unwatch", "my", "mute", "unmute"]
+EVERY += ["quiet", "tz", "digest", "lang", "recent", "search"]
+
+
+async def menu(api: FakeBotAPI, scope: BotCommandScope, code: str | None = None) -> dict[str, str]:
+    """The menu Telegram would show in ``scope`` to a user whose language is ``code``."""
+    async with Bot(api.token, base_url=f"{api.api_url}/bot") as bot:
+        return {c.command: c.description for c in await bot.get_my_commands(scope, code)}
+
+
+async def test_menus_are_published_per_scope_and_language(
+    store: Store, bot_api: FakeBotAPI
+) -> None:
     calls = bot_api.calls("setMyCommands")
-    assert [c.params.get("language_code") for c in calls] == [None, "ru"]
-    assert [c["command"] for c in calls[0].params["commands"]][:3] == ["start", "lists", "sub"]
+    scopes = [
+        {"type": "all_private_chats"},
+        {"type": "all_group_chats"},
+        {"type": "all_chat_administrators"},
+        {"type": "chat", "chat_id": ADMIN},
+    ]
+    assert sorted(
+        json.dumps([c.params["scope"], c.params.get("language_code")], sort_keys=True)
+        for c in calls
+    ) == sorted(
+        json.dumps([scope, code], sort_keys=True)
+        for scope in scopes
+        for code in (None, "ru", "kk", "be", "uk")
+    )
+    private = await menu(bot_api, BotCommandScopeAllPrivateChats(), "kk")
+    assert list(private) == EVERY
+    assert private["lang"] == "Жауап тілі: /lang en, ru не kk"
+    admins = await menu(bot_api, BotCommandScopeAllChatAdministrators())
+    assert list(admins) == EVERY and admins["lang"] == "Reply language: /lang en, ru or kk"
+    members = await menu(bot_api, BotCommandScopeAllGroupChats(), "be")
+    assert members == {
+        "help": "Команды и синтаксис запросов",
+        "lists": "Все списки, с кнопками",
+        "my": "Подписки и настройки этого чата",
+        "recent": "Последние 10 оповещений чата",
+        "search": "Поиск по свежим новостям: /search ЗАПРОС",
+    }
+    admin = await menu(bot_api, BotCommandScopeChat(ADMIN), "ru")
+    assert list(admin) == [*EVERY, "status"]
+    assert admin["status"] == "Состояние лент и сервиса (для админов)"
+
+
+class RefusingBot:
+    """Records set_my_commands; refuses the scopes it is told to, as Telegram would."""
+
+    def __init__(self, refuse: Callable[[BotCommandScope], TelegramError | None]) -> None:
+        self.refuse = refuse
+        self.set: list[tuple[BotCommandScope, str | None]] = []
+
+    async def set_my_commands(
+        self, commands: list[BotCommand], scope: BotCommandScope, language_code: str | None
+    ) -> bool:
+        assert len(commands) <= 100
+        assert all(3 <= len(c.description) <= 256 for c in commands)
+        if error := self.refuse(scope):
+            raise error
+        self.set.append((scope, language_code))
+        return True
+
+
+async def test_an_admin_without_a_chat_costs_only_their_own_menu(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def refuse(scope: BotCommandScope) -> TelegramError | None:
+        missing = isinstance(scope, BotCommandScopeChat) and scope.chat_id == 1
+        return BadRequest("Chat not found") if missing else None
+
+    bot = RefusingBot(refuse)
+    await menus.publish(cast(Bot, bot), frozenset({1, 2}))
+    chats = {s.chat_id for s, _ in bot.set if isinstance(s, BotCommandScopeChat)}
+    assert len(bot.set) == 4 * 5 and chats == {2}
+    assert "could not publish the chat 1 command menu: Chat not found" in caplog.text
+
+
+async def test_telegram_refusing_the_menus_stops_without_failing() -> None:
+    bot = RefusingBot(lambda scope: NetworkError("connection refused"))
+    await menus.publish(cast(Bot, bot), frozenset({1, 2}))
+    assert bot.set == []
 
 
 async def test_sub_unsub_and_my(store: Store, bot_api: FakeBotAPI) -> None:

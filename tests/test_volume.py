@@ -180,12 +180,12 @@ async def test_alert_buttons_in_a_group(world: World) -> None:
     assert buttons[0]["text"] == "🔕 kz-nuclear: без звука на сутки"  # the chat's language
     message_id = sent["message_id"]
     refused = await world.press(GROUP, CAROL, "vm:kz-nuclear", message_id)
-    assert "администраторы" in refused
+    assert "administrators" in refused  # the presser's language: the chat's is not fixed
     assert await world.mutes(GROUP) == {}
     answer = await world.press(GROUP, ALICE, "vm:kz-nuclear", message_id)
     assert answer == "Без звука на сутки: Kazakhstan nuclear power"
     assert await world.mutes(GROUP) == {"kz-nuclear": T0 + timedelta(days=1)}
-    assert "администраторы" in await world.press(GROUP, CAROL, "vu:kz-nuclear", message_id)
+    assert "administrators" in await world.press(GROUP, CAROL, "vu:kz-nuclear", message_id)
     assert await world.store.subscriptions(GROUP) == ["kz-nuclear"]
     answer = await world.press(GROUP, ALICE, "vu:kz-nuclear", message_id)
     assert answer == "Подписка отменена: Kazakhstan nuclear power"

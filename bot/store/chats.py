@@ -18,12 +18,22 @@ class ChatQueries(Queries):
     async def upsert_chat(
         self, chat_id: int, type_: str, title: str | None, language: str | None = None
     ) -> None:
-        """Remember a chat that talked to the bot; a returning chat becomes active again."""
+        """Remember a chat that talked to the bot; a returning chat becomes active again.
+
+        ``language`` (the Telegram language of the user who wrote, None when nobody did:
+        a channel post) becomes the chat's, unless one was chosen with /lang.
+        """
         async with self.writing() as conn:
             found = await conn.execute(select(t.chats.c.id).where(t.chats.c.id == chat_id))
             values = {"type": type_, "title": title, "active": True, "inactive_reason": None}
             if found.first():
                 await conn.execute(update(t.chats).where(t.chats.c.id == chat_id).values(values))
+                if language is not None:
+                    await conn.execute(
+                        update(t.chats)
+                        .where(t.chats.c.id == chat_id, t.chats.c.language_set.is_(False))
+                        .values(language=language)
+                    )
             else:
                 await conn.execute(
                     insert(t.chats).values(
@@ -31,10 +41,21 @@ class ChatQueries(Queries):
                     )
                 )
 
+    async def set_language(self, chat_id: int, language: str) -> None:
+        """The chat's language chosen with /lang: it stays, whoever writes next."""
+        async with self.writing() as conn:
+            await conn.execute(
+                update(t.chats)
+                .where(t.chats.c.id == chat_id)
+                .values(language=language, language_set=True)
+            )
+
     async def chat(self, chat_id: int) -> Chat | None:
         async with self.engine.connect() as conn:
             row = (await conn.execute(select(t.chats).where(t.chats.c.id == chat_id))).first()
-        return Chat(row.id, row.type, row.title, row.language, row.active) if row else None
+        if row is None:
+            return None
+        return Chat(row.id, row.type, row.title, row.language, row.active, row.language_set)
 
     async def subscriptions(self, chat_id: int) -> list[str]:
         query = (

@@ -98,6 +98,7 @@ class Chat:
     title: str | None
     language: str | None
     active: bool
+    language_set: bool = False  # chosen with /lang: no longer follows who writes
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,6 @@ from telegram import (
     InlineKeyboardMarkup,
     Update,
 )
-from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -37,6 +36,7 @@ from telegram.ext import (
 from bot.config import Watchlist
 from bot.delivery.render import one_line, printable
 from bot.store.store import Store
+from bot.telegram import menus
 from bot.telegram.channels import (
     Channel,
     Refused,
@@ -53,7 +53,6 @@ log = logging.getLogger(__name__)
 DEEP_LINK_SUB = "sub-"  # /start sub-NAME: what a link https://t.me/BOT?start=sub-NAME sends
 Context = ContextTypes.DEFAULT_TYPE
 _TOGGLE = "t:"
-MENU = ("start", "lists", "sub", "unsub", "watch", "unwatch", "my", "help")
 
 
 class Commands:
@@ -94,13 +93,8 @@ class Commands:
         app.add_error_handler(self.error)
 
     async def publish(self, bot: Bot) -> None:
-        """Show the command list in Telegram's menu, in English and Russian."""
-        try:
-            for lang in ("en", "ru"):
-                commands = [(name, text(f"cmd_{name}", lang)) for name in MENU]
-                await bot.set_my_commands(commands, language_code=None if lang == "en" else lang)
-        except TelegramError as exc:  # a cosmetic step: the bot works without its menu
-            log.warning("could not publish the command menu: %s", exc)
+        """Show the command menus in Telegram, per scope and language (see ``menus``)."""
+        await menus.publish(bot, self._gate.admins)
 
     async def start(self, update: Update, context: Context) -> None:
         """The welcome; ``/start sub-NAME`` (a link ``t.me/BOT?start=sub-NAME``)

@@ -16,7 +16,7 @@ from telegram.error import RetryAfter, TelegramError
 
 from bot.delivery.render import MAX_MESSAGE, printable
 from bot.store.store import Store
-from bot.telegram.texts import language
+from bot.telegram.texts import DEFAULT, language
 from bot.telegram.transport import retry_seconds
 
 log = logging.getLogger(__name__)
@@ -35,20 +35,26 @@ class Gate:
         self.admins = admins
 
     async def enter(self, update: Update) -> str:
-        """Record the chat; return the reply language."""
+        """Record the chat; return the reply language.
+
+        The chat's language follows the Telegram language of the user who writes,
+        until /lang chooses one; an update from nobody (a channel post) or from a user
+        whose language Telegram does not tell keeps it.
+        """
         chat = chat_of(update)
-        user = update.effective_user
-        lang = language(user.language_code if user else None)
+        lang = _senders(update)
         await self._store.upsert_chat(chat.id, chat.type, chat.title or chat.full_name, lang)
         stored = await self._store.chat(chat.id)
-        return stored.language or lang if stored else lang
+        return (stored.language if stored else None) or lang or DEFAULT
 
     async def language(self, update: Update) -> str:
-        """The reply language, without recording anything."""
-        user = update.effective_user
-        lang = language(user.language_code if user else None)
+        """The reply language, without recording anything: the chat's when chosen with
+        /lang, else the sender's own (a refusal shown only to them), else the chat's."""
         stored = await self._store.chat(chat_of(update).id)
-        return stored.language or lang if stored else lang
+        own = _senders(update)
+        if own is not None and not (stored and stored.language_set):
+            return own
+        return (stored.language if stored else None) or DEFAULT
 
     def is_admin(self, update: Update) -> bool:
         """A user listed in ``telegram.admins``."""
@@ -80,6 +86,12 @@ class Gate:
             log.warning("cannot check admin rights in chat %s: %s", chat.id, exc)
             return False
         return member.status in _ADMIN
+
+
+def _senders(update: Update) -> str | None:
+    """The sender's language, if Telegram tells it."""
+    user = update.effective_user
+    return language(user.language_code) if user and user.language_code else None
 
 
 def _as_chat_itself(message: Message, chat: Chat) -> bool:

@@ -19,7 +19,8 @@ from babel.messages.pofile import read_po
 LOCALES = Path(__file__).resolve().parent.parent / "locales"
 LANGUAGES = ("en", "ru", "kk")  # English first: the fallback
 DEFAULT = "en"
-_SAME_AS_RUSSIAN = ("be", "uk")  # readers of these get Russian rather than English
+# Telegram languages whose users get another language of ours rather than English
+ALIASES = {"be": "ru", "uk": "ru"}
 
 
 def text(key: str, lang: str) -> str:
@@ -39,7 +40,7 @@ def language(code: str | None) -> str:
     base = (code or "").lower().replace("_", "-").split("-")[0]
     if base in LANGUAGES:
         return base
-    return "ru" if base in _SAME_AS_RUSSIAN else DEFAULT
+    return ALIASES.get(base, DEFAULT)
 
 
 @functools.cache
