@@ -6,13 +6,15 @@ from bot.store.base import utcnow
 from bot.store.chats import ChatQueries
 from bot.store.engine import open_engine
 from bot.store.feeds import FeedQueries
+from bot.store.history import HistoryQueries
 from bot.store.outbox import OutboxQueries
 
 __all__ = ["Store", "utcnow"]
 
 
-class Store(FeedQueries, ChatQueries, OutboxQueries):
-    """Feeds, seen entries, chats, subscriptions, personal rules and the alert outbox."""
+class Store(FeedQueries, ChatQueries, OutboxQueries, HistoryQueries):
+    """Feeds, seen entries, chats, subscriptions, personal rules, the alert outbox and
+    what /recent and /search read of them."""
 
     @classmethod
     async def open(cls, url: str) -> Store:
