@@ -219,10 +219,14 @@ def _telegram_bot(app: TelegramApp, store: Store, config: Config) -> TelegramBot
     from bot.telegram.application import TelegramBot
     from bot.telegram.commands import Commands
     from bot.telegram.gate import Gate
+    from bot.telegram.history import HistoryCommands
     from bot.telegram.personal import PersonalCommands
+    from bot.telegram.search import Search
 
     gate = Gate(store, config.telegram.admins)
     commands = Commands(store, config.watchlists, gate)
     commands.install(app)
-    PersonalCommands(store, gate).install(app)
+    search = Search(store, config.telegram.search_days)
+    PersonalCommands(store, gate, search).install(app)
+    HistoryCommands(store, gate, search, [w.name for w in config.watchlists]).install(app)
     return TelegramBot(app, commands, store)
