@@ -176,7 +176,7 @@ async def test_recent_of_one_watchlist(store: Store, bot_api: FakeBotAPI) -> Non
     assert reply.startswith("Latest alerts of kz-nuclear")
     assert "Nuclear news" in reply and "Both" in reply and "CSTO news" not in reply
     none = await say(bot_api, IVAN, IVAN, "/recent csto-cis", 1)
-    assert none == "Уведомлений по csto-cis в этом чате пока не было."
+    assert none == "Уведомлений по csto-cis в этом чате за последние 7 дн. не было."
 
 
 async def test_recent_of_an_unknown_watchlist_lists_the_known_ones(
@@ -188,9 +188,16 @@ async def test_recent_of_an_unknown_watchlist_lists_the_known_ones(
 
 async def test_recent_with_nothing_yet(store: Store, bot_api: FakeBotAPI) -> None:
     reply = await say(bot_api, ALICE, ALICE, "/recent", 1)
-    assert reply.startswith("No alerts in this chat yet.")
+    assert reply.startswith("No alerts in this chat in the last 7 days.")
     kazakh = await say(bot_api, ASEL, ASEL, "/recent", 1)
-    assert kazakh.startswith("Бұл чатта әзірге хабарлама болған жоқ.")
+    assert kazakh.startswith("Соңғы 7 күнде бұл чатта хабарлама болған жоқ.")
+
+
+async def test_recent_looks_back_search_days(store: Store, bot_api: FakeBotAPI) -> None:
+    await alerted(store, ALICE, NOW - timedelta(days=7, minutes=1), "Last week's story")
+    await alerted(store, ALICE, NOW - timedelta(days=6), "This week's story")
+    reply = await say(bot_api, ALICE, ALICE, "/recent", 1)
+    assert "This week's story" in reply and "Last week" not in reply
 
 
 async def test_anyone_in_a_group_may_look_back(store: Store, bot_api: FakeBotAPI) -> None:

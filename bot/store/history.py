@@ -47,10 +47,10 @@ class StoredEntry:
 
 class HistoryQueries(Queries):
     async def recent_alerts(
-        self, chat_id: int, watchlist: str | None = None, limit: int = 10
+        self, chat_id: int, since: datetime, watchlist: str | None = None, limit: int = 10
     ) -> list[PastAlert]:
-        """The chat's last ``limit`` alerts, newest first: sent one by one, in a summary or
-        digest, or still held; with ``watchlist``, only those that watchlist matched.
+        """The chat's last ``limit`` alerts since ``since``, newest first: sent one by one,
+        in a summary or digest, or still held; with ``watchlist``, only those it matched.
 
         ``watchlist`` must be a watchlist name (``[a-z0-9-]``, as config requires): it is
         looked for as its JSON string among the alert's names, which is exact for such
@@ -60,6 +60,7 @@ class HistoryQueries(Queries):
         query = (
             select(box.id, box.kind, box.payload, box.status, box.created_at)
             .where(box.chat_id == chat_id, box.kind == "alert", box.status.in_(_DELIVERED))
+            .where(box.created_at >= since)
             .order_by(box.id.desc())
             .limit(limit)
         )

@@ -1,4 +1,5 @@
-"""What a chat can look back at: /recent (its last alerts) and /search (stored entries).
+"""What a chat can look back at: /recent (its last alerts) and /search (stored entries),
+both over the last ``telegram.search_days`` days.
 
 Both only read, so anyone in a chat may use them; like every command they spend the
 sender's budget first (``bot.telegram.throttle``). Times are shown in the chat's time
@@ -63,13 +64,15 @@ class HistoryCommands:
             return
         name = args[0].lower() if args else None
         known = name is None or _NAME.fullmatch(name) is not None
-        alerts = await self._store.recent_alerts(chat_id, name, RECENT) if known else []
+        since = self._search.since()
+        alerts = await self._store.recent_alerts(chat_id, since, name, RECENT) if known else []
         if name is not None and not alerts and name not in self._names:
             shown = escape(cut(one_line(args[0]), 60))
             await reply(update, text("unknown", lang).format(shown, ", ".join(self._names)))
         elif not alerts:
-            none = text("recent_none_for", lang).format(name) if name else text("recent_none", lang)
-            await reply(update, none)
+            days = self._search.days
+            none = text("recent_none_for", lang).format(name, days) if name else None
+            await reply(update, none or text("recent_none", lang).format(days))
         else:
             zone = await self._zone(chat_id)
             head = text("recent_for", lang).format(name) if name else text("recent", lang)

@@ -71,11 +71,15 @@ class Search:
         self._now = now
         self._turns = asyncio.Semaphore(RUNNING)
 
+    def since(self) -> datetime:
+        """The start of the period searched: ``days`` days ago."""
+        return self._now() - timedelta(days=self.days)
+
     async def run(self, query: str, keep: int) -> Found:
         """Match ``query`` (already checked: see :func:`query_problem`) against the newest
         stored entries, newest first; keep the first ``keep`` matches, count them all."""
         deadline = self._clock() + self._budget
-        since = self._now() - timedelta(days=self.days)
+        since = self.since()
         async with self._turns:
             matcher = await asyncio.to_thread(_matcher, query)  # inflection tables: CPU too
         kept: list[StoredEntry] = []
