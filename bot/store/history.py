@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, or_, select
+from sqlalchemy import Row, select, tuple_
 
 from bot import messages
 from bot.messages import AlertMessage
@@ -91,10 +91,7 @@ class HistoryQueries(Queries):
             .limit(limit)
         )
         if after is not None:
-            older = or_(
-                e.seen_at < after.seen_at, and_(e.seen_at == after.seen_at, e.id < after.id)
-            )
-            query = query.where(older)
+            query = query.where(tuple_(e.seen_at, e.id) < tuple_(after.seen_at, after.id))
         async with self.engine.connect() as conn:
             return [_stored_entry(row) for row in await conn.execute(query)]
 
