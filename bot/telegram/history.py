@@ -58,26 +58,28 @@ class HistoryCommands:
     async def recent(self, update: Update, context: Context) -> None:
         lang = await self._gate.enter(update)
         args = context.args or []
-        chat_id = chat_of(update).id
         if len(args) > 1:
             await reply(update, text("recent_usage", lang))
-            return
+        else:
+            await reply(update, await self._recent(chat_of(update).id, args, lang))
+
+    async def _recent(self, chat_id: int, args: list[str], lang: str) -> str:
+        """The chat's last alerts, of the watchlist named in ``args`` if any."""
         name = args[0].lower() if args else None
         known = name is None or _NAME.fullmatch(name) is not None
         since = self._search.since()
         alerts = await self._store.recent_alerts(chat_id, since, name, RECENT) if known else []
         if name is not None and not alerts and name not in self._names:
             shown = escape(cut(one_line(args[0]), 60))
-            await reply(update, text("unknown", lang).format(shown, ", ".join(self._names)))
-        elif not alerts:
-            days = self._search.days
-            none = text("recent_none_for", lang).format(name, days) if name else None
-            await reply(update, none or text("recent_none", lang).format(days))
-        else:
-            zone = await self._zone(chat_id)
-            head = text("recent_for", lang).format(name) if name else text("recent", lang)
-            lines = [head, *(_alert_line(a, zone, lang) for a in alerts)]
-            await reply(update, "\n".join(lines))
+            return text("unknown", lang).format(shown, ", ".join(self._names))
+        days = self._search.days
+        if not alerts:
+            if name is None:
+                return text("recent_none", lang).format(days)
+            return text("recent_none_for", lang).format(name, days)
+        zone = await self._zone(chat_id)
+        head = text("recent_for", lang).format(name) if name else text("recent", lang)
+        return "\n".join([head, *(_alert_line(a, zone, lang) for a in alerts)])
 
     async def search(self, update: Update, context: Context) -> None:
         lang = await self._gate.enter(update)
