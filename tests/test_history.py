@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import re
 import string
+import threading
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -361,6 +362,22 @@ async def test_search_stops_at_its_time_budget_and_says_so(plain_store: Store) -
     # over two pages, and 5 before the fifth
     assert found.partial and found.searched == 4
     assert titles(found) == ["Rosatom item 6", "Rosatom item 4"] and found.total == 2
+
+
+async def test_search_matches_in_worker_threads_not_on_the_event_loop(
+    plain_store: Store,
+) -> None:
+    await eight_entries(plain_store)
+    readers: set[int] = set()
+
+    def clock() -> float:  # read once to start, then before each entry, where it matches
+        readers.add(threading.get_ident())
+        return 0.0
+
+    found = await Search(plain_store, 7, page=3, clock=clock, now=lambda: NOW).run("Rosatom", 1)
+    assert found.total == 4
+    assert readers and threading.get_ident() in readers  # the start, on the loop
+    assert len(readers - {threading.get_ident()}) >= 1  # the entries, in worker threads
 
 
 async def test_search_looks_back_search_days_only(plain_store: Store) -> None:
