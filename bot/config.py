@@ -81,7 +81,15 @@ def _bounded(number: float, unit: float, most: float, what: str, shown: str) -> 
     return float(number) * unit
 
 
+def _whole_number(value: object) -> object:
+    """Refuse ``true``: YAML's booleans would pass for 1 and 0 as plain integers."""
+    if isinstance(value, bool):
+        raise ValueError("expected a whole number of days, not yes or no")
+    return value
+
+
 Duration = Annotated[float, BeforeValidator(parse_duration)]
+Days = Annotated[int, BeforeValidator(_whole_number)]
 Size = Annotated[int, BeforeValidator(parse_size)]
 _FEED_ID = r"^[a-z0-9][a-z0-9-]{0,59}$"  # short: it goes into Telegram button data
 
@@ -95,10 +103,15 @@ class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+MAX_SEARCH_DAYS = 90  # what /search, /recent and the /watch preview may look back through
+
+
 class TelegramConfig(_Model):
     token: str = ""
     api_url: str = "https://api.telegram.org"
     admins: frozenset[int] = frozenset()
+    # Days of stored entries that /search, /recent and the /watch preview look through
+    search_days: Days = Field(default=7, ge=1, le=MAX_SEARCH_DAYS)
 
 
 _DATABASE_URL = re.compile(r"^(sqlite(\+\w+)?:///|postgres(ql)?(\+\w+)?://)\S", re.IGNORECASE)

@@ -228,14 +228,18 @@ def _telegram_bot(
     from bot.telegram.application import TelegramBot
     from bot.telegram.commands import Commands
     from bot.telegram.gate import Gate
+    from bot.telegram.history import HistoryCommands
     from bot.telegram.language import LanguageCommand
     from bot.telegram.personal import PersonalCommands
+    from bot.telegram.search import Search
     from bot.telegram.volume import Volume
 
     gate = Gate(store, config.telegram.admins)
     commands = Commands(store, config.watchlists, gate)
     commands.install(app)
-    PersonalCommands(store, gate).install(app)
+    search = Search(store, config.telegram.search_days)
+    PersonalCommands(store, gate, search).install(app)
+    HistoryCommands(store, gate, search, lambda: rulebook.watchlists.titles).install(app)
     Volume(store, gate, lambda: rulebook.watchlists.titles, sender.wake).install(app)
     LanguageCommand(store, gate).install(app)
     return TelegramBot(app, commands, store)

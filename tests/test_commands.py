@@ -256,7 +256,7 @@ async def test_a_private_chat_unblocking_the_bot_is_active_again_without_a_greet
 
 async def test_watch_adds_personal_rules_within_limits(store: Store, bot_api: FakeBotAPI) -> None:
     added = await say(bot_api, ALICE, ALICE, '/watch "Middle Corridor" AND Aktau', 1)
-    assert added == 'Rule 1 added: "Middle Corridor" AND Aktau'
+    assert added.splitlines()[0] == 'Rule 1 added: "Middle Corridor" AND Aktau'  # then a preview
     bad = await say(bot_api, ALICE, ALICE, '/watch "Middle Corridor AND Aktau', 2)
     assert "does not parse" in bad and "unclosed quote" in bad and "at 0" in bad
     long_rule = " OR ".join(f"w{n}" for n in range(130))

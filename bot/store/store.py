@@ -7,15 +7,16 @@ from bot.store.chats import ChatQueries
 from bot.store.engine import open_engine
 from bot.store.feeds import FeedQueries
 from bot.store.held import HeldQueries
+from bot.store.history import HistoryQueries
 from bot.store.outbox import OutboxQueries
 from bot.store.settings import SettingsQueries
 
 __all__ = ["Store", "utcnow"]
 
 
-class Store(FeedQueries, ChatQueries, OutboxQueries, SettingsQueries, HeldQueries):
-    """Feeds, seen entries, chats, subscriptions, personal rules, chat settings and the
-    alert outbox."""
+class Store(FeedQueries, ChatQueries, OutboxQueries, SettingsQueries, HeldQueries, HistoryQueries):
+    """Feeds, seen entries, chats, subscriptions, personal rules, chat settings, the
+    alert outbox and what /recent and /search read of them."""
 
     @classmethod
     async def open(cls, url: str) -> Store:

@@ -2,7 +2,10 @@
 
 A personal rule is a query in the query language that alerts only this chat. Limits
 keep one chat from costing everyone: at most ``MAX_RULES_PER_CHAT`` rules, each at
-most ``MAX_RULE_CHARS`` characters and ``MAX_RULE_TERMS`` terms.
+most ``MAX_RULE_CHARS`` characters and ``MAX_RULE_TERMS`` terms. A rule added is
+previewed: how many entries stored in the search period it would have matched, with
+a few of them, so the chat sees at once whether it is too broad or too narrow (a
+bounded search: ``bot.telegram.search``).
 """
 
 from __future__ import annotations
@@ -16,24 +19,27 @@ from telegram import Update
 from telegram.ext import Application, CommandHandler, ContextTypes, filters
 
 from bot import __version__
-from bot.delivery.render import one_line, printable
-from bot.errors import QueryError
-from bot.matching import MAX_RULE_CHARS, MAX_RULE_TERMS, parse_query
+from bot.delivery.render import one_line
+from bot.matching import MAX_RULE_CHARS
 from bot.store.records import FeedState
 from bot.store.store import Store
 from bot.telegram.gate import Gate, chat_of, reply
+from bot.telegram.history import PREVIEW_TEXTS, argument, render_found, zone_of
+from bot.telegram.search import Search, query_problem
 from bot.telegram.texts import text
 
 Context = ContextTypes.DEFAULT_TYPE
 MAX_RULES_PER_CHAT = 50
+PREVIEW = 3  # entries a /watch preview shows
 
 
 class PersonalCommands:
     """/watch, /unwatch and /status; register them with :meth:`install`."""
 
-    def __init__(self, store: Store, gate: Gate) -> None:
+    def __init__(self, store: Store, gate: Gate, search: Search | None = None) -> None:
         self._store = store
         self._gate = gate
+        self._search = search or Search(store)
         self._started = time.monotonic()  # built as the service starts: its uptime
 
     def install(self, app: Application) -> None:  # type: ignore[type-arg]
@@ -44,7 +50,7 @@ class PersonalCommands:
 
     async def watch(self, update: Update, context: Context) -> None:
         lang = await self._gate.enter(update)
-        query = _argument(update)
+        query = argument(update)
         if not query:
             await reply(update, text("watch_usage", lang))
         elif not await self._gate.may_change(update):
@@ -52,9 +58,11 @@ class PersonalCommands:
         elif problem := await self._problem(chat_of(update).id, query, lang):
             await reply(update, problem)
         else:
-            await self._store.add_rule(chat_of(update).id, query)
-            count = len(await self._store.rules(chat_of(update).id))
-            await reply(update, text("watching", lang).format(count, escape(one_line(query))))
+            chat_id = chat_of(update).id
+            await self._store.add_rule(chat_id, query)
+            count = len(await self._store.rules(chat_id))
+            added = text("watching", lang).format(count, escape(one_line(query)))
+            await reply(update, added + "\n\n" + await self._preview(chat_id, query, lang))
 
     async def unwatch(self, update: Update, context: Context) -> None:
         lang = await self._gate.enter(update)
@@ -90,26 +98,16 @@ class PersonalCommands:
 
     async def _problem(self, chat_id: int, query: str, lang: str) -> str | None:
         """Why this rule cannot be added, or None."""
-        if len(query) > MAX_RULE_CHARS:
-            return text("rule_too_long", lang).format(MAX_RULE_CHARS, len(query))
-        if len(await self._store.rules(chat_id)) >= MAX_RULES_PER_CHAT:
+        full = len(await self._store.rules(chat_id)) >= MAX_RULES_PER_CHAT
+        if full and len(query) <= MAX_RULE_CHARS:  # a rule too long is told so first
             return text("too_many_rules", lang).format(MAX_RULES_PER_CHAT)
-        try:
-            parsed = parse_query(query)
-        except QueryError as exc:
-            shown = one_line(printable(query, "�"))  # one for one: the caret stays in place
-            pointer = escape(shown) + "\n" + " " * exc.position + "^"
-            return text("bad_query", lang).format(escape(str(exc)), pointer)
-        if parsed.term_count > MAX_RULE_TERMS:
-            return text("too_many_terms", lang).format(MAX_RULE_TERMS, parsed.term_count)
-        return None
+        return query_problem(query, lang, "rule_too_long", "too_many_terms")
 
-
-def _argument(update: Update) -> str:
-    """Everything after the command word, as typed (spaces and quotes kept)."""
-    message = update.effective_message
-    raw = message.text if message and message.text else ""
-    return raw.partition(" ")[2].strip()
+    async def _preview(self, chat_id: int, query: str, lang: str) -> str:
+        """What the rule would have matched of the entries stored lately."""
+        found = await self._search.run(query, PREVIEW)
+        zone = zone_of(await self._store.chat_time_zone(chat_id))
+        return render_found(found, self._search.days, zone, lang, PREVIEW_TEXTS)
 
 
 def _chosen(args: Sequence[str], count: int) -> list[int] | None:
