@@ -175,6 +175,31 @@ async def test_sub_unsub_and_my(store: Store, bot_api: FakeBotAPI) -> None:
     assert "Usage" in await say(bot_api, ALICE, ALICE, "/sub", 5)
 
 
+async def test_my_shows_every_setting(store: Store, bot_api: FakeBotAPI) -> None:
+    my = await say(bot_api, ALICE, ALICE, "/my", 1)
+    assert "Mute: off\nQuiet hours: off\nTime zone: UTC\nDigest: off" in my
+    assert "Language: English (follows whoever writes" in my
+    now = datetime.now(UTC)
+    until = datetime(2099, 1, 2, 7, 30, tzinfo=UTC)
+    await store.mute(ALICE, "*", until, now)
+    await store.mute(ALICE, "kz-nuclear", until, now)
+    await store.mute(ALICE, "csto-cis", now - timedelta(minutes=1), now)  # ended
+    await store.set_time_zone(ALICE, "Asia/Almaty")
+    await store.set_quiet(ALICE, "22:00-07:00")
+    await store.set_digest(ALICE, "daily 08:00")
+    await store.set_language(ALICE, "en")
+    my = await say(bot_api, ALICE, ALICE, "/my", 2)
+    assert (
+        "Mute: this chat until 02 Jan 12:30; Kazakhstan nuclear power until 02 Jan 12:30\n"
+        "Quiet hours: 22:00-07:00\nTime zone: Asia/Almaty\nDigest: every day at 08:00\n"
+        "Language: English (chosen with /lang)"
+    ) in my
+    await store.set_digest(ALICE, "hourly")
+    await store.set_language(ALICE, "kk")
+    my = await say(bot_api, ALICE, ALICE, "/my", 3)
+    assert "Дайджест: әр сағат сайын" in my and "Тіл: Қазақша (/lang арқылы" in my
+
+
 async def test_lists_buttons_toggle_subscriptions(store: Store, bot_api: FakeBotAPI) -> None:
     bot_api.push_message(ALICE, ALICE, "/lists")
     [message] = await bot_api.wait_sent_async(ALICE)

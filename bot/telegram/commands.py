@@ -34,8 +34,9 @@ from telegram.ext import (
 )
 
 from bot.config import Watchlist
-from bot.delivery.render import one_line, printable
-from bot.store.store import Store
+from bot.delivery.hold import WHOLE_CHAT, Policy
+from bot.delivery.render import local_time, one_line, printable
+from bot.store.store import Store, utcnow
 from bot.telegram import menus
 from bot.telegram.channels import (
     Channel,
@@ -46,7 +47,7 @@ from bot.telegram.channels import (
     topic_of,
 )
 from bot.telegram.gate import Gate, chat_of, reply
-from bot.telegram.texts import language, text
+from bot.telegram.texts import NAMES, language, text
 from bot.telegram.throttle import CommandBudget, Throttle
 
 log = logging.getLogger(__name__)
@@ -154,9 +155,40 @@ class Commands:
         lines = [
             text("my_subs", lang).format(", ".join(subs) or none),
             text("my_rules", lang).format("\n" + "\n".join(rules) if rules else none),
-            text("my_settings", lang),
+            await self._settings(chat_id, lang),
         ]
         return "\n".join(lines)
+
+    async def _settings(self, chat_id: int, lang: str) -> str:
+        """The chat's mutes, quiet hours, time zone, digest and language, for /my."""
+        settings = await self._store.chat_settings(chat_id, utcnow())
+        policy = Policy.stored(settings.time_zone, settings.quiet, settings.digest, {})
+        zone = policy.zone.key
+        mutes = [
+            text("my_muted", lang).format(
+                name=text("whole_chat", lang) if name == WHOLE_CHAT else _item(self._title(name)),
+                until=escape(local_time(until, zone)),
+            )
+            for name, until in sorted(settings.mutes.items())
+        ]
+        off = text("off", lang)
+        digest = policy.digest
+        if digest is None:
+            digest_shown = off
+        elif digest.at is None:
+            digest_shown = text("my_digest_hourly", lang)
+        else:
+            digest_shown = text("my_digest_daily", lang).format(f"{digest.at:%H:%M}")
+        chat = await self._store.chat(chat_id)
+        chosen = chat is not None and chat.language_set
+        shown_lang = NAMES.get(lang, lang)
+        return text("my_settings", lang).format(
+            mute="; ".join(mutes) or off,
+            quiet=escape(str(policy.quiet)) if policy.quiet else off,
+            zone=escape(zone),
+            digest=digest_shown,
+            language=text("my_lang_set" if chosen else "my_lang_auto", lang).format(shown_lang),
+        )
 
     def _placed(self, chat_id: int, name: str, topic: int | None, forum: bool, lang: str) -> str:
         """A subscription in /my; in a forum, or when it has a topic, with its topic."""

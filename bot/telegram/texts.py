@@ -19,6 +19,7 @@ from babel.messages.pofile import read_po
 LOCALES = Path(__file__).resolve().parent.parent / "locales"
 LANGUAGES = ("en", "ru", "kk")  # English first: the fallback
 DEFAULT = "en"
+NAMES = {"en": "English", "ru": "Русский", "kk": "Қазақша"}  # each in its own language
 # Telegram languages whose users get another language of ours rather than English
 ALIASES = {"be": "ru", "uk": "ru"}
 
