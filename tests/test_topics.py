@@ -235,3 +235,19 @@ async def test_a_migrated_chat_keeps_its_topics(store: Store) -> None:
     assert await store.topics(FORUM - 1) == {"nuclear": 7, "trade": None}
     [row] = await store.due(T0)
     assert (row.chat_id, row.thread_id) == (FORUM - 1, 7)
+
+
+async def test_replies_and_buttons_stay_in_the_topic_they_were_used_in(
+    service: Parts, bot_api: FakeBotAPI
+) -> None:
+    nuclear = bot_api.add_topic(FORUM, "Nuclear")
+    assert "Watchlists" in await say(bot_api, DAVE, "/lists", nuclear)
+    lists = bot_api.sent(FORUM)[-1]
+    assert lists["message_thread_id"] == nuclear
+    bot_api.push_callback(FORUM, DAVE, "t:kz-nuclear", lists["message_id"])
+    await bot_api.wait_for_async(lambda: bot_api.edits(FORUM), what="keyboard edited")
+    assert await service.store.topics(FORUM) == {"kz-nuclear": nuclear}
+
+    bot_api.close_topic(FORUM, nuclear)  # closed after the command was sent
+    assert "Commands" in await say(bot_api, DAVE, "/help", nuclear)
+    assert bot_api.sent(FORUM)[-1].get("message_thread_id") is None  # General

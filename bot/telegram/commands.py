@@ -214,7 +214,7 @@ class Commands:
             await self._store.unsubscribe(chat_id, [name])
             await query.answer(_notice(text("toggled_off", lang), self._title(name)))
         else:
-            await self._store.subscribe(chat_id, [name])
+            await self._store.subscribe(chat_id, [name], topic_of(update))
             await query.answer(_notice(text("toggled_on", lang), self._title(name)))
         await query.edit_message_reply_markup(await self._keyboard(update))
 

@@ -12,12 +12,13 @@ import re
 
 from telegram import Chat, InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
 from telegram.constants import ChatMemberStatus, ParseMode
-from telegram.error import RetryAfter, TelegramError
+from telegram.error import BadRequest, RetryAfter, TelegramError
 
 from bot.delivery.render import MAX_MESSAGE, printable
 from bot.store.store import Store
+from bot.telegram.channels import topic_of
 from bot.telegram.texts import DEFAULT, language
-from bot.telegram.transport import retry_seconds
+from bot.telegram.transport import retry_seconds, topic_gone
 
 log = logging.getLogger(__name__)
 _ADMIN = {ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER}
@@ -102,13 +103,16 @@ def _as_chat_itself(message: Message, chat: Chat) -> bool:
 async def reply(update: Update, html: str, markup: InlineKeyboardMarkup | None = None) -> None:
     """Answer in the update's chat, HTML, without link previews, cut to Telegram's limit.
 
-    Control characters and bidirectional overrides in user or feed text are dropped.
-    When Telegram asks to wait (``retry_after``), the reply is sent again once after at
-    most ``REPLY_RETRY_WAIT`` seconds, holding up only this chat's updates; a longer
-    wait drops the reply with a log line: the chat is flooded and the user may ask again.
+    A command sent inside a forum topic is answered in that topic (in the chat's General
+    topic if the topic has been closed or deleted meanwhile). Control characters and
+    bidirectional overrides in user or feed text are dropped. When Telegram asks to wait
+    (``retry_after``), the reply is sent again once after at most ``REPLY_RETRY_WAIT``
+    seconds, holding up only this chat's updates; a longer wait drops the reply with a
+    log line: the chat is flooded and the user may ask again.
     """
     chat = chat_of(update)
     html = fit(printable(html))
+    thread = topic_of(update)
     for attempt in (1, 2):
         try:
             await chat.send_message(
@@ -116,6 +120,7 @@ async def reply(update: Update, html: str, markup: InlineKeyboardMarkup | None =
                 parse_mode=ParseMode.HTML,
                 reply_markup=markup,
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
+                message_thread_id=thread,
             )
             return
         except RetryAfter as exc:
@@ -124,6 +129,10 @@ async def reply(update: Update, html: str, markup: InlineKeyboardMarkup | None =
                 log.warning("reply to chat %s dropped: Telegram asks to wait %.0f s", chat.id, wait)
                 return
             await asyncio.sleep(wait)
+        except BadRequest as exc:
+            if thread is None or not topic_gone(exc.message):
+                raise
+            thread = None  # the topic closed since the command was sent: answer in General
 
 
 def fit(html: str, limit: int = MAX_MESSAGE) -> str:

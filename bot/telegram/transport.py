@@ -57,7 +57,7 @@ class TelegramTransport:
         markup = await self._markup(chat_id, message)
         result = await self._send(chat_id, message, thread_id, markup)
         match result:
-            case SendFailed(error=error) if thread_id is not None and _topic_gone(error):
+            case SendFailed(error=error) if thread_id is not None and topic_gone(error):
                 return await self._send(chat_id, message, None, markup)
         return result
 
@@ -92,7 +92,8 @@ class TelegramTransport:
         return Sent()
 
 
-def _topic_gone(error: str) -> bool:
+def topic_gone(error: str) -> bool:
+    """Whether Telegram refused a message because its forum topic is closed or gone."""
     return any(marker in error.lower() for marker in _TOPIC_GONE)
 
 
