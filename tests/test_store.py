@@ -327,3 +327,31 @@ def test_an_advertised_column_that_is_not_a_list_of_addresses_reads_as_none() ->
     assert advertised_column(()) is None
     for value in (None, "", "not json", '{"a": 1}', '["https://a/", 2]', "[[]]", 5):
         assert advertised_from_column(value) == ()
+
+
+async def test_a_supergroup_keeps_the_settings_and_mutes_of_its_group(tmp_path: Path) -> None:
+    store = await Store.open(f"sqlite:///{tmp_path / 'bot.db'}")
+    group, supergroup = -700, -100700
+    now = datetime(2030, 1, 1, tzinfo=UTC)
+    later = datetime(2030, 1, 2, tzinfo=UTC)
+    try:
+        await store.upsert_chat(group, "group", "Desk", "en")
+        await store.set_language(group, "kk")
+        await store.set_time_zone(group, "Asia/Almaty")
+        await store.set_quiet(group, "22:00-07:00")
+        await store.set_digest(group, "daily 08:00")
+        await store.mute(group, "kz-nuclear", later, now)
+        # the supergroup spoke first: its own mute of the same watchlist gives way
+        await store.upsert_chat(supergroup, "supergroup", "Desk", "ru")
+        await store.mute(supergroup, "kz-nuclear", now.replace(hour=1), now)
+        await store.mute(supergroup, "csto-cis", later, now)
+        await store.migrate_chat(group, supergroup)
+        settings = await store.chat_settings(supergroup, now)
+        assert (settings.language, settings.time_zone) == ("kk", "Asia/Almaty")
+        assert (settings.quiet, settings.digest) == ("22:00-07:00", "daily 08:00")
+        assert settings.mutes == {"kz-nuclear": later, "csto-cis": later}
+        moved = await store.chat(supergroup)
+        assert moved is not None and moved.language_set
+        assert (await store.chat_settings(group, now)).mutes == {}
+    finally:
+        await store.close()

@@ -13,6 +13,9 @@ from bot.store.base import Queries, _inserted_id, utcnow
 from bot.store.outbox import FAILED, PENDING
 from bot.store.records import Audience, Chat, ChatRule
 
+# what a chat chose, which a group keeps when it becomes a supergroup
+_SETTINGS = ("language", "language_set", "time_zone", "quiet", "digest")
+
 
 class ChatQueries(Queries):
     async def upsert_chat(
@@ -194,7 +197,8 @@ class ChatQueries(Queries):
             )
 
     async def migrate_chat(self, old_id: int, new_id: int) -> None:
-        """A group became a supergroup: everything of ``old_id`` moves to ``new_id``."""
+        """A group became a supergroup: everything of ``old_id`` moves to ``new_id``:
+        subscriptions, rules, queued and held alerts, mutes and settings."""
         async with self.writing() as conn:
             old = (await conn.execute(select(t.chats).where(t.chats.c.id == old_id))).first()
             exists = await conn.execute(select(t.chats.c.id).where(t.chats.c.id == new_id))
@@ -204,13 +208,18 @@ class ChatQueries(Queries):
                         id=new_id,
                         type="supergroup",
                         title=old.title,
-                        language=old.language,
                         active=True,
                         created_at=old.created_at,
                     )
                 )
+            if old:  # what the old group chose wins over what the new one may have got
+                await conn.execute(
+                    update(t.chats)
+                    .where(t.chats.c.id == new_id)
+                    .values({name: old._mapping[name] for name in _SETTINGS})
+                )
             await _drop_what_new_has(conn, old_id, new_id)
-            for table in (t.subscriptions, t.rules, t.outbox):
+            for table in (t.subscriptions, t.rules, t.outbox, t.mutes):
                 await conn.execute(
                     update(table).where(table.c.chat_id == old_id).values(chat_id=new_id)
                 )
@@ -230,3 +239,8 @@ async def _drop_what_new_has(conn: AsyncConnection, old_id: int, new_id: int) ->
     box = t.outbox
     queued = select(box.c.story).where(box.c.chat_id == new_id)
     await conn.execute(delete(box).where(box.c.chat_id == old_id, box.c.story.in_(queued)))
+    mutes = t.mutes
+    moving = select(mutes.c.watchlist).where(mutes.c.chat_id == old_id)
+    await conn.execute(
+        delete(mutes).where(mutes.c.chat_id == new_id, mutes.c.watchlist.in_(moving))
+    )
