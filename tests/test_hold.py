@@ -375,3 +375,42 @@ async def test_notices_are_never_held(store: Store, clock: Clock) -> None:
     assert await store.queue_notice(notice, [ALICE], T0, T0) == 1
     assert await Sender(store, transport, clock=clock).drain() == 1
     assert transport.to(ALICE) == [notice]
+
+
+async def test_holding_reads_every_chat_at_once_and_skips_inactive_chats(
+    store: Store, clock: Clock
+) -> None:
+    transport = FakeTransport()
+    sender = Sender(store, transport, clock=clock)
+    await store.set_time_zone(ALICE, "Asia/Almaty")
+    await store.set_digest(ALICE, "hourly")
+    await store.mute(BOB, "nuclear", T0 + timedelta(hours=2), T0)
+    await queue(store, ["Rosatom one"], T0)
+    await queue(store, ["Rosatom for Bob"], T0, chat=BOB)
+    assert await sender.drain() == 0
+    holding = await store.holding(clock.now)
+    assert [(chat, s.digest, s.time_zone, since) for chat, s, since in holding] == [
+        (ALICE, "hourly", "Asia/Almaty", T0),
+        (BOB, None, None, T0),
+    ]
+    assert holding[1][1].mutes == {"nuclear": T0 + timedelta(hours=2)}
+
+    await store.deactivate_chat(BOB, "bot blocked by the user")
+    assert [chat for chat, _, _ in await store.holding(clock.now)] == [ALICE]
+    clock.advance(hours=3)  # Alice's digest hour and Bob's mute are over
+    assert await sender.drain() == 1
+    assert summaries(transport) and transport.to(BOB) == []  # nothing wasted on Bob
+    await store.upsert_chat(BOB, "private", None)  # Bob is back: what was held comes
+    assert await sender.drain() == 1
+    assert titles_of(summaries(transport, BOB)) == ["Rosatom for Bob"]
+
+
+def test_may_free_is_false_only_when_no_held_alert_can_be_free() -> None:
+    now = datetime(2030, 1, 1, 12, 30, tzinfo=UTC)
+    hourly = Policy(digest=Digest())
+    assert not hourly.may_free(now - timedelta(minutes=20), now)  # the hour runs on
+    assert hourly.may_free(now - timedelta(minutes=40), now)
+    assert not Policy(mutes={"*": now + timedelta(hours=1)}).may_free(now, now)
+    assert Policy(mutes={"nuclear": now + timedelta(hours=1)}).may_free(now, now)
+    quiet = Policy(quiet=Window(time(12), time(13)))
+    assert not quiet.may_free(now - timedelta(days=1), now)

@@ -107,6 +107,16 @@ class Policy:
             return False
         return self.digest is None or now >= period_end(self.digest, self.zone, held_at)
 
+    def may_free(self, oldest: datetime, now: datetime) -> bool:
+        """Whether any alert of a chat may be free now, its oldest held at ``oldest``.
+
+        False only when :meth:`frees` is False for every held alert: the whole chat is
+        muted, it is quiet hours, or even the oldest alert's digest period runs on.
+        """
+        if self._active(WHOLE_CHAT, now) or self.quiet_at(now):
+            return False
+        return self.digest is None or now >= period_end(self.digest, self.zone, oldest)
+
     def _active(self, name: str, now: datetime) -> bool:
         until = self.mutes.get(name)
         return until is not None and until > now

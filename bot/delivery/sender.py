@@ -235,9 +235,10 @@ class Sender:
     async def _release(self) -> None:
         """Queue, for each chat, one summary of its held alerts that nothing holds now."""
         now = self._now()
-        for chat_id in await self._store.chats_holding(self._filter):
-            settings = await self._store.chat_settings(chat_id, now)
+        for chat_id, settings, oldest in await self._store.holding(now, self._filter):
             policy = _policy(settings)
+            if not policy.may_free(oldest, now):
+                continue  # the common case, decided without reading the chat's alerts
             free = [r for r in await self._store.held(chat_id) if _freed(policy, r, now)]
             if not free:
                 continue

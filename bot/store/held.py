@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import func, select, update
 
@@ -21,6 +21,7 @@ from bot.store import schema as t
 from bot.store.base import Queries
 from bot.store.outbox import HELD, PENDING, SUMMARISED, enqueue
 from bot.store.records import EVERY_CHAT, ChatFilter
+from bot.store.settings import ChatSettings
 
 
 @dataclass(frozen=True)
@@ -44,16 +45,49 @@ class HeldQueries(Queries):
                 .values(status=HELD, held_at=now)
             )
 
-    async def chats_holding(self, chats: ChatFilter = EVERY_CHAT) -> list[int]:
-        """The chats of ``chats`` that have held alerts."""
-        box = t.outbox.c
-        query = select(box.chat_id).where(box.status == HELD).distinct().order_by(box.chat_id)
+    async def holding(
+        self, now: datetime, chats: ChatFilter = EVERY_CHAT
+    ) -> list[tuple[int, ChatSettings, datetime]]:
+        """The active chats of ``chats`` that hold alerts: each with its settings (the
+        mutes running at ``now``) and when its oldest held alert was held.
+
+        Three queries, whatever the number of chats: the sender asks every round.
+        """
+        box, c, m = t.outbox.c, t.chats.c, t.mutes.c
+        oldest = (
+            select(box.chat_id, func.min(func.coalesce(box.held_at, box.created_at)).label("since"))
+            .where(box.status == HELD)
+            .group_by(box.chat_id)
+        )
         if chats.only is not None:
-            query = query.where(box.chat_id == chats.only)
+            oldest = oldest.where(box.chat_id == chats.only)
         if chats.skip is not None:
-            query = query.where(box.chat_id != chats.skip)
+            oldest = oldest.where(box.chat_id != chats.skip)
+        held = oldest.subquery()
+        query = (
+            select(held.c.chat_id, held.c.since, c.language, c.time_zone, c.quiet, c.digest)
+            .join(t.chats, c.id == held.c.chat_id)
+            .where(c.active.is_(True))
+            .order_by(held.c.chat_id)
+        )
+        mutes: dict[int, dict[str, datetime]] = {}
         async with self.engine.connect() as conn:
-            return [r[0] for r in await conn.execute(query)]
+            found = list(await conn.execute(query))
+            running = select(m.chat_id, m.watchlist, m.until).where(
+                m.until > now, m.chat_id.in_(select(held.c.chat_id))
+            )
+            for row in await conn.execute(running):
+                mutes.setdefault(row.chat_id, {})[row.watchlist] = row.until
+        return [
+            (
+                row.chat_id,
+                ChatSettings(
+                    row.language, row.time_zone, row.quiet, row.digest, mutes.get(row.chat_id, {})
+                ),
+                _aware(row.since),
+            )
+            for row in found
+        ]
 
     async def held(self, chat_id: int) -> list[HeldRow]:
         """The chat's held alerts, oldest first; one that cannot be read is skipped."""
@@ -95,3 +129,10 @@ class HeldQueries(Queries):
                 story = f"summary {ids[0]}-{ids[-1]} {number}"
                 queued += await enqueue(conn, chat_id, story, kind, payload, now)
             return queued
+
+
+def _aware(moment: datetime) -> datetime:
+    """An aggregate's time: SQLite hands back a naive UTC datetime (or text) for it."""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
