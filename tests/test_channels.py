@@ -59,13 +59,6 @@ async def service(
             await parts.telegram.stop()
 
 
-async def say(api: FakeBotAPI, chat: int, user: int | None, text: str) -> str:
-    """Send ``text`` and return the bot's answer (the next message to ``chat``)."""
-    count = len(api.sent(chat)) + 1
-    api.push_message(chat, user, text)
-    return str((await api.wait_sent_async(chat, count))[count - 1]["plain_text"])
-
-
 async def publish(parts: Parts, server: FeedServer, title: str, n: int) -> None:
     """A new entry in the feed, polled and delivered."""
     server.publish("/kz.xml", title, f"https://news.example/{n}")
@@ -81,7 +74,7 @@ async def test_an_administrator_manages_a_channel_from_a_private_chat(
     service: Parts, bot_api: FakeBotAPI, feed_server: FeedServer
 ) -> None:
     store = service.store
-    reply = await say(bot_api, ALICE, ALICE, "/sub kz-nuclear @kz_wire")
+    reply = await bot_api.ask(ALICE, ALICE, "/sub kz-nuclear @kz_wire")
     assert reply == "Channel Wire <KZ>:\nSubscribed: Kazakhstan nuclear power"
     assert await store.subscriptions(CHANNEL) == ["kz-nuclear"]
     assert await store.subscriptions(ALICE) == []
@@ -93,21 +86,21 @@ async def test_an_administrator_manages_a_channel_from_a_private_chat(
     assert "Rosatom signs a deal in Astana" in alert
     assert alerts(bot_api, ALICE) == []
 
-    reply = await say(bot_api, ALICE, ALICE, f"/sub csto-cis {CHANNEL}")  # by its id
+    reply = await bot_api.ask(ALICE, ALICE, f"/sub csto-cis {CHANNEL}")  # by its id
     assert reply.endswith("Subscribed: CSTO & CIS")
-    my = await say(bot_api, ALICE, ALICE, "/my @KZ_WIRE")
+    my = await bot_api.ask(ALICE, ALICE, "/my @KZ_WIRE")
     assert my.startswith("Channel Wire <KZ>:\nSubscriptions: CSTO & CIS, Kazakhstan nuclear")
-    assert "Unsubscribed" in await say(bot_api, ALICE, ALICE, "/unsub all @kz_wire")
+    assert "Unsubscribed" in await bot_api.ask(ALICE, ALICE, "/unsub all @kz_wire")
     assert await store.subscriptions(CHANNEL) == []
     await publish(service, feed_server, "Rosatom again", 2)
     assert len(alerts(bot_api, CHANNEL)) == 1
 
 
 async def test_a_reader_of_the_channel_is_refused(service: Parts, bot_api: FakeBotAPI) -> None:
-    reply = await say(bot_api, CAROL, CAROL, "/sub kz-nuclear @kz_wire")
+    reply = await bot_api.ask(CAROL, CAROL, "/sub kz-nuclear @kz_wire")
     assert reply.startswith("You are not an administrator of @kz_wire")
-    assert "not an administrator" in await say(bot_api, CAROL, CAROL, "/my @kz_wire")
-    assert "не администратор" in await say(bot_api, IVAN, IVAN, "/unsub all @kz_wire")
+    assert "not an administrator" in await bot_api.ask(CAROL, CAROL, "/my @kz_wire")
+    assert "не администратор" in await bot_api.ask(IVAN, IVAN, "/unsub all @kz_wire")
     assert await service.store.subscriptions(CHANNEL) == []
     assert await service.store.chat(CHANNEL) is None  # nothing recorded for a refusal
 
@@ -116,25 +109,25 @@ async def test_a_channel_where_the_bot_cannot_post_is_refused(
     service: Parts, bot_api: FakeBotAPI
 ) -> None:
     bot_api.set_member(CHANNEL, bot_api.bot_id, "administrator", can_post_messages=False)
-    reply = await say(bot_api, ALICE, ALICE, "/sub kz-nuclear @kz_wire")
+    reply = await bot_api.ask(ALICE, ALICE, "/sub kz-nuclear @kz_wire")
     assert reply.startswith("The bot cannot post in @kz_wire")
     assert "“Post messages”" in reply
     bot_api.set_member(CHANNEL, bot_api.bot_id, "left")
-    assert "cannot post" in await say(bot_api, ALICE, ALICE, "/sub kz-nuclear @kz_wire")
+    assert "cannot post" in await bot_api.ask(ALICE, ALICE, "/sub kz-nuclear @kz_wire")
     assert await service.store.subscriptions(CHANNEL) == []
     bot_api.set_member(CHANNEL, bot_api.bot_id, "administrator")  # given the right: it works
-    assert "Subscribed" in await say(bot_api, ALICE, ALICE, "/sub kz-nuclear @kz_wire")
+    assert "Subscribed" in await bot_api.ask(ALICE, ALICE, "/sub kz-nuclear @kz_wire")
 
 
 async def test_unknown_channels_and_other_chats(service: Parts, bot_api: FakeBotAPI) -> None:
-    reply = await say(bot_api, ALICE, ALICE, "/sub kz-nuclear @nobody_here")
+    reply = await bot_api.ask(ALICE, ALICE, "/sub kz-nuclear @nobody_here")
     assert reply.startswith("Channel @nobody_here not found")
     asked = len(bot_api.calls("getChat"))
     for bad in ("@x", "@<b>bold</b>", "-5" + "0" * 40):
-        assert "not found" in await say(bot_api, ALICE, ALICE, f"/sub kz-nuclear {bad}")
+        assert "not found" in await bot_api.ask(ALICE, ALICE, f"/sub kz-nuclear {bad}")
     assert len(bot_api.calls("getChat")) == asked  # not worth asking Telegram about
     for reference in ("@kz_desk", str(GROUP)):
-        reply = await say(bot_api, ALICE, ALICE, f"/sub kz-nuclear {reference}")
+        reply = await bot_api.ask(ALICE, ALICE, f"/sub kz-nuclear {reference}")
         assert reply.startswith(f"{reference} is not a channel")
     assert await service.store.subscriptions(GROUP) == []
 
@@ -143,20 +136,20 @@ async def test_a_channel_is_managed_only_from_a_private_chat(
     service: Parts, bot_api: FakeBotAPI
 ) -> None:
     bot_api.set_member(CHANNEL, GROUP_ADMIN, "administrator")
-    reply = await say(bot_api, GROUP, GROUP_ADMIN, "/sub kz-nuclear @kz_wire")
+    reply = await bot_api.ask(GROUP, GROUP_ADMIN, "/sub kz-nuclear @kz_wire")
     assert reply.startswith("A channel is managed from a private chat with the bot")
-    assert "private chat" in await say(bot_api, CHANNEL, None, "/sub kz-nuclear @kz_wire")
+    assert "private chat" in await bot_api.ask(CHANNEL, None, "/sub kz-nuclear @kz_wire")
     assert await service.store.subscriptions(CHANNEL) == []
     assert await service.store.subscriptions(GROUP) == []
     # without the channel, a command in the channel itself changes the channel
-    assert "Subscribed" in await say(bot_api, CHANNEL, None, "/sub csto-cis")
+    assert "Subscribed" in await bot_api.ask(CHANNEL, None, "/sub csto-cis")
     assert await service.store.subscriptions(CHANNEL) == ["csto-cis"]
 
 
 async def test_a_name_without_a_watchlist_is_the_usage(service: Parts, bot_api: FakeBotAPI) -> None:
-    assert "Usage" in await say(bot_api, ALICE, ALICE, "/sub @kz_wire")
+    assert "Usage" in await bot_api.ask(ALICE, ALICE, "/sub @kz_wire")
     assert bot_api.calls("getChat") == []
-    reply = await say(bot_api, ALICE, ALICE, "/sub nonsense @kz_wire")
+    reply = await bot_api.ask(ALICE, ALICE, "/sub nonsense @kz_wire")
     assert reply.startswith("Channel Wire <KZ>:\nUnknown watchlist: nonsense")
 
 

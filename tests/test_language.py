@@ -50,12 +50,6 @@ async def store(tmp_path: Path, bot_api: FakeBotAPI) -> AsyncIterator[Store]:
             await parts.telegram.stop()
 
 
-async def say(api: FakeBotAPI, chat: int, user: int | None, text: str) -> str:
-    count = len(api.sent(chat)) + 1
-    api.push_message(chat, user, text)
-    return str((await api.wait_sent_async(chat, count))[count - 1]["plain_text"])
-
-
 @pytest.mark.parametrize(
     ("user", "welcome", "help_"),
     [
@@ -70,39 +64,39 @@ async def say(api: FakeBotAPI, chat: int, user: int | None, text: str) -> str:
 async def test_each_user_is_answered_in_their_telegram_language(
     store: Store, bot_api: FakeBotAPI, user: int, welcome: str, help_: str
 ) -> None:
-    assert (await say(bot_api, user, user, "/start")).startswith(welcome)
-    assert (await say(bot_api, user, user, "/help")).startswith(help_)
+    assert (await bot_api.ask(user, user, "/start")).startswith(welcome)
+    assert (await bot_api.ask(user, user, "/help")).startswith(help_)
 
 
 async def test_kazakh_help_keeps_the_query_syntax(store: Store, bot_api: FakeBotAPI) -> None:
-    help_ = await say(bot_api, ASEL, ASEL, "/help")
+    help_ = await bot_api.ask(ASEL, ASEL, "/help")
     assert "/lang en|ru|kk: жауап тілі" in help_
     assert "Путин NEAR/5 Астана арасы 5 сөзден аспайды" in help_
     assert "A AND B, A OR B, NOT A" in help_
 
 
 async def test_a_chosen_language_stays_whoever_writes(store: Store, bot_api: FakeBotAPI) -> None:
-    assert await say(bot_api, GROUP, IVAN, "/lang kk") == KAZAKH_SET
-    assert (await say(bot_api, GROUP, ALICE, "/help")).startswith("Командалар")
-    assert (await say(bot_api, GROUP, IVAN, "/sub kz-nuclear")).startswith("Жазылым қосылды")
+    assert await bot_api.ask(GROUP, IVAN, "/lang kk") == KAZAKH_SET
+    assert (await bot_api.ask(GROUP, ALICE, "/help")).startswith("Командалар")
+    assert (await bot_api.ask(GROUP, IVAN, "/sub kz-nuclear")).startswith("Жазылым қосылды")
     chat = await store.chat(GROUP)
     assert chat is not None and chat.language == "kk" and chat.language_set
     assert (
-        await say(bot_api, GROUP, ALICE, "/lang EN")
+        await bot_api.ask(GROUP, ALICE, "/lang EN")
         == "From now on this chat is answered in English."
     )
-    assert (await say(bot_api, GROUP, ASEL, "/my")).startswith("Subscriptions")
+    assert (await bot_api.ask(GROUP, ASEL, "/my")).startswith("Subscriptions")
 
 
 async def test_until_chosen_the_language_follows_the_last_writer(
     store: Store, bot_api: FakeBotAPI
 ) -> None:
-    assert (await say(bot_api, GROUP, IVAN, "/help")).startswith("Команды")
-    assert (await say(bot_api, GROUP, ASEL, "/lists")).startswith("Бақылау тізімдері")
+    assert (await bot_api.ask(GROUP, IVAN, "/help")).startswith("Команды")
+    assert (await bot_api.ask(GROUP, ASEL, "/lists")).startswith("Бақылау тізімдері")
     chat = await store.chat(GROUP)
     assert chat is not None and chat.language == "kk" and not chat.language_set
-    assert (await say(bot_api, GROUP, DAVE, "/help")).startswith("Командалар")
-    assert (await say(bot_api, GROUP, ALICE, "/my")).startswith("Subscriptions")
+    assert (await bot_api.ask(GROUP, DAVE, "/help")).startswith("Командалар")
+    assert (await bot_api.ask(GROUP, ALICE, "/my")).startswith("Subscriptions")
     chat = await store.chat(GROUP)
     assert chat is not None and chat.language == "en"
 
@@ -110,9 +104,9 @@ async def test_until_chosen_the_language_follows_the_last_writer(
 async def test_a_channel_post_keeps_the_channels_language(
     store: Store, bot_api: FakeBotAPI
 ) -> None:
-    assert (await say(bot_api, CHANNEL, None, "/help")).startswith("Commands")
-    assert await say(bot_api, CHANNEL, None, "/lang ru") == RUSSIAN_SET
-    assert (await say(bot_api, CHANNEL, None, "/help")).startswith("Команды")
+    assert (await bot_api.ask(CHANNEL, None, "/help")).startswith("Commands")
+    assert await bot_api.ask(CHANNEL, None, "/lang ru") == RUSSIAN_SET
+    assert (await bot_api.ask(CHANNEL, None, "/help")).startswith("Команды")
     chat = await store.chat(CHANNEL)
     assert chat is not None and chat.language == "ru" and chat.language_set
 
@@ -121,7 +115,7 @@ async def test_a_channel_post_keeps_the_channels_language(
 async def test_lang_without_a_known_language_shows_the_choices(
     store: Store, bot_api: FakeBotAPI, command: str
 ) -> None:
-    usage = await say(bot_api, IVAN, IVAN, command)
+    usage = await bot_api.ask(IVAN, IVAN, command)
     assert usage == (
         "Язык ответов в этом чате: /lang en (English), /lang ru (Русский) или /lang kk (Қазақша)."
     )
@@ -132,19 +126,19 @@ async def test_lang_without_a_known_language_shows_the_choices(
 async def test_only_group_administrators_choose_the_language(
     store: Store, bot_api: FakeBotAPI
 ) -> None:
-    refused = await say(bot_api, GROUP, CAROL, "/lang@newsbot_test_bot kk")
+    refused = await bot_api.ask(GROUP, CAROL, "/lang@newsbot_test_bot kk")
     assert refused == "Only the chat's administrators can change its subscriptions and settings."
     chat = await store.chat(GROUP)
     assert chat is not None and not chat.language_set
-    assert await say(bot_api, GROUP, ASEL, "/lang kk") == KAZAKH_SET
-    assert (await say(bot_api, GROUP, CAROL, "/lang en")).startswith("Чаттың жазылымдары")
+    assert await bot_api.ask(GROUP, ASEL, "/lang kk") == KAZAKH_SET
+    assert (await bot_api.ask(GROUP, CAROL, "/lang en")).startswith("Чаттың жазылымдары")
     chat = await store.chat(GROUP)
     assert chat is not None and chat.language == "kk"
 
 
 async def test_a_private_chat_chooses_its_own_language(store: Store, bot_api: FakeBotAPI) -> None:
-    assert await say(bot_api, ALICE, ALICE, "/lang ru") == RUSSIAN_SET
-    assert (await say(bot_api, ALICE, ALICE, "/start")).startswith("newsbot следит")
+    assert await bot_api.ask(ALICE, ALICE, "/lang ru") == RUSSIAN_SET
+    assert (await bot_api.ask(ALICE, ALICE, "/start")).startswith("newsbot следит")
     other = await store.chat(IVAN)
     assert other is None  # nobody else's chat was touched
 
@@ -163,10 +157,10 @@ async def answer(api: FakeBotAPI, count: int) -> str:
 async def test_a_refused_button_press_is_explained_in_the_chosen_language_or_the_pressers(
     store: Store, bot_api: FakeBotAPI
 ) -> None:
-    await say(bot_api, GROUP, IVAN, "/lists")
+    await bot_api.ask(GROUP, IVAN, "/lists")
     bot_api.push_callback(GROUP, CAROL, "t:csto-cis")
     assert (await answer(bot_api, 1)).startswith("Only the chat's administrators")
-    assert await say(bot_api, GROUP, ASEL, "/lang kk") == KAZAKH_SET
+    assert await bot_api.ask(GROUP, ASEL, "/lang kk") == KAZAKH_SET
     bot_api.push_callback(GROUP, CAROL, "t:csto-cis")
     assert (await answer(bot_api, 2)).startswith("Чаттың жазылымдары")
     assert await store.subscriptions(GROUP) == []

@@ -60,9 +60,7 @@ async def service(
 
 async def say(api: FakeBotAPI, user: int, text: str, thread_id: int | None = None) -> str:
     """Send ``text`` in the forum (inside topic ``thread_id``); the bot's answer."""
-    count = len(api.sent(FORUM)) + 1
-    api.push_message(FORUM, user, text, thread_id=thread_id)
-    return str((await api.wait_sent_async(FORUM, count))[count - 1]["plain_text"])
+    return await api.ask(FORUM, user, text, thread_id)
 
 
 async def publish(parts: Parts, server: FeedServer, title: str, n: int) -> None:

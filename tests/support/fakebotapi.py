@@ -744,6 +744,15 @@ class FakeBotAPI:
             f"{count} message(s) sent to chat {chat_id}",
         )
 
+    async def ask(
+        self, chat_id: int, user_id: int | None, text: str, thread_id: int | None = None
+    ) -> str:
+        """Send ``text`` from the user (in topic ``thread_id``); the bot's next message to
+        the chat, as plain text."""
+        count = len(self.sent(chat_id)) + 1
+        self.push_message(chat_id, user_id, text, thread_id=thread_id)
+        return str((await self.wait_sent_async(chat_id, count))[count - 1]["plain_text"])
+
     def _calls_if(self, method: str, count: int) -> list[Call]:
         calls = self.calls(method)
         return calls if len(calls) >= count else []
