@@ -9,7 +9,8 @@ and a content cut as the store cuts them) in a real SQLite file, then times, per
   with the time budget lifted, so that every entry is matched.
 
 Reported: the median milliseconds of --runs runs, and each as a ratio to load and to
-substring; then what one /search with the default 2 s budget gets through.
+substring, with how many entries the query's prefilter let through to the matcher; then
+what one /search with the default 2 s budget gets through.
 
     uv run python benchmarks/search.py [--entries 20000] [--runs 5]
 """
@@ -27,6 +28,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bot.matching import Prefilter, parse_query
 from bot.models import Entry
 from bot.store.records import FeedUpdate
 from bot.store.store import Store
@@ -101,6 +103,16 @@ async def substring(store: Store, needle: str) -> int:
     return found
 
 
+async def admitted(store: Store, query: str) -> int:
+    """How many entries of the period the query's prefilter passes on to the matcher."""
+    since, last, passed = NOW - timedelta(days=7), None, 0
+    prefilter = Prefilter(parse_query(query))
+    while rows := await store.stored_entries(since, PAGE, last):
+        passed += sum(prefilter.admits(row.entry) for row in rows)
+        last = rows[-1]
+    return passed
+
+
 async def median_ms(runs: int, work: Callable[[], Awaitable[object]]) -> float:
     times = []
     for _ in range(runs):
@@ -124,9 +136,11 @@ async def main(entries: int, runs: int) -> None:
         for query in QUERIES:
             found = await unbounded.run(query, 10)
             ms = await median_ms(runs, functools.partial(unbounded.run, query, 10))
+            passed = await admitted(store, query)
             print(
                 f"{'search ' + query:34} {ms:8.0f} ms   x{ms / load:.2f} of load, "
-                f"x{ms / scan:.2f} of substring; {found.total} matches"
+                f"x{ms / scan:.2f} of substring; {found.total} matches, "
+                f"prefilter passed {passed}"
             )
         bounded = Search(store, 7, most=MAX_ENTRIES, now=lambda: NOW)
         found = await bounded.run(QUERIES[0], 10)

@@ -11,6 +11,8 @@ The public interface:
     Matcher         rule sets compiled once; Matcher.match(entry) -> [Hit]
     Budget          how long a rule set may take on one entry before it is skipped
     Evaluation      Matcher.evaluate(entry): the hits and the rule sets skipped
+    Prefilter       one query's cheap test: Prefilter(query).admits(entry) is False only
+                    for entries the query cannot match (for searches over many entries)
     MAX_RULE_CHARS  limits of a chat's personal rule (/watch), enforced by the caller
     MAX_RULE_TERMS
 
@@ -18,13 +20,14 @@ Inside: ``normalize`` and ``tokens`` turn text into words, ``lexer``, ``parser``
 and ``query`` read rules, ``inflection`` expands query words into their forms,
 ``presearch`` finds which query words an entry contains, ``compiled`` and ``evaluate``
 (with ``phrase`` and ``near``) decide which rules hold within a budget, and ``matcher``
-ties them together.
+ties them together. ``prefilter`` stands apart: it only reads a parsed query's words.
 """
 
 from bot.matching.htmltext import html_to_text
 from bot.matching.lexer import without_refused_characters
 from bot.matching.matcher import Budget, Evaluation, Matcher, RuleSet
 from bot.matching.parser import MAX_RULE_CHARS, MAX_RULE_TERMS, parse_query
+from bot.matching.prefilter import Prefilter
 from bot.matching.query import Query
 
 __all__ = [
@@ -33,6 +36,7 @@ __all__ = [
     "Budget",
     "Evaluation",
     "Matcher",
+    "Prefilter",
     "Query",
     "RuleSet",
     "html_to_text",
