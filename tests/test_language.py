@@ -88,7 +88,7 @@ async def test_a_chosen_language_stays_whoever_writes(store: Store, bot_api: Fak
     assert (await bot_api.ask(GROUP, ASEL, "/my")).startswith("Subscriptions")
 
 
-async def test_until_chosen_the_language_follows_the_last_writer(
+async def test_until_chosen_the_language_follows_the_last_administrator_who_writes(
     store: Store, bot_api: FakeBotAPI
 ) -> None:
     assert (await bot_api.ask(GROUP, IVAN, "/help")).startswith("Команды")
@@ -96,6 +96,11 @@ async def test_until_chosen_the_language_follows_the_last_writer(
     chat = await store.chat(GROUP)
     assert chat is not None and chat.language == "kk" and not chat.language_set
     assert (await bot_api.ask(GROUP, DAVE, "/help")).startswith("Командалар")
+    # a member who may not configure the group neither switches its language
+    assert (await bot_api.ask(GROUP, CAROL, "/recent")).startswith("Соңғы 7 күнде")
+    assert "әкімшілері" in await bot_api.ask(GROUP, CAROL, "/sub kz-nuclear")
+    chat = await store.chat(GROUP)
+    assert chat is not None and chat.language == "kk"
     assert (await bot_api.ask(GROUP, ALICE, "/my")).startswith("Subscriptions")
     chat = await store.chat(GROUP)
     assert chat is not None and chat.language == "en"

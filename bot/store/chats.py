@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Update, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.store import schema as t
@@ -32,17 +32,19 @@ class ChatQueries(Queries):
             if found.first():
                 await conn.execute(update(t.chats).where(t.chats.c.id == chat_id).values(values))
                 if language is not None:
-                    await conn.execute(
-                        update(t.chats)
-                        .where(t.chats.c.id == chat_id, t.chats.c.language_set.is_(False))
-                        .values(language=language)
-                    )
+                    await conn.execute(_follow(chat_id, language))
             else:
                 await conn.execute(
                     insert(t.chats).values(
                         id=chat_id, language=language, created_at=utcnow(), **values
                     )
                 )
+
+    async def follow_language(self, chat_id: int, language: str) -> None:
+        """The language of the user who configures the chat becomes the chat's, unless
+        one was chosen with /lang."""
+        async with self.writing() as conn:
+            await conn.execute(_follow(chat_id, language))
 
     async def set_language(self, chat_id: int, language: str) -> None:
         """The chat's language chosen with /lang: it stays, whoever writes next."""
@@ -228,6 +230,16 @@ class ChatQueries(Queries):
                 .where(t.chats.c.id == old_id)
                 .values(active=False, inactive_reason=f"migrated to {new_id}")
             )
+
+
+def _follow(chat_id: int, language: str) -> Update:
+    """The chat takes ``language`` unless its language was chosen with /lang."""
+    chats = t.chats
+    return (
+        update(chats)
+        .where(chats.c.id == chat_id, chats.c.language_set.is_(False))
+        .values(language=language)
+    )
 
 
 async def _drop_what_new_has(conn: AsyncConnection, old_id: int, new_id: int) -> None:

@@ -38,14 +38,28 @@ class Gate:
     async def enter(self, update: Update) -> str:
         """Record the chat; return the reply language.
 
-        The chat's language follows the Telegram language of the user who writes,
-        until /lang chooses one; an update from nobody (a channel post) or from a user
-        whose language Telegram does not tell keeps it.
+        The chat's language follows the Telegram language of the user who last
+        configured it, until /lang chooses one: in a private chat, its user; elsewhere
+        whoever :meth:`may_change` lets change it, so a reader's /help does not switch a
+        group's language. An update from nobody (a channel post) or from a user whose
+        language Telegram does not tell keeps it.
         """
         chat = chat_of(update)
         lang = _senders(update)
-        await self._store.upsert_chat(chat.id, chat.type, chat.title or chat.full_name, lang)
+        private = chat.type == Chat.PRIVATE
+        await self._store.upsert_chat(
+            chat.id, chat.type, chat.title or chat.full_name, lang if private else None
+        )
         stored = await self._store.chat(chat.id)
+        if (
+            not private
+            and lang is not None
+            and stored is not None
+            and not stored.language_set
+            and stored.language != lang
+            and await self.may_change(update)  # an administrator: the language follows
+        ):
+            stored = await self._store.chat(chat.id)
         return (stored.language if stored else None) or lang or DEFAULT
 
     async def language(self, update: Update) -> str:
@@ -79,14 +93,17 @@ class Gate:
         user = update.effective_user
         if user is None or chat.type not in _MANAGED:
             return False
-        if user.id in self.admins:
-            return True
-        try:
-            member = await chat.get_member(user.id)
-        except TelegramError as exc:
-            log.warning("cannot check admin rights in chat %s: %s", chat.id, exc)
-            return False
-        return member.status in _ADMIN
+        if user.id not in self.admins:
+            try:
+                member = await chat.get_member(user.id)
+            except TelegramError as exc:
+                log.warning("cannot check admin rights in chat %s: %s", chat.id, exc)
+                return False
+            if member.status not in _ADMIN:
+                return False
+        if (lang := _senders(update)) is not None:  # who configures the chat sets its language
+            await self._store.follow_language(chat.id, lang)
+        return True
 
 
 def _senders(update: Update) -> str | None:
