@@ -88,8 +88,10 @@ async def test_an_administrator_manages_a_channel_from_a_private_chat(
 
     reply = await bot_api.ask(ALICE, ALICE, f"/sub csto-cis {CHANNEL}")  # by its id
     assert reply.endswith("Subscribed: CSTO & CIS")
+    await store.set_language(CHANNEL, "kk")  # as /lang kk posted in the channel does
     my = await bot_api.ask(ALICE, ALICE, "/my @KZ_WIRE")
     assert my.startswith("Channel Wire <KZ>:\nSubscriptions: CSTO & CIS, Kazakhstan nuclear")
+    assert "Language: Қазақша (chosen with /lang)" in my  # the channel's, in Alice's words
     assert "Unsubscribed" in await bot_api.ask(ALICE, ALICE, "/unsub all @kz_wire")
     assert await store.subscriptions(CHANNEL) == []
     await publish(service, feed_server, "Rosatom again", 2)

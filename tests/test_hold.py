@@ -9,7 +9,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from support.transport import FakeTransport
 
 from bot.delivery.hold import (
@@ -29,6 +29,7 @@ from bot.delivery.terminal import terminal_text
 from bot.messages import AlertMessage, FeedNotice, Summary, alert_message, dump, load
 from bot.models import Alert, Entry
 from bot.store import schema as t
+from bot.store.held import HeldRow
 from bot.store.records import FeedUpdate
 from bot.store.store import Store
 
@@ -245,6 +246,7 @@ async def test_unmute_of_one_watchlist_releases_its_alerts(store: Store, clock: 
     clock.advance(minutes=10)
     assert await sender.drain() == 0
     assert await store.unmute(ALICE, "nuclear", clock.now) == ["nuclear"]
+    sender.wake()  # as /unmute does
     assert await sender.drain() == 1
     [summary] = summaries(transport)
     assert titles_of([summary]) == ["Rosatom"]
@@ -414,3 +416,71 @@ def test_may_free_is_false_only_when_no_held_alert_can_be_free() -> None:
     assert Policy(mutes={"nuclear": now + timedelta(hours=1)}).may_free(now, now)
     quiet = Policy(quiet=Window(time(12), time(13)))
     assert not quiet.may_free(now - timedelta(days=1), now)
+
+
+async def test_summaries_go_to_the_forum_topics_their_alerts_were_for(
+    store: Store, clock: Clock
+) -> None:
+    transport = FakeTransport()
+    sender = Sender(store, transport, clock=clock)
+    await store.subscribe(ALICE, ["nuclear"], thread_id=5)
+    await store.subscribe(ALICE, ["csto"])
+    await store.mute(ALICE, "*", T0 + timedelta(hours=1), T0)
+    await queue(store, ["Rosatom one", "Rosatom two"], T0)
+    await queue(store, ["CSTO meets"], T0, watchlists=("csto",))
+    assert await sender.drain() == 0
+    clock.advance(hours=2)
+    assert await sender.drain() == 2
+    by_topic = {
+        thread: titles_of([message])
+        for (_, message), thread in zip(transport.sent, transport.threads, strict=True)
+        if isinstance(message, Summary)
+    }
+    assert by_topic == {5: ["Rosatom two", "Rosatom one"], None: ["CSTO meets"]}
+
+
+async def test_a_chat_whose_alerts_stay_held_is_not_read_again_until_a_hold_can_end(
+    store: Store, clock: Clock
+) -> None:
+    transport = FakeTransport()
+    sender = Sender(store, transport, clock=clock)
+    reads: list[int] = []
+    held = store.held
+
+    async def counted(chat_id: int) -> list[HeldRow]:
+        reads.append(chat_id)
+        return await held(chat_id)
+
+    store.held = counted  # type: ignore[method-assign]
+    await store.mute(ALICE, "nuclear", T0 + timedelta(minutes=30), T0)
+    await queue(store, ["Rosatom one"], T0)
+    for _ in range(5):  # rounds every few seconds: the held alert is read once
+        assert await sender.drain() == 0
+        clock.advance(seconds=5)
+    assert reads == [ALICE]
+    clock.advance(minutes=1)  # the longest a holding chat goes unchecked
+    assert await sender.drain() == 0
+    assert reads == [ALICE, ALICE]
+    clock.now = T0 + timedelta(minutes=30)  # the mute ends: read again, and released
+    assert await sender.drain() == 1
+    assert titles_of(summaries(transport)) == ["Rosatom one"]
+
+
+async def test_a_summary_waits_behind_a_flood_wait_and_unreadable_held_rows_fail(
+    store: Store, clock: Clock
+) -> None:
+    transport = FakeTransport()
+    sender = Sender(store, transport, clock=clock)
+    await store.mute(ALICE, "*", T0 + timedelta(hours=1), T0)
+    await queue(store, ["Rosatom one", "Rosatom broken"], T0)
+    assert await sender.drain() == 0
+    async with store.engine.begin() as conn:
+        await conn.execute(update(t.outbox).where(t.outbox.c.id == 2).values(payload="{not json"))
+    clock.advance(hours=2)
+    await queue(store, ["Rosatom later"], clock.now)
+    await store.postpone_chat(ALICE, clock.now + timedelta(seconds=30))  # retry_after
+    assert await sender.drain() == 0  # neither the summary nor the alert goes yet
+    assert await statuses(store) == ["summarised", "failed", "pending", "pending"]
+    clock.advance(seconds=30)
+    assert await sender.drain() == 2
+    assert titles_of(summaries(transport)) == ["Rosatom one"]

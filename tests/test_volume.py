@@ -222,3 +222,4 @@ async def test_a_long_watchlist_name_is_pressed_by_its_hash(world: World) -> Non
     assert answer.startswith("Muted for a day: nnn")
     assert await world.mutes(ALICE) == {name: T0 + timedelta(days=1)}
     assert parse("vm:") is None and parse("vr:abc") is None and parse("zz:1") is None
+    assert parse("vr:²") is None and parse("vr:١٢") is None  # ASCII digits only

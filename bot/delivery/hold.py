@@ -117,6 +117,18 @@ class Policy:
             return False
         return self.digest is None or now >= period_end(self.digest, self.zone, oldest)
 
+    def next_change(self, oldest: datetime, now: datetime) -> datetime | None:
+        """The first moment after ``now`` when a hold of a chat whose oldest alert was
+        held at ``oldest`` may end by itself: a mute ends, the quiet hours end, the
+        digest period runs out; None if nothing ends by itself."""
+        moments = [until for until in self.mutes.values() if until > now]
+        if self.quiet is not None and self.quiet_at(now):
+            moments.append(_next_local(self.quiet.end, self.zone, now))
+        if self.digest is not None:
+            moments.append(period_end(self.digest, self.zone, oldest))
+        later = [moment for moment in moments if moment > now]
+        return min(later) if later else None
+
     def _active(self, name: str, now: datetime) -> bool:
         until = self.mutes.get(name)
         return until is not None and until > now
@@ -142,6 +154,17 @@ def period_end(digest: Digest, zone: zoneinfo.ZoneInfo, held_at: datetime) -> da
         end = _local(datetime.combine(day, digest.at), zone).astimezone(UTC_ZONE)
         if end > held_at:
             return end
+        day += timedelta(days=1)
+    raise AssertionError("a day has no such time")  # unreachable: three days cover a DST gap
+
+
+def _next_local(clock: time, zone: zoneinfo.ZoneInfo, now: datetime) -> datetime:
+    """The first time after ``now`` that the clocks of ``zone`` show ``clock`` (UTC)."""
+    day = now.astimezone(zone).date()
+    for _ in range(3):
+        moment = _local(datetime.combine(day, clock), zone).astimezone(UTC_ZONE)
+        if moment > now:
+            return moment
         day += timedelta(days=1)
     raise AssertionError("a day has no such time")  # unreachable: three days cover a DST gap
 

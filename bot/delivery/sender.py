@@ -33,6 +33,7 @@ from bot.telegram.texts import DEFAULT
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
+RECHECK = timedelta(minutes=1)  # the longest a holding chat goes unchecked
 CONCURRENT_CHATS = 8
 
 
@@ -97,6 +98,9 @@ class Sender:
         self._idle = idle
         self._wakeup = asyncio.Event()
         self._stop: asyncio.Event | None = None
+        # when each holding chat is worth looking at again (nothing of it can be free
+        # before); forgotten when woken, as a command may have changed a chat's settings
+        self._recheck: dict[int, datetime] = {}
         self._chats = asyncio.Semaphore(CONCURRENT_CHATS)
 
     @property
@@ -107,6 +111,7 @@ class Sender:
         return self._clock() if self._clock is not None else utcnow()
 
     def wake(self) -> None:
+        self._recheck.clear()
         self._wakeup.set()
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -236,17 +241,26 @@ class Sender:
         """Queue, for each chat, one summary of its held alerts that nothing holds now."""
         now = self._now()
         for chat_id, settings, oldest in await self._store.holding(now, self._filter):
+            if now < self._recheck.get(chat_id, now):
+                continue  # nothing of it can be free yet, and no setting changed
             policy = _policy(settings)
+            self._recheck[chat_id] = min(
+                policy.next_change(oldest, now) or now + RECHECK, now + RECHECK
+            )
             if not policy.may_free(oldest, now):
                 continue  # the common case, decided without reading the chat's alerts
             free = [r for r in await self._store.held(chat_id) if _freed(policy, r, now)]
-            if not free:
-                continue
-            alerts = [(r.message, r.held_at) for r in free if isinstance(r.message, AlertMessage)]
+            threads: dict[int | None, list[HeldRow]] = {}
+            for row in free:  # a forum's summaries go to the topics their alerts were for
+                threads.setdefault(row.thread_id, []).append(row)
             why: SummaryWhy = "digest" if policy.digest is not None else "held"
             lang = settings.language or DEFAULT
-            parts = summarise(alerts, why, lang, policy.zone.key, now)
-            await self._store.release(chat_id, [r.id for r in free], parts, now)
+            for thread_id, rows in threads.items():
+                alerts = [
+                    (r.message, r.held_at) for r in rows if isinstance(r.message, AlertMessage)
+                ]
+                parts = summarise(alerts, why, lang, policy.zone.key, now)
+                await self._store.release(chat_id, [r.id for r in rows], parts, now, thread_id)
 
 
 def _policy(settings: ChatSettings) -> Policy:

@@ -19,7 +19,7 @@ from bot import messages
 from bot.messages import Message
 from bot.store import schema as t
 from bot.store.base import Queries
-from bot.store.outbox import HELD, PENDING, SUMMARISED, enqueue
+from bot.store.outbox import FAILED, HELD, PENDING, SUMMARISED, enqueue
 from bot.store.records import EVERY_CHAT, ChatFilter
 from bot.store.settings import ChatSettings
 
@@ -32,6 +32,7 @@ class HeldRow:
     message: Message
     watchlists: tuple[str, ...]
     held_at: datetime
+    thread_id: int | None = None  # the forum topic it was for
 
 
 class HeldQueries(Queries):
@@ -93,28 +94,53 @@ class HeldQueries(Queries):
         """The chat's held alerts, oldest first; one that cannot be read is skipped."""
         box = t.outbox.c
         query = (
-            select(box.id, box.kind, box.payload, box.watchlists, box.held_at, box.created_at)
+            select(
+                box.id,
+                box.kind,
+                box.payload,
+                box.watchlists,
+                box.held_at,
+                box.created_at,
+                box.thread_id,
+            )
             .where(box.chat_id == chat_id, box.status == HELD)
             .order_by(box.id)
         )
         async with self.engine.connect() as conn:
             found = list(await conn.execute(query))
-        rows = []
+        rows, unreadable = [], []
         for row in found:
             try:
                 message = messages.load(row.kind, row.payload)
+                names = tuple(json.loads(row.watchlists)) if row.watchlists else ()
             except (ValueError, KeyError, TypeError):
+                unreadable.append(row.id)
                 continue
-            names = tuple(json.loads(row.watchlists)) if row.watchlists else ()
-            rows.append(HeldRow(row.id, message, names, row.held_at or row.created_at))
+            held_at = row.held_at or row.created_at
+            rows.append(HeldRow(row.id, message, names, held_at, row.thread_id))
+        if unreadable:  # else they would stay held, and be read again, forever
+            async with self.writing() as conn:
+                await conn.execute(
+                    update(t.outbox)
+                    .where(t.outbox.c.id.in_(unreadable))
+                    .values(status=FAILED, error="unreadable message")
+                )
         return rows
 
     async def release(
-        self, chat_id: int, row_ids: Sequence[int], parts: Sequence[Message], now: datetime
+        self,
+        chat_id: int,
+        row_ids: Sequence[int],
+        parts: Sequence[Message],
+        now: datetime,
+        thread_id: int | None = None,
     ) -> int:
-        """Queue ``parts`` (one summary of the held ``row_ids``) and mark those rows
-        summarised, in one transaction; returns how many parts were queued (0 if another
-        process released them first)."""
+        """Queue ``parts`` (one summary of the held ``row_ids``, for the forum topic
+        ``thread_id``) and mark those rows summarised, in one transaction; returns how
+        many parts were queued (0 if another process released them first).
+
+        The parts wait as long as the chat's other pending messages do (Telegram may
+        have asked the chat to wait), so they never go out into a flood wait."""
         box = t.outbox
         ids = sorted(row_ids)
         which = box.c.id.in_(ids), box.c.chat_id == chat_id, box.c.status == HELD
@@ -123,11 +149,24 @@ class HeldQueries(Queries):
             if still != len(ids):
                 return 0
             await conn.execute(update(box).where(*which).values(status=SUMMARISED, sent_at=now))
+            waiting = select(func.max(box.c.not_before)).where(
+                box.c.chat_id == chat_id, box.c.status == PENDING
+            )
+            wait = _aware((await conn.execute(waiting)).scalar() or now)
             queued = 0
             for number, part in enumerate(parts, 1):
                 kind, payload = messages.dump(part)
                 story = f"summary {ids[0]}-{ids[-1]} {number}"
-                queued += await enqueue(conn, chat_id, story, kind, payload, now)
+                queued += await enqueue(
+                    conn,
+                    chat_id,
+                    story,
+                    kind,
+                    payload,
+                    now,
+                    thread_id=thread_id,
+                    not_before=max(now, wait),
+                )
             return queued
 
 

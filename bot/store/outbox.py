@@ -131,11 +131,13 @@ async def enqueue(
     entry_id: int | None = None,
     watchlists: Sequence[str] = (),
     thread_id: int | None = None,
+    not_before: datetime | None = None,
 ) -> int:
     """Queue one message unless the chat has this story already; 1 if queued, else 0.
 
     ``watchlists``: an alert's, the names of the watchlists that matched it;
-    ``thread_id``: the forum topic it goes to (None: the chat itself).
+    ``thread_id``: the forum topic it goes to (None: the chat itself); ``not_before``:
+    not sent before then (default ``now``).
     """
     box = t.outbox
     exists = await conn.execute(
@@ -152,7 +154,7 @@ async def enqueue(
             payload=payload,
             status=PENDING,
             attempts=0,
-            not_before=now,
+            not_before=not_before or now,
             created_at=now,
             watchlists=json.dumps(list(watchlists), ensure_ascii=False) if watchlists else None,
             thread_id=thread_id,

@@ -59,7 +59,8 @@ def parse(data: str) -> Press | None:
     if found[2] == "#":
         return Press(action, hashed=value) if action in ("mute", "unsub") else None
     if action == "drop_rule":
-        return Press(action, rule=int(value)) if value.isdigit() and len(value) < 12 else None
+        digits = value.isascii() and value.isdigit()  # "²" is a digit that int() refuses
+        return Press(action, rule=int(value)) if digits and len(value) < 12 else None
     return Press(action) if action == "mute_chat" else Press(action, name=value)
 
 

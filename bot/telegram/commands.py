@@ -181,7 +181,8 @@ class Commands:
             digest_shown = text("my_digest_daily", lang).format(f"{digest.at:%H:%M}")
         chat = await self._store.chat(chat_id)
         chosen = chat is not None and chat.language_set
-        shown_lang = NAMES.get(lang, lang)
+        own = (chat.language if chat else None) or lang  # a channel's, from a private chat
+        shown_lang = NAMES.get(own, own)
         return text("my_settings", lang).format(
             mute="; ".join(mutes) or off,
             quiet=escape(str(policy.quiet)) if policy.quiet else off,
