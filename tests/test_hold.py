@@ -26,7 +26,15 @@ from bot.delivery.hold import (
 from bot.delivery.render import MAX_MESSAGE, render
 from bot.delivery.sender import Sender
 from bot.delivery.terminal import terminal_text
-from bot.messages import AlertMessage, FeedNotice, Summary, alert_message, dump, load
+from bot.messages import (
+    AlertMessage,
+    FeedNotice,
+    HeldAlerts,
+    Summary,
+    alert_message,
+    dump,
+    load,
+)
 from bot.models import Alert, Entry
 from bot.store import schema as t
 from bot.store.held import HeldRow
@@ -484,3 +492,20 @@ async def test_a_summary_waits_behind_a_flood_wait_and_unreadable_held_rows_fail
     clock.advance(seconds=30)
     assert await sender.drain() == 2
     assert titles_of(summaries(transport)) == ["Rosatom one"]
+
+
+async def test_alerts_too_old_are_folded_per_forum_topic(store: Store, clock: Clock) -> None:
+    transport = FakeTransport()
+    sender = Sender(store, transport, max_age=3600, clock=clock)
+    await store.subscribe(ALICE, ["nuclear"], thread_id=5)
+    await store.subscribe(ALICE, ["csto"])
+    await queue(store, ["Rosatom one", "Rosatom two"], T0)
+    await queue(store, ["CSTO meets"], T0, watchlists=("csto",))
+    clock.advance(hours=2)  # the service was down: every alert is older than max_age
+    assert await sender.drain() == 2
+    folded = {
+        thread: [title for title, _ in message.stories]
+        for (_, message), thread in zip(transport.sent, transport.threads, strict=True)
+        if isinstance(message, HeldAlerts)
+    }
+    assert folded == {5: ["Rosatom one", "Rosatom two"], None: ["CSTO meets"]}

@@ -167,22 +167,26 @@ class Sender:
         return not {(r.id, r.chat_id) for r in rows} <= again  # a migration moves rows
 
     async def _send_chat(self, rows: Sequence[OutboxRow]) -> int:
-        """Send one chat's rows in order; alerts held past ``max_age`` go as one summary.
+        """Send one chat's rows in order; alerts held past ``max_age`` go as one summary
+        (one per forum topic they were for).
 
         Alerts the chat's settings hold now are set aside first."""
         rows = await self._hold(rows)
         cutoff = self._now() - self._max_age
-        stale = [r for r in rows if r.created_at < cutoff and _foldable(r.message)]
-        folded = {r.id for r in stale}
+        stale: dict[int | None, list[OutboxRow]] = {}
+        for row in rows:
+            if row.created_at < cutoff and _foldable(row.message):
+                stale.setdefault(row.thread_id, []).append(row)
+        folded = {r.id for topic in stale.values() for r in topic}
         fresh = [r for r in rows if r.id not in folded]
         sent = 0
         async with self._chats:
-            if stale:
-                stories = tuple((r.title, r.link) for r in stale)
+            for thread_id, topic in stale.items():
+                stories = tuple((r.title, r.link) for r in topic)
                 summary = HeldAlerts(stories, self._max_age.total_seconds())
-                result = await self._transport.send(stale[0].chat_id, summary)
-                if not await asyncio.shield(self._settle(stale, result)):
-                    return 0
+                result = await self._transport.send(topic[0].chat_id, summary, thread_id)
+                if not await asyncio.shield(self._settle(topic, result)):
+                    return sent
                 sent += isinstance(result, Sent)
             for row in fresh:
                 if self._stopping:
