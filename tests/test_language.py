@@ -91,16 +91,19 @@ async def test_a_chosen_language_stays_whoever_writes(store: Store, bot_api: Fak
 async def test_until_chosen_the_language_follows_the_last_administrator_who_writes(
     store: Store, bot_api: FakeBotAPI
 ) -> None:
-    assert (await bot_api.ask(GROUP, IVAN, "/help")).startswith("Команды")
-    assert (await bot_api.ask(GROUP, ASEL, "/lists")).startswith("Бақылау тізімдері")
+    assert (await bot_api.ask(GROUP, IVAN, "/help")).startswith("Команды")  # his own
+    assert (await bot_api.ask(GROUP, IVAN, "/sub kz-nuclear")).startswith("Подписка")
+    assert (await bot_api.ask(GROUP, ASEL, "/help")).startswith("Команды")  # the group's
+    await bot_api.ask(GROUP, ASEL, "/unsub kz-nuclear")  # an administrator configures it
     chat = await store.chat(GROUP)
     assert chat is not None and chat.language == "kk" and not chat.language_set
     assert (await bot_api.ask(GROUP, DAVE, "/help")).startswith("Командалар")
-    # a member who may not configure the group neither switches its language
+    # a member who may not configure the group does not switch its language
     assert (await bot_api.ask(GROUP, CAROL, "/recent")).startswith("Соңғы 7 күнде")
     assert "әкімшілері" in await bot_api.ask(GROUP, CAROL, "/sub kz-nuclear")
     chat = await store.chat(GROUP)
     assert chat is not None and chat.language == "kk"
+    await bot_api.ask(GROUP, ALICE, "/sub csto-cis")
     assert (await bot_api.ask(GROUP, ALICE, "/my")).startswith("Subscriptions")
     chat = await store.chat(GROUP)
     assert chat is not None and chat.language == "en"

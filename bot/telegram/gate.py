@@ -40,9 +40,11 @@ class Gate:
 
         The chat's language follows the Telegram language of the user who last
         configured it, until /lang chooses one: in a private chat, its user; elsewhere
-        whoever :meth:`may_change` lets change it, so a reader's /help does not switch a
-        group's language. An update from nobody (a channel post) or from a user whose
-        language Telegram does not tell keeps it.
+        whoever :meth:`may_change` lets change it (from the next reply on: asking
+        Telegram whether every writer is an administrator would double a busy group's
+        requests), so a reader's /help does not switch a group's language. An update
+        from nobody (a channel post) or from a user whose language Telegram does not
+        tell keeps it.
         """
         chat = chat_of(update)
         lang = _senders(update)
@@ -51,15 +53,6 @@ class Gate:
             chat.id, chat.type, chat.title or chat.full_name, lang if private else None
         )
         stored = await self._store.chat(chat.id)
-        if (
-            not private
-            and lang is not None
-            and stored is not None
-            and not stored.language_set
-            and stored.language != lang
-            and await self.may_change(update)  # an administrator: the language follows
-        ):
-            stored = await self._store.chat(chat.id)
         return (stored.language if stored else None) or lang or DEFAULT
 
     async def language(self, update: Update) -> str:
