@@ -13,13 +13,12 @@ from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
-from support.configs import CSTO, NUCLEAR, write_config
 from support.fakebotapi import FakeBotAPI
 from support.feedserver import FeedServer
+from support.service import telegram_service
 
-from bot.config import load_config
 from bot.telegram.texts import LANGUAGES, LOCALES
-from bot.wiring import Mode, Parts, build
+from bot.wiring import Parts
 
 ALICE, CAROL, IVAN, GROUP_ADMIN = 100, 300, 200, 400
 CHANNEL, GROUP, OTHER_CHANNEL = -1001009, -1004001, -1001010
@@ -41,22 +40,8 @@ async def service(
     bot_api.add_chat(GROUP, "supergroup", "Desk", username="kz_desk")
     bot_api.set_member(GROUP, ALICE, "creator")
     bot_api.set_member(GROUP, GROUP_ADMIN, "administrator")
-    feed_server.publish("/kz.xml", "Old news: Rosatom annual report", "https://news.example/old")
-    path = write_config(
-        tmp_path,
-        {"kz": feed_server.url("/kz.xml")},
-        {"kz-nuclear": NUCLEAR, "csto-cis": CSTO},
-        token=bot_api.token,
-        api_url=bot_api.api_url,
-    )
-    async with build(load_config(path, env={}), Mode.SERVICE) as parts:
-        assert parts.telegram is not None
-        await parts.pipeline.poll_all()  # the first poll records the old entry
-        await parts.telegram.start()
-        try:
-            yield parts
-        finally:
-            await parts.telegram.stop()
+    async with telegram_service(tmp_path, bot_api, feed_server) as parts:
+        yield parts
 
 
 async def publish(parts: Parts, server: FeedServer, title: str, n: int) -> None:

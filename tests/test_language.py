@@ -7,12 +7,10 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from support.configs import CSTO, NUCLEAR, write_config
 from support.fakebotapi import Call, FakeBotAPI
+from support.service import telegram_service
 
-from bot.config import load_config
 from bot.store.store import Store
-from bot.wiring import Mode, build
 
 ALICE, IVAN, ASEL, OLES, CAROL, DAVE = 100, 200, 300, 400, 500, 600
 GROUP, CHANNEL = -700, -1009
@@ -23,13 +21,6 @@ RUSSIAN_SET = "Теперь в этом чате бот отвечает по-р
 @pytest.fixture
 async def store(tmp_path: Path, bot_api: FakeBotAPI) -> AsyncIterator[Store]:
     """The service's Telegram side, started as ``newsbot run`` starts it."""
-    path = write_config(
-        tmp_path,
-        {},
-        {"kz-nuclear": NUCLEAR, "csto-cis": CSTO},
-        token=bot_api.token,
-        api_url=bot_api.api_url,
-    )
     bot_api.add_user(ALICE, "Alice", language_code="en")
     bot_api.add_user(IVAN, "Иван", language_code="ru")
     bot_api.add_user(ASEL, "Әсел", language_code="kk")
@@ -41,13 +32,8 @@ async def store(tmp_path: Path, bot_api: FakeBotAPI) -> AsyncIterator[Store]:
         bot_api.set_member(GROUP, admin, "administrator")
     bot_api.set_member(GROUP, CAROL, "member")
     bot_api.add_chat(CHANNEL, "channel", "Wire")
-    async with build(load_config(path, env={}), Mode.SERVICE) as parts:
-        assert parts.telegram is not None
-        await parts.telegram.start()
-        try:
-            yield parts.store
-        finally:
-            await parts.telegram.stop()
+    async with telegram_service(tmp_path, bot_api) as parts:
+        yield parts.store
 
 
 @pytest.mark.parametrize(

@@ -11,19 +11,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from support.configs import CSTO, NUCLEAR, write_config
 from support.fakebotapi import FakeBotAPI
 from support.feedserver import FeedServer
+from support.service import telegram_service
 from telegram import Bot
 
-from bot.config import load_config
 from bot.delivery.sender import RetryLater, SendFailed, Sent
 from bot.messages import StoredHtml, alert_message
 from bot.models import Alert, Entry
 from bot.store.records import FeedUpdate
 from bot.store.store import Store
 from bot.telegram.transport import TelegramTransport
-from bot.wiring import Mode, Parts, build
+from bot.wiring import Parts
 
 DAVE, CAROL = 400, 300
 FORUM, GROUP = -1004001, -700
@@ -40,22 +39,8 @@ async def service(
     bot_api.add_chat(FORUM, "supergroup", "Newsroom", is_forum=True)
     bot_api.set_member(FORUM, DAVE, "administrator")
     bot_api.set_member(FORUM, CAROL, "member")
-    feed_server.publish("/kz.xml", "Old news: Rosatom annual report", "https://news.example/old")
-    path = write_config(
-        tmp_path,
-        {"kz": feed_server.url("/kz.xml")},
-        {"kz-nuclear": NUCLEAR, "csto-cis": CSTO},
-        token=bot_api.token,
-        api_url=bot_api.api_url,
-    )
-    async with build(load_config(path, env={}), Mode.SERVICE) as parts:
-        assert parts.telegram is not None
-        await parts.pipeline.poll_all()  # the first poll records the old entry
-        await parts.telegram.start()
-        try:
-            yield parts
-        finally:
-            await parts.telegram.stop()
+    async with telegram_service(tmp_path, bot_api, feed_server) as parts:
+        yield parts
 
 
 async def say(api: FakeBotAPI, user: int, text: str, thread_id: int | None = None) -> str:
