@@ -11,7 +11,7 @@ from typing import cast
 
 import pytest
 from support.configs import CSTO, NUCLEAR, write_config
-from support.fakebotapi import FakeBotAPI
+from support.fakebotapi import FakeBotAPI, say
 from support.telegram_html import parse_html, utf16_len
 from telegram import (
     Bot,
@@ -72,11 +72,6 @@ async def store(tmp_path: Path, bot_api: FakeBotAPI) -> AsyncIterator[Store]:
             await app.updater.stop()
             await app.stop()
             await opened.close()
-
-
-async def say(api: FakeBotAPI, chat: int, user: int | None, text: str, count: int) -> str:
-    api.push_message(chat, user, text)
-    return str((await api.wait_sent_async(chat, count))[count - 1]["plain_text"])
 
 
 EVERY = ["start", "help", "lists", "sub", "unsub", "watch", "unwatch", "my", "mute", "unmute"]

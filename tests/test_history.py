@@ -15,7 +15,7 @@ import pytest
 from babel.messages.pofile import read_po
 from sqlalchemy import update
 from support.configs import CSTO, NUCLEAR, write_config
-from support.fakebotapi import FakeBotAPI
+from support.fakebotapi import FakeBotAPI, say
 
 from bot.config import load_config
 from bot.errors import ConfigError
@@ -74,11 +74,6 @@ async def store(tmp_path: Path, bot_api: FakeBotAPI) -> AsyncIterator[Store]:
             await app.updater.stop()
             await app.stop()
             await opened.close()
-
-
-async def say(api: FakeBotAPI, chat: int, user: int | None, text: str, count: int) -> str:
-    api.push_message(chat, user, text)
-    return str((await api.wait_sent_async(chat, count))[count - 1]["plain_text"])
 
 
 async def said_html(api: FakeBotAPI, chat: int, user: int, text: str, count: int) -> str:

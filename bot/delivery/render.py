@@ -166,6 +166,11 @@ def marked(
     return prefix + "".join(out).strip() + suffix
 
 
+def telegram_length(text: str) -> int:
+    """Length in UTF-16 code units, as Telegram counts against :data:`MAX_MESSAGE`."""
+    return len(text) + sum(1 for char in text if ord(char) > 0xFFFF)
+
+
 def cut(text: str, size: int) -> str:
     return text if len(text) <= size else text[: max(1, size - 1)].rstrip() + "…"
 

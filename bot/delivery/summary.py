@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from bot.delivery.render import MAX_MESSAGE, render_held
+from bot.delivery.render import MAX_MESSAGE, render_held, telegram_length
 from bot.messages import AlertMessage, Summary, SummaryItem, SummaryWhy
 
 LISTED = 20
@@ -37,7 +37,7 @@ def summarise(
     for item in listed:
         last = parts[-1] if parts else None
         grown = _with(last or whole, item)
-        if last is None or _units(render_held(grown)) > MAX_MESSAGE:
+        if last is None or telegram_length(render_held(grown)) > MAX_MESSAGE:
             parts.append(_with(_next(whole, parts), item))
         else:
             parts[-1] = grown
@@ -72,8 +72,3 @@ def _next(whole: Summary, parts: list[Summary]) -> Summary:
 def _finished(part: Summary, last: bool) -> Summary:
     """ "and N more" closes the last part only (each part was measured with it)."""
     return part if last else replace(part, more=0)
-
-
-def _units(text: str) -> int:
-    """Length in UTF-16 code units, as Telegram counts."""
-    return len(text) + sum(1 for char in text if ord(char) > 0xFFFF)

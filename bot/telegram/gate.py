@@ -14,7 +14,7 @@ from telegram import Chat, InlineKeyboardMarkup, LinkPreviewOptions, Message, Up
 from telegram.constants import ChatMemberStatus, ParseMode
 from telegram.error import BadRequest, RetryAfter, TelegramError
 
-from bot.delivery.render import MAX_MESSAGE, printable
+from bot.delivery.render import MAX_MESSAGE, printable, telegram_length
 from bot.store.store import Store
 from bot.telegram.channels import topic_of
 from bot.telegram.texts import DEFAULT, language
@@ -153,18 +153,18 @@ def fit(html: str, limit: int = MAX_MESSAGE) -> str:
     fits, when that keeps at least half of the message; otherwise (one huge line) inside
     the text, never inside a tag or an entity, and the tags left open are closed.
     """
-    if _units(html) <= limit:
+    if telegram_length(html) <= limit:
         return html
-    budget = limit - _units(_MORE)
+    budget = limit - telegram_length(_MORE)
     line_cut, cut, closing, cut_closing = 0, 0, "", ""
     used, open_tags = 0, list[str]()
     for token in _TOKEN.finditer(html):
-        if used + _units(closing) > budget:
+        if used + telegram_length(closing) > budget:
             break
         cut, cut_closing = token.start(), closing
         if token.group() == "\n" and not open_tags:
             line_cut = cut
-        used += _units(token.group())
+        used += telegram_length(token.group())
         if token.group().startswith("<"):
             _follow(token.group(), open_tags)
             closing = "".join(f"</{name}>" for name in reversed(open_tags))
@@ -180,11 +180,6 @@ def _follow(tag: str, open_tags: list[str]) -> None:
             open_tags.pop()
     else:
         open_tags.append(tag[1:-1].split()[0])
-
-
-def _units(text: str) -> int:
-    """Length in UTF-16 code units, as Telegram counts."""
-    return len(text) + sum(1 for char in text if ord(char) > 0xFFFF)
 
 
 def chat_of(update: Update) -> Chat:

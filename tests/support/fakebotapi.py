@@ -1280,3 +1280,10 @@ def _required_int(params: JSONDict, name: str) -> int:
     if value is None:
         raise bad_request(f"{name} is empty")
     return value
+
+
+async def say(api: FakeBotAPI, chat: int, user: int | None, text: str, count: int) -> str:
+    """Send ``text`` from the user; the chat's ``count``-th message (the bot's answer, when
+    the test counts the chat's messages itself), as plain text."""
+    api.push_message(chat, user, text)
+    return str((await api.wait_sent_async(chat, count))[count - 1]["plain_text"])
