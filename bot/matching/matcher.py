@@ -24,12 +24,9 @@ state, so it may run in a worker thread while another matcher keeps serving.
 
 from __future__ import annotations
 
-import gc
-import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from bot.errors import QueryError
 from bot.matching.compiled import Compiler, Rule
@@ -48,35 +45,6 @@ class RuleSet:
     feeds: frozenset[str] | None = None  # only entries from these feed ids (None: all)
 
 
-class _Collections(threading.local):
-    """CPU time this thread spent collecting garbage: a pause of the whole interpreter
-    that falls on whatever runs, not a cost of the rule being evaluated."""
-
-    started: float | None = None
-    total: float = 0.0
-
-
-_COLLECTIONS = _Collections()
-
-
-def _collected(phase: str, info: dict[str, Any]) -> None:
-    """``gc.callbacks`` hook; a collection runs in the thread whose allocation set it off."""
-    if phase == "start":
-        _COLLECTIONS.started = time.thread_time()
-    elif _COLLECTIONS.started is not None:
-        _COLLECTIONS.total += time.thread_time() - _COLLECTIONS.started
-        _COLLECTIONS.started = None
-
-
-gc.callbacks.append(_collected)
-
-
-def matching_time() -> float:
-    """This thread's CPU time, less its garbage collections: a full collection in a
-    large process can take longer than a rule's whole allowance."""
-    return time.thread_time() - _COLLECTIONS.total
-
-
 @dataclass(frozen=True)
 class Budget:
     """How long rule sets may take on one entry before they are skipped for that entry.
@@ -87,15 +55,14 @@ class Budget:
     All rule sets together: ``per_entry`` times that; once it is spent, a rule set that
     needs more than a few steps is skipped at once, while cheap ones still run, so many
     costly rules add up to a bounded delay instead of one allowance each. Measured on
-    ``clock``, by default the matching thread's CPU time less its garbage collections
-    (:func:`matching_time`), so neither time spent waiting for other threads and
-    processes nor a collection that happens to fall on the entry counts.
+    ``clock``, by default the matching thread's CPU time, so time spent waiting for
+    other threads and processes does not count.
     """
 
     floor: float = 0.1
     per_word: float = 5e-6
     per_entry: float = 2.0
-    clock: Callable[[], float] = matching_time
+    clock: Callable[[], float] = time.thread_time
 
     def allowance(self, words: int) -> float:
         """Seconds each rule set may take on an entry of ``words`` words."""
