@@ -153,6 +153,17 @@ class DeliveryConfig(_Model):
     max_age: Duration = Field(default=24 * 3600, gt=0)
 
 
+MAX_STORY_WINDOW = 30 * 86400  # entries further back are never compared
+
+
+class StoriesConfig(_Model):
+    """Grouping the same news from several outlets into one story (one alert per chat)."""
+
+    enabled: bool = True
+    # how far back a new entry is compared with the entries of every feed
+    window: Duration = Field(default=48 * 3600, ge=60, le=MAX_STORY_WINDOW)
+
+
 class FeedConfig(_Model):
     id: str = Field(pattern=_FEED_ID)
     url: str = Field(pattern=r"^https?://\S+$")
@@ -165,6 +176,7 @@ class _ConfigFile(_Model):
     storage: StorageConfig = StorageConfig()
     polling: PollingConfig = PollingConfig()
     delivery: DeliveryConfig = DeliveryConfig()
+    stories: StoriesConfig = StoriesConfig()
     watchlists: str = "watchlists"
     feeds: tuple[FeedConfig, ...] = ()
 
@@ -204,6 +216,7 @@ class Config:
     watchlists: tuple[Watchlist, ...]
     watchlists_dir: Path | None = None  # where the watchlists were read from
     console: bool = False  # console mode asked for (`newsbot run --console`), whatever the token
+    stories: StoriesConfig = StoriesConfig()
 
     @property
     def console_mode(self) -> bool:
@@ -251,6 +264,7 @@ def load_config(path: Path, env: dict[str, str] | None = None) -> Config:
         parsed.feeds,
         tuple(watchlists),
         folder,
+        stories=parsed.stories,
     )
 
 
