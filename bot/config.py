@@ -13,7 +13,7 @@ import math
 import os
 import re
 from collections.abc import Callable, Collection
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -216,7 +216,7 @@ class Config:
     watchlists: tuple[Watchlist, ...]
     watchlists_dir: Path | None = None  # where the watchlists were read from
     console: bool = False  # console mode asked for (`newsbot run --console`), whatever the token
-    stories: StoriesConfig = StoriesConfig()
+    stories: StoriesConfig = field(default_factory=StoriesConfig)
 
     @property
     def console_mode(self) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -26,6 +26,7 @@ SNIPPET = 320  # the longest excerpt a message shows
 _LEAD = SNIPPET // 3  # shown before the first match
 _SLACK = 20  # room to end the shown text at a word boundary
 REASONS = 8  # at most this many reasons are listed
+OUTLETS = 20  # at most this many other outlets of a story are kept (the rest counted)
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,14 @@ class Excerpt:
     marks: tuple[Range, ...] = ()
     cut_before: bool = False  # the entry's text goes on before the window
     cut_after: bool = False
+
+
+@dataclass(frozen=True)
+class Outlet:
+    """Another outlet that told the story an alert is about: the feed's name, its link."""
+
+    name: str
+    link: str
 
 
 @dataclass(frozen=True)
@@ -51,6 +60,17 @@ class AlertMessage:
     excerpt: Excerpt | None = None
     watchlists: tuple[str, ...] = ()  # the names of the watchlists among the reasons
     rules: tuple[int, ...] = ()  # the ids of the chat's personal rules among them
+    also: tuple[Outlet, ...] = ()  # the other outlets of its story, in the order they told it
+    also_more: int = 0  # further outlets, counted only (beyond :data:`OUTLETS`)
+
+    def with_outlet(self, outlet: Outlet) -> AlertMessage | None:
+        """This alert with ``outlet`` added to its other outlets; None if it names it
+        already (its own feed, or an outlet listed)."""
+        if outlet.name == self.feed or any(o.name == outlet.name for o in self.also):
+            return None
+        if len(self.also) >= OUTLETS:
+            return replace(self, also_more=self.also_more + 1)
+        return replace(self, also=(*self.also, outlet))
 
 
 @dataclass(frozen=True)
@@ -81,6 +101,8 @@ class SummaryItem:
     feed: str
     published: datetime
     group: str = ""
+    also: tuple[str, ...] = ()  # the names of the story's other outlets
+    also_more: int = 0
 
 
 @dataclass(frozen=True)
@@ -115,9 +137,14 @@ class StoredHtml:
 Message = AlertMessage | FeedNotice | HeldAlerts | Summary | StoredHtml
 
 
-def alert_message(alert: Alert, feed_title: str, when: datetime) -> AlertMessage:
-    """The message for ``alert``: pure, the entry's texts cut to what can be shown."""
+def alert_message(
+    alert: Alert, feed_title: str, when: datetime, also: Sequence[Outlet] = ()
+) -> AlertMessage:
+    """The message for ``alert``: pure, the entry's texts cut to what can be shown.
+
+    ``also``: the outlets that told its story before (others than ``feed_title``)."""
     entry = alert.entry
+    others = list(dict.fromkeys(o for o in also if o.name != feed_title))
     return AlertMessage(
         reasons=alert.reasons[:REASONS],
         title=entry.title,
@@ -128,6 +155,8 @@ def alert_message(alert: Alert, feed_title: str, when: datetime) -> AlertMessage
         excerpt=_excerpt(alert),
         watchlists=alert.watchlists,
         rules=alert.rules,
+        also=tuple(others[:OUTLETS]),
+        also_more=max(0, len(others) - OUTLETS),
     )
 
 
@@ -172,6 +201,10 @@ def dump(message: Message) -> tuple[MessageKind, str]:
                 data["watchlists"] = list(message.watchlists)
             if message.rules:
                 data["rules"] = list(message.rules)
+            if message.also:
+                data["also"] = [[o.name, o.link] for o in message.also]
+            if message.also_more:
+                data["also_more"] = message.also_more
             if excerpt is not None:
                 data["excerpt"] = {
                     "text": excerpt.text,
@@ -213,6 +246,8 @@ def load(kind: str, payload: str) -> Message:
             excerpt=excerpt,
             watchlists=tuple(str(w) for w in data.get("watchlists", ())),
             rules=tuple(int(r) for r in data.get("rules", ())),
+            also=tuple(Outlet(str(name), str(link)) for name, link in data.get("also", ())),
+            also_more=int(data.get("also_more", 0)),
         )
     if kind == "notice":
         return FeedNotice(data["feed"], data["url"], _notice_kind(data["kind"]), data["error"])
@@ -225,7 +260,10 @@ def load(kind: str, payload: str) -> Message:
 
 
 def _summary_data(summary: Summary) -> dict[str, Any]:
-    items = [[i.title, i.link, i.feed, i.published.isoformat(), i.group] for i in summary.items]
+    items = [
+        [i.title, i.link, i.feed, i.published.isoformat(), i.group, list(i.also), i.also_more]
+        for i in summary.items
+    ]
     return {
         "why": summary.why,
         "lang": summary.lang,
@@ -243,10 +281,7 @@ def _summary(data: dict[str, Any]) -> Summary:
     why = data["why"]
     if why not in ("held", "digest"):
         raise ValueError(f"unknown kind of summary: {why!r}")
-    items = tuple(
-        SummaryItem(str(title), str(link), str(feed), _when(published), str(group))
-        for title, link, feed, published, group in data["items"]
-    )
+    items = tuple(_summary_item(item) for item in data["items"])
     return Summary(
         "held" if why == "held" else "digest",
         str(data["lang"]),
@@ -258,6 +293,14 @@ def _summary(data: dict[str, Any]) -> Summary:
         items,
         int(data["more"]),
     )
+
+
+def _summary_item(item: Sequence[Any]) -> SummaryItem:
+    """One listed alert; a summary queued before stories had outlets has five fields."""
+    title, link, feed, published, group, *rest = item
+    also = tuple(str(name) for name in rest[0]) if rest else ()
+    more = int(rest[1]) if len(rest) > 1 else 0
+    return SummaryItem(str(title), str(link), str(feed), _when(published), str(group), also, more)
 
 
 def _when(value: str) -> datetime:

@@ -22,12 +22,13 @@ from bot.messages import (
     FeedNotice,
     HeldAlerts,
     Message,
+    Outlet,
     Range,
     StoredHtml,
     Summary,
     SummaryItem,
 )
-from bot.telegram.texts import text
+from bot.telegram.texts import DEFAULT, text
 
 MAX_MESSAGE = 4096
 # C0 controls but the newline, DEL, C1 controls, and the bidirectional embeddings,
@@ -35,7 +36,16 @@ MAX_MESSAGE = 4096
 _UNSAFE = [*range(0x00, 0x20), *range(0x7F, 0xA0), *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
 _REMOVE: dict[int, str | None] = {c: None for c in _UNSAFE if c != 0x0A} | {0x09: " "}
 _LINE_BREAKS = dict.fromkeys(map(ord, "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"), "⏎")
-_BUDGETS = ((300, 320, 160), (200, 200, 80), (120, 0, 40), (60, 0, 20))  # title, snippet, reason
+# title, snippet, reason; whether the other outlets of the story are links
+_BUDGETS = (
+    (300, 320, 160, True),
+    (200, 200, 80, True),
+    (120, 0, 40, True),
+    (60, 0, 20, False),
+)
+ALSO_SHOWN = 5  # other outlets named in an alert's "Also:" line; the rest as "+N"
+_OUTLET = 40  # characters of an outlet's name shown
+_OUTLET_LINK = 300  # a longer link of another outlet is not made a link
 
 
 @dataclass(frozen=True)
@@ -55,6 +65,7 @@ class _Budget:
     title: int
     snippet: int
     reason: int
+    also_links: bool
 
 
 def printable(text: str, replacement: str | None = None) -> str:
@@ -78,11 +89,12 @@ def one_line(text: str) -> str:
     return text.replace("\r\n", "\n").translate(_LINE_BREAKS)
 
 
-def render(message: Message) -> str:
-    """``message`` as one Telegram HTML message of at most :data:`MAX_MESSAGE` characters."""
+def render(message: Message, lang: str = DEFAULT) -> str:
+    """``message`` as one Telegram HTML message of at most :data:`MAX_MESSAGE` characters;
+    an alert's few words (its "Also:" line) in the chat's ``lang``."""
     match message:
         case AlertMessage():
-            return render_alert(message)
+            return render_alert(message, lang)
         case FeedNotice():
             return render_feed_notice(message)
         case HeldAlerts():
@@ -93,26 +105,46 @@ def render(message: Message) -> str:
             return html
 
 
-def render_alert(alert: AlertMessage) -> str:
-    """The alert's message: reasons, linked title, feed and time, snippet with bold terms."""
+def render_alert(alert: AlertMessage, lang: str = DEFAULT) -> str:
+    """The alert's message: reasons, linked title, feed and time, the story's other
+    outlets, snippet with bold terms."""
     for sizes in _BUDGETS:
-        text = printable(_render(alert, _Budget(*sizes)))
-        if len(text) <= MAX_MESSAGE:
+        html = printable(_render(alert, _Budget(*sizes), lang))
+        if telegram_length(html) <= MAX_MESSAGE:
             break
-    return text  # the last budget always fits: every part of it is bounded
+    return html  # the last budget always fits: every part of it is bounded
 
 
-def _render(alert: AlertMessage, budget: _Budget) -> str:
+def _render(alert: AlertMessage, budget: _Budget, lang: str) -> str:
     reasons = " · ".join(escape(cut(r, budget.reason)) for r in alert.reasons)
     title = marked(alert.title, alert.title_marks, 0, budget.title) or escape(alert.link[:80])
     if _linkable(alert.link):
         title = f'<a href="{escape(alert.link, quote=True)}">{title}</a>'
     meta = escape(f"{cut(alert.feed, 80)} · {alert.published:%d %b %Y, %H:%M} UTC")
     lines = [f"🔔 <b>{reasons}</b>", title, f"<i>{meta}</i>"]
+    if alert.also:
+        lines.append(also_line(alert.also, alert.also_more, lang, budget.also_links))
     snippet = snippet_of(alert.excerpt, budget.snippet)
     if snippet:
         lines += ["", snippet]
     return "\n".join(lines)
+
+
+def also_line(
+    outlets: Sequence[Outlet], more: int, lang: str, links: bool = True, shown: int = ALSO_SHOWN
+) -> str:
+    """ "Also: A, B, C +2": the first ``shown`` other outlets of a story (as links, if
+    ``links``), the rest counted."""
+    names = []
+    for outlet in outlets[:shown]:
+        name = escape(cut(outlet.name, _OUTLET))
+        link = outlet.link
+        if links and len(link) <= _OUTLET_LINK and _linkable(link):
+            name = f'<a href="{escape(link, quote=True)}">{name}</a>'
+        names.append(name)
+    rest = len(outlets) - len(names) + more
+    counted = f" +{rest}" if rest > 0 else ""
+    return f"{text('alert_also', lang)} {', '.join(names)}{counted}"
 
 
 def _linkable(link: str) -> bool:
@@ -218,6 +250,7 @@ def render_feed_notice(notice: FeedNotice) -> str:
 
 
 SUMMARY_REASONS = 8  # at most this many counts are listed
+SUMMARY_OUTLETS = 3  # other outlets of a story named by a summary's item
 _ITEM_LINK = 1000  # a longer link is not made a link in a summary: every item stays short
 
 
@@ -234,7 +267,7 @@ def render_held(summary: Summary) -> str:
         if summary.why == "digest" and item.group != group:
             group = item.group
             lines.append(f"\n<b>{escape(cut(group, 160))}</b>")
-        lines.append(_item(item, summary.zone))
+        lines.append(_item(item, summary.zone, summary.lang))
     if summary.more:
         lines += ["", text("summary_more", summary.lang).format(summary.more)]
     return printable("\n".join(lines))
@@ -253,12 +286,17 @@ def summary_head(summary: Summary) -> list[str]:
     return [*lines, ""]
 
 
-def _item(item: SummaryItem, zone: str) -> str:
+def _item(item: SummaryItem, zone: str, lang: str) -> str:
     title = escape(cut(item.title or item.link, 120))
     if len(item.link) <= _ITEM_LINK and _linkable(item.link):
         title = f'<a href="{escape(item.link, quote=True)}">{title}</a>'
     when = local_time(item.published, zone)
-    return f"• {title} · <i>{escape(cut(item.feed, 60))}, {when}</i>"
+    line = f"• {title} · <i>{escape(cut(item.feed, 60))}, {when}</i>"
+    if item.also:
+        outlets = [Outlet(name, "") for name in item.also]
+        also = also_line(outlets, item.also_more, lang, links=False, shown=SUMMARY_OUTLETS)
+        line += f" · <i>{also}</i>"
+    return line
 
 
 def local_time(moment: datetime, zone: str) -> str:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -26,7 +27,7 @@ from bot.delivery.hold import Policy
 from bot.delivery.summary import summarise
 from bot.messages import AlertMessage, HeldAlerts, Message, StoredHtml, SummaryWhy
 from bot.store.held import HeldRow
-from bot.store.records import EVERY_CHAT, ChatFilter, OutboxRow
+from bot.store.records import EVERY_CHAT, ChatFilter, EditRow, OutboxRow
 from bot.store.settings import ChatSettings
 from bot.store.store import Store, utcnow
 from bot.telegram.texts import DEFAULT
@@ -35,11 +36,19 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 RECHECK = timedelta(minutes=1)  # the longest a holding chat goes unchecked
 CONCURRENT_CHATS = 8
+# Edits (another outlet of a story in an alert's "Also:" line) share Telegram's limits with
+# new alerts and give way to them: a chat is edited only while fewer than EDIT_BELOW of
+# its messages and edits went out in the last minute (a group may have 20), and a round
+# edits after it has sent everything due.
+EDIT_BELOW = 10
+EDIT_RETRY = timedelta(minutes=1)  # after a failure that may pass
+EDITABLE = timedelta(days=2)  # a failing edit of an older message is given up
+_MINUTE = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
 class Sent:
-    pass
+    message_id: int | None = None  # the message it became, if it can be edited later
 
 
 @dataclass(frozen=True)
@@ -75,6 +84,11 @@ class Transport(Protocol):
         """Send ``message`` to the chat (to its forum topic ``thread_id``, if given)."""
         ...
 
+    async def edit(self, chat_id: int, message_id: int, message: Message) -> SendResult:
+        """Make the message ``message_id`` of the chat show ``message`` instead; a message
+        that is not modified by it counts as edited."""
+        ...
+
 
 class Sender:
     """Sends due outbox rows of ``chats`` (all by default); wake it with :meth:`wake`
@@ -102,6 +116,7 @@ class Sender:
         # before); forgotten when woken, as a command may have changed a chat's settings
         self._recheck: dict[int, datetime] = {}
         self._chats = asyncio.Semaphore(CONCURRENT_CHATS)
+        self._recent: dict[int, deque[datetime]] = {}  # each chat's sends of the last minute
 
     @property
     def _stopping(self) -> bool:
@@ -149,7 +164,80 @@ class Sender:
             total += sum(counts)
             if sum(counts) == 0 and not await self._progressed(rows):
                 break
+        await self._edit()
         return total
+
+    async def _edit(self) -> None:
+        """Edit the sent alerts whose story gained outlets, within each chat's share."""
+        by_chat: dict[int, list[EditRow]] = {}
+        for row in await self._store.edits_due(self._now(), 200, self._filter):
+            by_chat.setdefault(row.chat_id, []).append(row)
+        results = await asyncio.gather(
+            *(self._edit_chat(rows) for rows in by_chat.values()), return_exceptions=True
+        )
+        for result in results:
+            if isinstance(result, BaseException):
+                self._failed_round(result)
+
+    async def _edit_chat(self, rows: Sequence[EditRow]) -> None:
+        async with self._chats:
+            for row in rows:
+                if self._stopping:
+                    return
+                if row.revision <= row.shown:  # sent showing it already
+                    await self._store.edit_done(row.id, row.revision)
+                    continue
+                now = self._now()
+                free_at = self._share_free(row.chat_id, now)
+                if free_at is not None:  # new alerts first: try when the chat has room
+                    await self._store.edit_later(row.id, free_at)
+                    continue
+                self._count(row.chat_id, now)
+                result = await self._transport.edit(row.chat_id, row.message_id, row.message)
+                if not await asyncio.shield(self._edited(row, result)):
+                    return
+
+    async def _edited(self, row: EditRow, result: SendResult) -> bool:
+        """Record an edit's outcome; False: the chat must wait."""
+        match result:
+            case Sent():
+                await self._store.edit_done(row.id, row.revision)
+            case ChatGone(reason=reason):
+                log.info("chat %s deactivated: %s", row.chat_id, reason)
+                await self._store.deactivate_chat(row.chat_id, reason)
+                return False
+            case RetryLater(seconds=seconds):
+                until = self._now() + timedelta(seconds=seconds)
+                await self._store.postpone_chat(row.chat_id, until)
+                return False
+            case SendFailed(error=error, permanent=False) if not self._too_old(row):
+                log.info("edit of message %s in chat %s failed: %s", row.id, row.chat_id, error)
+                await self._store.edit_later(row.id, self._now() + EDIT_RETRY)
+            case SendFailed(error=error):  # deleted, too old, not ours: left as it is
+                log.info("message %s in chat %s left as it is: %s", row.id, row.chat_id, error)
+                await self._store.edit_done(row.id, None)
+            case Migrated():  # the old group's message: left as it is
+                await self._store.edit_done(row.id, None)
+        return True
+
+    def _too_old(self, row: EditRow) -> bool:
+        return row.sent_at is None or row.sent_at < self._now() - EDITABLE
+
+    def _count(self, chat_id: int, now: datetime) -> None:
+        """One more message or edit to ``chat_id``, for its share of the limits."""
+        self._recent.setdefault(chat_id, deque()).append(now)
+
+    def _share_free(self, chat_id: int, now: datetime) -> datetime | None:
+        """None if an edit to the chat may go now; else when it may."""
+        recent = self._recent.get(chat_id)
+        if recent is None:
+            return None
+        while recent and recent[0] <= now - _MINUTE:
+            recent.popleft()
+        if not recent:
+            del self._recent[chat_id]
+            return None
+        return None if len(recent) < EDIT_BELOW else recent[0] + _MINUTE
 
     def _failed_round(self, error: BaseException) -> int:
         """One chat's round failed (the others finished): log it, try again next round.
@@ -184,13 +272,15 @@ class Sender:
             for thread_id, topic in stale.items():
                 stories = tuple((r.title, r.link) for r in topic)
                 summary = HeldAlerts(stories, self._max_age.total_seconds())
+                self._count(topic[0].chat_id, self._now())
                 result = await self._transport.send(topic[0].chat_id, summary, thread_id)
-                if not await asyncio.shield(self._settle(topic, result)):
+                if not await asyncio.shield(self._settle(topic, result, editable=False)):
                     return sent
                 sent += isinstance(result, Sent)
             for row in fresh:
                 if self._stopping:
                     break  # the rest waits in the outbox for the next start
+                self._count(row.chat_id, self._now())
                 result = await self._transport.send(row.chat_id, row.message, row.thread_id)
                 # recorded even if a stop cancels us now: a sent alert is never resent
                 if not await asyncio.shield(self._settle([row], result)):
@@ -198,13 +288,20 @@ class Sender:
                 sent += isinstance(result, Sent)
         return sent
 
-    async def _settle(self, rows: Sequence[OutboxRow], result: SendResult) -> bool:
-        """Record the outcome for the rows one message carried; False: the chat must wait."""
+    async def _settle(
+        self, rows: Sequence[OutboxRow], result: SendResult, editable: bool = True
+    ) -> bool:
+        """Record the outcome for the rows one message carried; False: the chat must wait.
+
+        ``editable``: the message is the row's own (not a summary of several), so that it
+        can be edited when its story gains outlets."""
         chat_id = rows[0].chat_id
         match result:
-            case Sent():
+            case Sent(message_id=message_id):
                 for row in rows:
-                    await self._store.mark_sent(row.id)
+                    await self._store.mark_sent(
+                        row.id, message_id if editable else None, row.revision
+                    )
             case ChatGone(reason=reason):
                 log.info("chat %s deactivated: %s", chat_id, reason)
                 await self._store.deactivate_chat(chat_id, reason)

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from bot.delivery.render import MAX_MESSAGE, render_held, telegram_length
+from bot.delivery.render import MAX_MESSAGE, SUMMARY_OUTLETS, render_held, telegram_length
 from bot.messages import AlertMessage, Summary, SummaryItem, SummaryWhy
 
 LISTED = 20
@@ -48,7 +48,9 @@ def summarise(
 
 def _item(alert: AlertMessage) -> SummaryItem:
     group = alert.reasons[0] if alert.reasons else ""
-    return SummaryItem(alert.title, alert.link, alert.feed, alert.published, group)
+    also = tuple(o.name for o in alert.also[:SUMMARY_OUTLETS])
+    more = len(alert.also) - len(also) + alert.also_more
+    return SummaryItem(alert.title, alert.link, alert.feed, alert.published, group, also, more)
 
 
 def _ordered(items: list[SummaryItem], groups: tuple[tuple[str, int], ...]) -> list[SummaryItem]:

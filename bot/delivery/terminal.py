@@ -8,12 +8,15 @@ overrides (see :func:`~bot.delivery.render.printable`): a feed cannot move the c
 
 from __future__ import annotations
 
+import itertools
 import sys
 from html.parser import HTMLParser
 from typing import TextIO
 
 from bot.delivery.render import (
+    ALSO_SHOWN,
     Markup,
+    also_line,
     cut,
     held_span,
     local_time,
@@ -24,8 +27,16 @@ from bot.delivery.render import (
     summary_head,
 )
 from bot.delivery.sender import SendResult, Sent
-from bot.messages import AlertMessage, FeedNotice, HeldAlerts, Message, StoredHtml, Summary
-from bot.telegram.texts import text
+from bot.messages import (
+    AlertMessage,
+    FeedNotice,
+    HeldAlerts,
+    Message,
+    Outlet,
+    StoredHtml,
+    Summary,
+)
+from bot.telegram.texts import DEFAULT, text
 
 CONSOLE_CHAT = 0  # the pseudo-chat that subscribes to every watchlist in console mode
 RULE = "─" * 72
@@ -69,10 +80,29 @@ def _alert(alert: AlertMessage, style: _Style) -> str:
         lines.append(f"   {link}")
     meta = f"{cut(alert.feed, 80)} · {alert.published:%d %b %Y, %H:%M} UTC"
     lines.append(style(DIM, printable(meta)))
+    lines += _also(alert)
     snippet = snippet_of(alert.excerpt, SNIPPET, style.markup)
     if snippet:
         lines += ["", snippet]
     return "\n".join(lines)
+
+
+def _also(alert: AlertMessage) -> list[str]:
+    """The story's other outlets: a line naming them, then their links."""
+    if not alert.also:
+        return []
+    plain = [Outlet(o.name, "") for o in alert.also]
+    lines = [printable(_TextOf.html(also_line(plain, alert.also_more, DEFAULT, links=False)))]
+    lines += [printable(f"   {cut(o.link, 300)}") for o in alert.also[:ALSO_SHOWN] if o.link]
+    return lines
+
+
+def edit_text(alert: AlertMessage, color: bool) -> str:
+    """What a terminal shows when an alert printed earlier gains outlets: its title and
+    its new "Also:" lines."""
+    style = _Style(color)
+    title = printable(cut(alert.title or alert.link, TITLE))
+    return "\n".join([style(BOLD, f"✎ {title}"), *_also(alert)])
 
 
 def _notice(notice: FeedNotice, style: _Style) -> str:
@@ -104,6 +134,10 @@ def _summary(summary: Summary, style: _Style) -> str:
         )
         if item.link and item.title:
             lines.append(printable(f"  {item.link}"))
+        if item.also:
+            outlets = [Outlet(name, "") for name in item.also]
+            also = also_line(outlets, item.also_more, summary.lang, links=False)
+            lines.append(printable(f"  {_TextOf.html(also)}"))
     if summary.more:
         lines += [
             "",
@@ -136,10 +170,17 @@ class TerminalTransport:
     def __init__(self, out: TextIO | None = None) -> None:
         self._out = out or sys.stdout
         self._color = self._out.isatty()
+        self._printed = itertools.count(1)  # "message ids", so that alerts can gain outlets
 
     async def send(
         self, chat_id: int, message: Message, thread_id: int | None = None
     ) -> SendResult:
         text = terminal_text(message, self._color)
         print(text, RULE, sep="\n", file=self._out, flush=True)
-        return Sent()
+        return Sent(next(self._printed))
+
+    async def edit(self, chat_id: int, message_id: int, message: Message) -> SendResult:
+        """An alert printed earlier gained outlets: print them (a terminal cannot edit)."""
+        if isinstance(message, AlertMessage):
+            print(edit_text(message, self._color), RULE, sep="\n", file=self._out, flush=True)
+        return Sent(message_id)

@@ -221,6 +221,12 @@ class ChatQueries(Queries):
                     .values({name: old._mapping[name] for name in _SETTINGS})
                 )
             await _drop_what_new_has(conn, old_id, new_id)
+            # the old group's messages are not the new one's to edit
+            await conn.execute(
+                update(t.outbox)
+                .where(t.outbox.c.chat_id == old_id)
+                .values(message_id=None, edit_due=None)
+            )
             for table in (t.subscriptions, t.rules, t.outbox, t.mutes):
                 await conn.execute(
                     update(table).where(table.c.chat_id == old_id).values(chat_id=new_id)

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, func, insert, select, update
+from sqlalchemy import Row, and_, case, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot import messages
@@ -16,7 +16,7 @@ from bot.messages import FeedNotice
 from bot.models import OutboxStatus
 from bot.store import schema as t
 from bot.store.base import Queries, utcnow
-from bot.store.records import EVERY_CHAT, ChatFilter, OutboxRow
+from bot.store.records import EVERY_CHAT, ChatFilter, EditRow, OutboxRow
 
 log = logging.getLogger(__name__)
 PENDING: OutboxStatus = "pending"
@@ -85,10 +85,73 @@ class OutboxQueries(Queries):
                 queued += await enqueue(conn, admin, story, kind, payload, now)
             return queued
 
-    async def mark_sent(self, row_id: int) -> None:
+    async def mark_sent(self, row_id: int, message_id: int | None = None, shown: int = 0) -> None:
+        """The row went out as ``message_id``, showing its revision ``shown``: if its
+        payload changed meanwhile (another outlet of its story), its message is edited."""
+        box = t.outbox
+        now = utcnow()
+        again = case((box.c.revision > shown, now), else_=None) if message_id else None
         await self._set(
-            row_id, status=SENT, sent_at=utcnow(), error=None, attempts=t.outbox.c.attempts + 1
+            row_id,
+            status=SENT,
+            sent_at=now,
+            error=None,
+            attempts=box.c.attempts + 1,
+            message_id=message_id,
+            shown=shown,
+            edit_due=again,
         )
+
+    async def edits_due(
+        self, now: datetime, limit: int = 100, chats: ChatFilter = EVERY_CHAT
+    ) -> list[EditRow]:
+        """Sent alerts of ``chats`` whose message is to be edited now, the longest due first."""
+        box = t.outbox
+        query = (
+            select(box)
+            .where(box.c.edit_due <= now, box.c.status == SENT, box.c.message_id.is_not(None))
+            .order_by(box.c.edit_due, box.c.id)
+            .limit(limit)
+        )
+        if chats.only is not None:
+            query = query.where(box.c.chat_id == chats.only)
+        if chats.skip is not None:
+            query = query.where(box.c.chat_id != chats.skip)
+        async with self.engine.connect() as conn:
+            found = list(await conn.execute(query))
+        rows = []
+        for row in found:
+            try:
+                message = messages.load(row.kind, row.payload)
+            except (ValueError, KeyError, TypeError) as exc:
+                log.error("outbox row %s cannot be read: %s", row.id, exc)
+                await self.edit_done(row.id, None)
+                continue
+            rows.append(
+                EditRow(
+                    row.id,
+                    row.chat_id,
+                    row.message_id,
+                    message,
+                    row.revision,
+                    row.shown,
+                    row.sent_at,
+                )
+            )
+        return rows
+
+    async def edit_done(self, row_id: int, shown: int | None) -> None:
+        """The message now shows revision ``shown`` (None: it is left as it is, for good);
+        it stays due if its payload changed again meanwhile."""
+        box = t.outbox
+        if shown is None:
+            await self._set(row_id, shown=box.c.revision, edit_due=None)
+            return
+        still = case((box.c.revision > shown, box.c.edit_due), else_=None)
+        await self._set(row_id, shown=shown, edit_due=still)
+
+    async def edit_later(self, row_id: int, when: datetime) -> None:
+        await self._set(row_id, edit_due=when)
 
     async def mark_failed(self, row_id: int, error: str) -> None:
         await self._set(row_id, status=FAILED, error=error, attempts=t.outbox.c.attempts + 1)
@@ -99,16 +162,23 @@ class OutboxQueries(Queries):
         )
 
     async def postpone_chat(self, chat_id: int, not_before: datetime) -> None:
-        """Hold every pending alert of a chat (Telegram asked us to wait)."""
+        """Hold every pending alert and every due edit of a chat (Telegram asked us to
+        wait)."""
+        box = t.outbox
         async with self.writing() as conn:
             await conn.execute(
-                update(t.outbox)
+                update(box)
                 .where(
-                    t.outbox.c.chat_id == chat_id,
-                    t.outbox.c.status == PENDING,
-                    t.outbox.c.not_before < not_before,
+                    box.c.chat_id == chat_id,
+                    box.c.status == PENDING,
+                    box.c.not_before < not_before,
                 )
                 .values(not_before=not_before)
+            )
+            await conn.execute(
+                update(box)
+                .where(box.c.chat_id == chat_id, box.c.edit_due < not_before)
+                .values(edit_due=not_before)
             )
 
     async def outbox_counts(self) -> dict[OutboxStatus, int]:
@@ -175,4 +245,5 @@ def _outbox_row(row: Row[Any]) -> OutboxRow:
         row.link or "",
         tuple(json.loads(row.watchlists)) if row.watchlists else (),
         row.thread_id,
+        row.revision,
     )

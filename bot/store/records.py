@@ -112,3 +112,17 @@ class OutboxRow:
     link: str
     watchlists: tuple[str, ...] = ()  # an alert's: the names of the watchlists it matched
     thread_id: int | None = None  # the forum topic it goes to; None: the chat itself
+    revision: int = 0  # how many times its payload changed (another outlet of its story)
+
+
+@dataclass(frozen=True)
+class EditRow:
+    """A sent alert whose message is to be edited to show its latest ``revision``."""
+
+    id: int
+    chat_id: int
+    message_id: int
+    message: Message
+    revision: int
+    shown: int  # the revision its message shows
+    sent_at: datetime | None

@@ -84,9 +84,14 @@ entries = Table(
     # the entry's texts, cut short (bot.store.feeds.ENTRY_TEXT): what /search looks through
     Column("summary", Text),
     Column("content", Text),
+    # the story this entry repeats, told first by another outlet (that story's first
+    # entry's ``story``); NULL: its own ``story``
+    Column("same_as", Text),
     UniqueConstraint("feed_id", "key", name="uq_entries_feed_key"),
 )
 Index("ix_entries_seen_at", entries.c.seen_at)
+Index("ix_entries_story", entries.c.story)
+Index("ix_entries_same_as", entries.c.same_as)
 
 chats = Table(
     "chats",
@@ -149,7 +154,16 @@ outbox = Table(
     Column("watchlists", Text),  # an alert's: JSON list of the watchlist names that matched
     Column("thread_id", BigInteger),  # the forum topic it goes to; NULL: the chat
     Column("held_at", UTCDateTime),  # held by a mute, quiet hours or a digest, since
+    Column("message_id", BigInteger),  # the Telegram message it became, once sent
+    # Another outlet of the story changes an alert's payload ("Also:"): ``revision``
+    # counts the changes, ``shown`` is the one its message shows, ``edit_due`` is when
+    # the message is to be edited to show the latest.
+    Column("revision", Integer, nullable=False, default=0, server_default="0"),
+    Column("shown", Integer, nullable=False, default=0, server_default="0"),
+    Column("edit_due", UTCDateTime),
     UniqueConstraint("chat_id", "story", name="uq_outbox_chat_story"),
 )
 Index("ix_outbox_due", outbox.c.status, outbox.c.not_before)
 Index("ix_outbox_chat_status", outbox.c.chat_id, outbox.c.status)
+Index("ix_outbox_story", outbox.c.story)
+Index("ix_outbox_edit_due", outbox.c.edit_due)

@@ -29,6 +29,8 @@ class FakeTransport:
         self.sent: list[tuple[int, Message]] = []  # every attempt, whatever its answer
         self.delivered: list[tuple[int, Message]] = []  # the attempts answered Sent()
         self.threads: list[int | None] = []  # the forum topic of each attempt, as ``sent``
+        self.edits: list[tuple[int, int, Message]] = []  # (chat, message id, message) tried
+        self.edit_answers: deque[Answer] = deque()  # answers to edits, then Sent(message id)
         self.on_send: Callable[[int, Message], None] | None = None  # runs before answering
         self._scripts: dict[int, deque[Answer]] = {}
 
@@ -53,4 +55,12 @@ class FakeTransport:
             raise answer
         if isinstance(answer, Sent):
             self.delivered.append((chat_id, message))
+            return Sent(len(self.delivered)) if answer.message_id is None else answer
+        return answer
+
+    async def edit(self, chat_id: int, message_id: int, message: Message) -> SendResult:
+        self.edits.append((chat_id, message_id, message))
+        answer = self.edit_answers.popleft() if self.edit_answers else Sent(message_id)
+        if isinstance(answer, BaseException):
+            raise answer
         return answer
