@@ -5,7 +5,8 @@ built from templates with names, organisations, places, commodities and numbers 
 word lists, so that word pairs repeat across entries as they do in real news (the same
 officials, countries and phrases) and the index's buckets fill as they would. Probed
 entries are half new stories, half copies of a window entry as outlets republish them (a
-new headline, a trimmed lead, a sentence added at the end or in front, a dateline).
+new headline, a trimmed lead, a sentence added at the end or in front, a dateline, a word
+dropped from the first sentence).
 
 Printed:
 
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import re
 import statistics
 import sys
 import time
@@ -220,7 +222,9 @@ class News:
         words = EN if language == "en" else RU
         self.slots = {k: v.split(";") if ";" in v else v.split() for k, v in words.items()}
 
-    def fill(self, template: str) -> str:
+    def fill(self, template: str, names: list[str] | None = None) -> str:
+        """``template`` with its slots filled; names (people, organisations, countries,
+        cities) from ``names`` when given."""
         rng = self.rng
         text = template
         while "{" in text:
@@ -228,14 +232,16 @@ class News:
             slot = text[start + 1 : text.index("}", start)]
             if slot == "n":
                 value = str(rng.choice((rng.randint(2, 99), rng.randint(100, 9_999))))
-            elif slot == "d":
-                value = str(rng.randint(1, 28))
             elif slot == "p":
                 value = str(rng.randint(1, 60))
             elif slot == "year":
                 value = str(rng.randint(2026, 2035))
+            elif slot == "d":
+                value = str(rng.randint(1, 28))
             elif slot == "CITY":
                 value = rng.choice(self.slots["city"]).upper()
+            elif names and slot in ("person", "org", "country", "city"):
+                value = rng.choice(names)
             else:
                 value = rng.choice(self.slots[slot]).replace("-", " ")
             text = text.replace("{" + slot + "}", value, 1)
@@ -248,21 +254,37 @@ class News:
 
     def entry(self) -> tuple[str, str]:
         sentences = [self.sentence() + "." for _ in range(self.rng.choice((2, 3, 3)))]
-        return self.fill(self.rng.choice(TITLES[self.language])), " ".join(sentences)
+        return self.headline(sentences[0]), " ".join(sentences)
+
+    def headline(self, sentence: str) -> str:
+        """A headline of the lead's own words, as editors write them: its opening words, or a
+        headline template with the names of its first sentence."""
+        words = sentence.rstrip(".").split(",")[0].split()
+        if self.rng.random() < 0.5:
+            return " ".join(words[: self.rng.randint(5, 9)])
+        names = [word.strip("'s,") for word in words[1:] if word[:1].isupper()]
+        plain = [t for t in TITLES[self.language] if not re.search(r"{(n|p|d|month)}", t)]
+        return self.fill(self.rng.choice(plain), names or words[:1])
 
     def copy(self, title: str, lead: str) -> tuple[str, str]:
         """The entry as another outlet republishes it."""
         sentences = lead.split(". ")
-        kind = self.rng.randrange(4)
-        if kind == 0:  # a new headline: the opening words of the lead
-            words = sentences[0].split(",")[0].split()
-            return " ".join(words[: self.rng.randint(6, 9)]), lead
+        kind = self.rng.randrange(5)
+        if kind == 0:  # a new headline
+            return self.headline(sentences[0]), lead
         if kind == 1:  # trimmed to the first sentence
             return title, sentences[0].rstrip(".") + "."
         if kind == 2:  # a sentence added at the end or in front
             added = self.sentence() + "."
             return title, (lead + " " + added) if self.rng.random() < 0.7 else added + " " + lead
-        return title, self.fill(DATELINES[self.language]) + lead
+        if kind == 3:
+            return title, self.fill(DATELINES[self.language]) + lead
+        # a word dropped from the first sentence (not a name or number)
+        words = sentences[0].split(" ")
+        common = [i for i, w in enumerate(words) if w.isalpha() and w.islower() and len(w) > 3]
+        if common:
+            del words[self.rng.choice(common)]
+        return title, ". ".join([" ".join(words), *sentences[1:]])
 
 
 @dataclass

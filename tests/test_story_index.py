@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.stories import Fingerprint, StoryIndex, fingerprint, same_story
+from bot.stories import CONFLICT, Fingerprint, StoryIndex, fingerprint, relation, same_story
 from bot.stories.index import MAX_COMPARED
 from bot.stories.similar import MAX_TEXT
 
@@ -114,6 +114,27 @@ def test_the_most_similar_entry_wins_then_the_oldest() -> None:
     # the trimmed copy is contained in it too, but less of it is shared
     assert index.find(longer, T0 + 3 * HOUR) == "full"
     assert index.find(fp(TITLE, FIRST_SENTENCE), T0 + 3 * HOUR) == "trimmed"
+
+
+def test_a_story_is_not_joined_through_a_copy_that_agrees_with_both() -> None:
+    """same_story is not transitive: a trimmed copy agrees with the full story and with
+    another one that differs only in the part it trimmed."""
+    opening = (
+        "Kazakh President Kassym-Jomart Tokayev met Russian President Vladimir Putin in Astana "
+        "on Monday to discuss energy cooperation and a new railway to the Caspian port of Aktau."
+    )
+    title = "Tokayev, Putin discuss energy and Aktau railway in Astana"
+    oil = fp(title, opening + " They agreed to raise oil supplies through the CPC pipeline.")
+    trimmed = fp(title, opening)
+    gas = fp(title, opening + " They agreed to raise gas supplies via the Central Asia pipeline.")
+    assert same_story(oil, trimmed) and same_story(trimmed, gas) and not same_story(oil, gas)
+    assert relation(oil, gas) == CONFLICT
+    index = StoryIndex(WINDOW)
+    index.add(("a", "oil"), oil, "oil", T0)
+    index.add(("b", "trimmed"), trimmed, "oil", T0)
+    assert index.find(gas, T0) is None
+    index.add(("c", "other"), fp(OTHER_TITLE, OTHER_LEAD), "other", T0)
+    assert index.find(fp(title, opening + " Read also: tenge hits a low."), T0) == "oil"
 
 
 def test_languages_are_never_one_story() -> None:

@@ -5,6 +5,7 @@ The public interface:
     fingerprint     an entry's headline and lead -> Fingerprint (None: too little text)
     same_story      whether two fingerprints report the same news
     similarity      how alike two entries of one story are (0.0: not the same story)
+    relation        similarity, or CONFLICT for the same text with a conflicting detail
     StoryIndex      the entries of a time window by fingerprint: find the story of a new
                     entry, add it, forget the old ones
     Key             (feed id, entry key): an entry's identity in the index
@@ -14,6 +15,22 @@ candidates to compare through locality-sensitive hash keys.
 """
 
 from bot.stories.index import Key, StoryIndex
-from bot.stories.similar import Fingerprint, fingerprint, same_story, similarity
+from bot.stories.similar import (
+    CONFLICT,
+    Fingerprint,
+    fingerprint,
+    relation,
+    same_story,
+    similarity,
+)
 
-__all__ = ["Fingerprint", "Key", "StoryIndex", "fingerprint", "same_story", "similarity"]
+__all__ = [
+    "CONFLICT",
+    "Fingerprint",
+    "Key",
+    "StoryIndex",
+    "fingerprint",
+    "relation",
+    "same_story",
+    "similarity",
+]

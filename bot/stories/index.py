@@ -7,7 +7,8 @@ to the same story (``Fingerprint.search_keys``) and runs ``similarity`` on the e
 under any of them, so it costs about the same with 100,000 entries as with 1,000; at most
 ``MAX_COMPARED`` of them, those sharing the most keys, so that a flood of near-identical
 entries (one formulaic report from many feeds) cannot make it slow. The best match wins:
-the most similar, then the oldest.
+the most similar, then the oldest; but not a story with an entry that ``relation`` finds
+in conflict (the same text with another detail).
 
 The keys live in two sorted numpy arrays (key, entry number) plus a dict of the keys added
 since the arrays were last rebuilt; a forgotten or replaced entry's keys stay behind until
@@ -20,13 +21,14 @@ keys reach a sixteenth of the arrays, or half the arrays are stale).
 from __future__ import annotations
 
 import heapq
+from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
 from typing import NamedTuple, TypeAlias
 
 import numpy as np
 
-from bot.stories.similar import Fingerprint, similarity
+from bot.stories.similar import Fingerprint, relation
 
 Key: TypeAlias = tuple[str, str]  # (feed_id, entry key)
 
@@ -59,10 +61,12 @@ class StoryIndex:
 
     def find(self, fp: Fingerprint, at: datetime) -> str | None:
         """The story of the entry in the window (seen at or after ``at - window``) that reports
-        the same news as ``fp``: the most similar, ties to the oldest; None: a new story."""
+        the same news as ``fp``: the most similar, ties to the oldest; None: a new story. A
+        story with an entry that tells the same text with a conflicting detail is not
+        joined, even through another of its entries."""
         oldest = at.timestamp() - self.window
-        best: tuple[float, float, int] | None = None
-        story = None
+        ranked: list[tuple[float, float, int, str]] = []
+        vetoed: set[str] = set()
         compared = 0
         for number in self._keys.lookup(fp.search_keys):
             seen = self._by_number.get(number)
@@ -71,13 +75,13 @@ class StoryIndex:
             if compared == MAX_COMPARED:
                 break
             compared += 1
-            score = similarity(fp, seen.fp)
-            if score <= 0.0:
-                continue
-            rank = (-score, seen.at, seen.number)
-            if best is None or rank < best:
-                best, story = rank, seen.story
-        return story
+            score = relation(fp, seen.fp)
+            if score > 0.0:
+                ranked.append((-score, seen.at, seen.number, seen.story))
+            elif score < 0.0:
+                vetoed.add(seen.story)
+        allowed = [rank for rank in ranked if rank[3] not in vetoed]
+        return min(allowed)[3] if allowed else None
 
     def add(self, key: Key, fp: Fingerprint, story: str, at: datetime) -> None:
         """Remember an entry seen at ``at`` as part of ``story``; a key already present is
@@ -156,12 +160,13 @@ class _Keys:
         oldest first."""
         found: list[int] = []
         filed = self.sorted
-        for key, at in zip(keys.tolist(), filed.searchsorted(keys).tolist(), strict=True):
-            end = at
-            while end < len(filed) and filed[end] == key:
-                end += 1
-            if end > at:
-                found += self.numbers[at:end].tolist()
+        if len(filed):
+            at = filed.searchsorted(keys)
+            hit = keys == filed[np.minimum(at, len(filed) - 1)]
+            if hit.any():
+                ends = filed.searchsorted(keys[hit], side="right")
+                for start, end in zip(at[hit].tolist(), ends.tolist(), strict=True):
+                    found += self.numbers[start:end].tolist()
         for key in keys.tolist():
             present = self.recent.get(key)
             if isinstance(present, int):
@@ -170,10 +175,8 @@ class _Keys:
                 found += present
         if len(found) < 2:
             return found
-        numbers, shared = np.unique(np.array(found, dtype=np.int64), return_counts=True)
-        order = np.argsort(-shared, kind="stable")
-        ranked: list[int] = numbers[order].tolist()
-        return ranked
+        shared = Counter(found)
+        return sorted(shared, key=lambda number: (-shared[number], number))
 
     def due(self) -> bool:
         if self.recent_count > max(_MIN_REBUILD, len(self.sorted) // _RECENT_SHARE):

@@ -3,7 +3,8 @@
 ``fingerprint(title, text)`` reads an entry's headline and lead (at most ``MAX_TITLE`` and
 ``MAX_TEXT`` characters) after Unicode NFKC, case-folding and ё -> е. A wire dateline
 ("ALMATY, March 3 (Reuters) -", "МОСКВА, 3 марта. /ТАСС/.") and a lead that starts by
-repeating the headline are cut off. What is left becomes words: stop words (articles,
+repeating the headline are cut off; a lead without a word of its headline is a feed's
+boilerplate, not a lead. What is left becomes words: stop words (articles,
 prepositions, conjunctions), reporting verbs ("said", "заявил", "деді") and agency names are
 dropped, negations are kept, numbers keep their value ("12 000" = "12,000", "1,5" =
 "1.5"), sentence ends are kept as markers. Each word is a 32-bit code: a hash of its first
@@ -33,6 +34,7 @@ word when they were moved or inflected; numbers and acronyms compare whole.
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 import threading
 import unicodedata
@@ -66,6 +68,7 @@ BANDS: Final = 10
 ROWS: Final = 5
 _SEED: Final = 20_261_201
 
+CONFLICT: Final = -1.0  # relation() of the same text told with a conflicting detail
 BOUNDARY: Final = 2  # the code of a sentence end (no guard bit)
 _GUARD: Final = 1
 _STEM_SHIFT: Final = 12
@@ -182,7 +185,7 @@ def fingerprint(title: str, text: str) -> Fingerprint | None:
     stem = STEMS.get(language, STEM)
     head = _words(title, named, stem, title_case=_title_case(title))
     lead = _lead_words(text, head, named, stem)
-    if sum(1 for code in lead if code != BOUNDARY) < MIN_LEAD:
+    if sum(1 for code in lead if code != BOUNDARY) < MIN_LEAD or _unrelated(head, lead):
         if len(head) < MIN_TITLE:
             return None
         lead = []
@@ -194,23 +197,32 @@ def fingerprint(title: str, text: str) -> Fingerprint | None:
 
 def same_story(a: Fingerprint, b: Fingerprint) -> bool:
     """Whether ``a`` and ``b`` report the same news (see the module docstring)."""
-    return similarity(a, b) > 0.0
+    return relation(a, b) > 0.0
 
 
 def similarity(a: Fingerprint, b: Fingerprint) -> float:
     """How alike two entries of the same story are, in (0, 1]: the mean of their leads'
     containment and resemblance (1.0 for headlines alone); 0.0 when not the same story."""
+    return max(relation(a, b), 0.0)
+
+
+def relation(a: Fingerprint, b: Fingerprint) -> float:
+    """``similarity`` when positive; 0.0 for other news; ``CONFLICT`` for the same text told
+    with a conflicting detail: another story, which nothing that is one story with ``b``
+    should join (same_story is not transitive: a trimmed copy may agree with both)."""
     if a.language != b.language:
         return 0.0
     lead_a, lead_b = a.lead, b.lead
     if not len(lead_a) or not len(lead_b):
-        return 1.0 if _same_headline(a.title, b.title) else 0.0
+        if _same_headline(a.title, b.title):
+            return 1.0
+        return CONFLICT if _alike(_stems(a.title), _stems(b.title)) else 0.0
     contained, resemblance = _overlap(lead_a, lead_b)
     if contained < CONTAINMENT:
         return 0.0
     known = (_stems(a.codes), _stems(b.codes))
     if _conflict(lead_a, lead_b, known, title=False) or _headlines_disagree(a, b, known):
-        return 0.0
+        return CONFLICT
     return (contained + resemblance) / 2
 
 
@@ -229,6 +241,13 @@ def _language(text: str) -> str | None:
         return "en"
     kazakh = sum(lowered.count(c) for c in _KAZAKH)
     return "kk" if kazakh >= 2 and kazakh * 50 >= cyrillic else "ru"
+
+
+def _unrelated(title: list[int], lead: list[int]) -> bool:
+    """A lead without a word of its headline: the feed's boilerplate (its own description,
+    "click to read more"), the same under every headline, not a lead."""
+    stems = {code >> _STEM_SHIFT for code in title}
+    return bool(stems) and not stems & {code >> _STEM_SHIFT for code in lead}
 
 
 def _title_case(title: str) -> bool:
@@ -322,11 +341,10 @@ _NEGATIONS = frozenset(
 _MULTIPLIERS = np.random.default_rng(_SEED).integers(1, 2**63, size=(3, 8), dtype=np.uint64) | 1
 
 
-def _pairs(codes: np.ndarray) -> set[int]:
-    """The hashes of the lead's consecutive word pairs (sentence ends left out)."""
-    words = (codes[codes != BOUNDARY] >> 1).astype(np.uint64)
-    pairs = words[:-1] * _MULTIPLIERS[0, 0] + words[1:] * _MULTIPLIERS[0, 1]
-    return set(pairs.tolist())
+def _pairs(codes: np.ndarray) -> set[tuple[int, int]]:
+    """The lead's consecutive word pairs (sentence ends left out)."""
+    words = [code >> 1 for code in codes.tolist() if code != BOUNDARY]
+    return set(itertools.pairwise(words))
 
 
 def _triples(words: np.ndarray) -> np.ndarray:
@@ -425,18 +443,19 @@ def _same_headline(a: np.ndarray, b: np.ndarray) -> bool:
 
 
 def _headlines_disagree(a: Fingerprint, b: Fingerprint, known: Known) -> bool:
-    """Headlines without a word in common (the same lead under two headlines about other
-    things: a feed's boilerplate summary); alike but for a word, swapped for another or
-    with a name or number the other entry never mentions; or each naming what the other
-    entry never does."""
+    """Headlines alike but for a word, swapped for another or with a name or number the
+    other entry never mentions; or each naming what the other entry never does."""
     title_a, title_b = a.title, b.title
     stems_a, stems_b = _stems(title_a), _stems(title_b)
-    if stems_a and stems_b and not stems_a & stems_b:
-        return True
-    alike = len(stems_a - stems_b) <= 1 and len(stems_b - stems_a) <= 1
-    if alike and len(stems_a & stems_b) >= 2 and _conflict(title_a, title_b, known, title=True):
+    if _alike(stems_a, stems_b) and _conflict(title_a, title_b, known, title=True):
         return True
     return bool(_unmentioned(title_a, known[1])) and bool(_unmentioned(title_b, known[0]))
+
+
+def _alike(stems_a: set[int], stems_b: set[int]) -> bool:
+    """Headlines of the same words but for one on each side at most."""
+    shared = len(stems_a & stems_b)
+    return shared >= 2 and len(stems_a) - shared <= 1 and len(stems_b) - shared <= 1
 
 
 def _stems(codes: np.ndarray) -> set[int]:
@@ -527,8 +546,9 @@ def _gap_conflicts(gap: Gap, edge: str, known: Known, *, title: bool) -> bool:
     if opens and closes and not title:
         return False  # whole sentences added
     # words added inside a sentence: a negation, or a name or number the other entry never
-    # mentions
+    # mentions next to another (one more in a list: Putin, Tokayev and Mirziyoyev; 5% in Q1)
     added, other = (words_a, known[1]) if words_a else (words_b, known[0])
     if any(c >> 1 in _NEGATIONS for c in added):
         return True
-    return any(c & _GUARD and c >> _STEM_SHIFT not in other for c in added)
+    new = any(c & _GUARD and c >> _STEM_SHIFT not in other for c in added)
+    return new and (title or bool((before | after) & _GUARD))
