@@ -3,7 +3,7 @@ new one. Pure: no I/O, no clock (every call says what time it is).
 
 Every entry is filed under its fingerprint's hash keys (``Fingerprint.keys``: its headline's
 words, the locality-sensitive bands of its lead). ``find`` looks up the keys that can lead
-to the same story (``Fingerprint.search_keys``) and runs ``similarity`` on the entries filed
+to the same story (``Fingerprint.search_keys``) and runs ``relation`` on the entries filed
 under any of them, so it costs about the same with 100,000 entries as with 1,000; at most
 ``MAX_COMPARED`` of them, those sharing the most keys, so that a flood of near-identical
 entries (one formulaic report from many feeds) cannot make it slow. The best match wins:
@@ -49,7 +49,8 @@ class _Seen(NamedTuple):
 
 
 class StoryIndex:
-    """Recent entries by fingerprint; each belongs to a story id chosen by the caller."""
+    """Recent entries by fingerprint; each belongs to a story id chosen by the caller.
+    One caller at a time: it is not safe to use from several threads at once."""
 
     def __init__(self, window: float) -> None:
         self.window = window
@@ -111,7 +112,10 @@ class StoryIndex:
         return len(self._by_key)
 
     def __contains__(self, key: object) -> bool:
-        return key in self._by_key
+        try:
+            return key in self._by_key
+        except TypeError:  # unhashable: never a key
+            return False
 
     def _drop(self, key: Key) -> None:
         old = self._by_key.get(key)

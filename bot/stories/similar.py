@@ -13,22 +13,26 @@ word, and a guard bit for event details: numbers, acronyms and capitalized names
 
 ``same_story(a, b)``, in order:
 
-1. Other languages (en, ru, kk, "" for unknown) are never the same story.
+1. Other languages (en, ru, kk, "" for another script) are never the same story.
 2. Both with a lead of at least ``MIN_LEAD`` words: the word pairs of the shorter lead must
    be found in the other (containment >= ``CONTAINMENT``), so a trimmed, lengthened or
-   re-headlined copy still counts. Then the two leads are aligned word by word, and any
-   conflicting detail keeps them apart: a substitution inside the shared text (foreign /
-   defence, 5% / 8%, Q1 / Q2, Kazakhstan / Uzbekistan), a name or number added inside a
-   shared sentence, or a different ending of a shared sentence. Whole sentences added or
-   dropped, at either end or between shared sentences, and a different tail after the
-   shared text are allowed. The headlines must agree too: when they are alike, no word of
-   one may be substituted in the other; and the names and numbers of each headline must
-   be found in the other entry unless only one headline brings new ones.
+   re-headlined copy still counts. Then the two leads are aligned word by word, and a
+   conflicting detail keeps them apart: a word substituted inside the shared text
+   (foreign / defence, 5% / 8%, Q1 / Q2, Kazakhstan / Uzbekistan, Monday / Thursday), a
+   different ending of a shared sentence, a negation added inside a sentence, or a name or
+   number the other entry never mentions added inside a sentence next to another name or
+   number (Putin, Tokayev and Mirziyoyev; 5% in Q1). Whole sentences added or dropped, at
+   either end or between shared sentences, other words dropped, a different tail after the
+   shared text and a dateline are allowed. The headlines must agree too: when they are the
+   same words but one, that one may not be swapped or bring a new name or number; and if
+   each headline names what the other entry never mentions, they are apart.
 3. Otherwise (a headline-only feed, or a lead too short to tell): the headlines must hold
    the same words, up to inflection, order, stop words and punctuation.
 
-Words that a word's inflection shares (its first ``STEM`` characters) count as the same
-word when they were moved or inflected; numbers and acronyms compare whole.
+Words that share their first ``STEM`` characters (``STEMS`` for Kazakh) count as the same
+word when they were moved or inflected; numbers compare whole. ``relation`` tells apart
+"other news" (0.0) from "the same text with a conflicting detail" (``CONFLICT``), which
+the index uses to keep a story from being joined through a copy that agrees with both.
 """
 
 from __future__ import annotations
