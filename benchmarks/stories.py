@@ -11,15 +11,19 @@ dropped from the first sentence).
 Printed:
 
 * microseconds per ``fingerprint`` (title and lead of a window entry);
+* memory of the fingerprints and of the index at the largest size (tracemalloc), beside
+  datasketch's ``MinHashLSH`` holding the same bands (measured on up to 20,000 entries and
+  scaled);
 * for each --sizes window: the cost per entry of ``find`` then ``add`` (fingerprints
-  already made; median of --runs runs, each with fresh probes), and in the same run the
-  baseline: ``same_story`` of the entry with every window entry, one by one (fewer probes:
-  it is slow); the candidates ``find`` checked per probe, and how many copies it found;
+  already made), in a steady state: each probe comes one window step after the last and
+  ``forget`` first drops what left the window (timed apart), so the window keeps its size
+  and the key arrays' rebuilds are paid for as they come; the median of --runs runs of
+  --probes. In the same run, the baseline: ``same_story`` of the entry with every window
+  entry, one by one (--slow probes: it is slow). Also how many entries the looked-up keys
+  hold per probe, the share of copies that found their story and of new stories that
+  found one (none should);
 * the ratios: cost at the largest size / at the smallest (target <= 1.5) and baseline /
   indexed at the largest (target >= 50);
-* memory of the index with its fingerprints at the largest size (tracemalloc), beside
-  datasketch's ``MinHashLSH`` holding the same bands for the same number of entries
-  (measured on up to 20,000 entries and scaled);
 * the labelled corpus's pairwise precision and recall (tests/corpus/stories).
 
     uv run python benchmarks/stories.py [--sizes 1000,100000] [--runs 5]
@@ -49,7 +53,7 @@ from test_story_corpus import evaluate, report  # noqa: E402
 from bot.stories import Fingerprint, StoryIndex, fingerprint, same_story  # noqa: E402
 from bot.stories.similar import BANDS, ROWS  # noqa: E402
 
-NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+START = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)  # the window's newest entry
 WINDOW = 48 * 3600
 
 EN = {
@@ -305,68 +309,91 @@ def fingerprints(entries: list[tuple[str, str, str]]) -> list[Fingerprint]:
 
 
 def build(fps: list[Fingerprint], size: int) -> StoryIndex:
+    """A window of ``size`` entries, one every ``WINDOW / size`` seconds up to START."""
     index = StoryIndex(WINDOW)
-    step = (WINDOW - 3600) / size
+    step = timedelta(seconds=WINDOW / size)
     for number, fp in enumerate(fps[:size]):
-        at = NOW - timedelta(seconds=WINDOW - 1800 - number * step)
-        index.add(("bench", f"w{number}"), fp, f"s{number}", at)
+        index.add(("bench", f"w{number}"), fp, f"s{number}", START + (number - size) * step)
     return index
 
 
-def probes(
-    entries: list[tuple[str, str, str]], count: int, seed: int
-) -> list[tuple[Fingerprint, bool]]:
-    """Half new stories, half copies of window entries (True)."""
+@dataclass(frozen=True)
+class Probe:
+    fp: Fingerprint
+    copy: bool  # a copy of an entry in the window when it comes
+
+
+def probes(entries: list[tuple[str, str, str]], size: int, count: int, seed: int) -> list[Probe]:
+    """The entries that come after the window's: half new stories, half copies of an entry
+    still in the window when they come (a window entry or an earlier probe)."""
     rng = random.Random(seed)
     news = {"en": News("en", seed + 7), "ru": News("ru", seed + 8)}
+    texts = list(entries[:size])
     made = []
     for number in range(count):
         copy = number % 2 == 1
         if copy:
-            language, title, lead = rng.choice(entries)
+            language, title, lead = rng.choice(texts[-size:])
             title, lead = news[language].copy(title, lead)
         else:
-            title, lead = news["en" if number % 4 else "ru"].entry()
+            language = "en" if number % 4 else "ru"
+            title, lead = news[language].entry()
+        texts.append((language, title, lead))
         fp = fingerprint(title, lead)
         if fp is not None:
-            made.append((fp, copy))
+            made.append(Probe(fp, copy))
     return made
-
-
-def assign(index: StoryIndex, batch: list[tuple[Fingerprint, bool]], tag: str) -> Assigned:
-    """Find then add each probe, timed."""
-    copies = found = mistaken = 0
-    started = time.perf_counter()
-    for number, (fp, copy) in enumerate(batch):
-        story = index.find(fp, NOW)
-        index.add(("probe", f"{tag}{number}"), fp, story or f"{tag}{number}", NOW)
-        copies += copy
-        found += copy and story is not None
-        mistaken += not copy and story is not None
-    seconds = (time.perf_counter() - started) / len(batch)
-    return Assigned(seconds, found / copies, mistaken / (len(batch) - copies))
 
 
 @dataclass(frozen=True)
 class Assigned:
-    seconds: float  # per entry
+    seconds: float  # per entry, find then add
+    forget: float  # per entry, forgetting the entries that left the window
     copies_found: float  # share of the copies that found their story
     new_merged: float  # share of the new stories that found one (none should)
 
 
-def baseline(window: list[Fingerprint], batch: list[tuple[Fingerprint, bool]]) -> float:
+def assign(index: StoryIndex, batch: list[Probe], size: int, tag: str) -> Assigned:
+    """Each probe in turn, one window step after the last: forget what left the window
+    (timed apart), then find and add (timed), so that the window keeps ``size`` entries."""
+    step = timedelta(seconds=WINDOW / size)
+    window = timedelta(seconds=WINDOW)
+    copies = found = mistaken = 0
+    assigning = forgetting = 0.0
+    for number, probe in enumerate(batch):
+        at = START + number * step
+        started = time.perf_counter()
+        index.forget(at - window)
+        between = time.perf_counter()
+        story = index.find(probe.fp, at)
+        index.add(("probe", f"{tag}{number}"), probe.fp, story or f"{tag}{number}", at)
+        assigning += time.perf_counter() - between
+        forgetting += between - started
+        copies += probe.copy
+        found += probe.copy and story is not None
+        mistaken += not probe.copy and story is not None
+    assert len(index) <= size + 1
+    return Assigned(
+        assigning / len(batch),
+        forgetting / len(batch),
+        found / copies,
+        mistaken / (len(batch) - copies),
+    )
+
+
+def baseline(window: list[Fingerprint], batch: list[Probe]) -> float:
     """Seconds per entry of same_story with every window entry, one by one."""
     started = time.perf_counter()
-    for fp, _ in batch:
+    for probe in batch:
         for other in window:
-            same_story(fp, other)
+            same_story(probe.fp, other)
     return (time.perf_counter() - started) / len(batch)
 
 
-def candidates(index: StoryIndex, batch: list[tuple[Fingerprint, bool]]) -> float:
-    """The entries ``find`` compares per probe (its hash keys' buckets)."""
+def candidates(index: StoryIndex, batch: list[Probe]) -> float:
+    """The entries filed under the keys ``find`` looks up, per probe."""
     keys = index._keys  # a look inside, for the report only
-    return statistics.mean(len(keys.lookup(fp.search_keys)) for fp, _ in batch)
+    return statistics.mean(len(keys.lookup(probe.fp.search_keys)) for probe in batch)
 
 
 def per_fingerprint(entries: list[tuple[str, str, str]]) -> float:
@@ -438,17 +465,19 @@ def main(sizes: list[int], runs: int, count: int, slow_count: int) -> None:
     for run in range(runs):  # the sizes in turn, so that a noisy moment hits them alike
         for size in sizes:
             index = build(fps, size)
-            batch = probes(entries[:size], count, seed=1000 + run)
-            checked[size].append(candidates(index, batch))
-            done[size].append(assign(index, batch, f"r{run}-"))
+            batch = probes(entries[:size], size, count, seed=1000 + run)
+            checked[size].append(candidates(index, batch[:500]))
             slow[size].append(baseline(fps[:size], batch[:slow_count]))
+            done[size].append(assign(index, batch, size, f"r{run}-"))
     for size in sizes:
         costs[size] = statistics.median(r.seconds for r in done[size])
         costs[-size] = statistics.median(slow[size])
+        forget = statistics.median(r.forget for r in done[size])
         print(
             f"window {size:>7}: find+add {costs[size] * 1e6:6.1f} µs per entry (median of "
-            f"{runs} runs of {count}); one by one with same_story {costs[-size] * 1e3:7.1f} ms "
-            f"per entry (x{costs[-size] / costs[size]:.0f}); candidates checked "
+            f"{runs} runs of {count}; forgetting the oldest {forget * 1e6:.1f} µs more); "
+            f"one by one with same_story {costs[-size] * 1e3:7.1f} ms per entry "
+            f"(x{costs[-size] / costs[size]:.0f}); entries under the keys looked up "
             f"{statistics.mean(checked[size]):.2f} per entry; copies found "
             f"{statistics.mean(r.copies_found for r in done[size]):.1%}, new stories merged "
             f"{statistics.mean(r.new_merged for r in done[size]):.1%}"
@@ -465,7 +494,12 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="1000,100000")
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--probes", type=int, default=400, help="entries assigned per run")
+    parser.add_argument(
+        "--probes",
+        type=int,
+        default=6000,
+        help="entries assigned per run (a rebuild of the keys at 100k)",
+    )
     parser.add_argument("--slow", type=int, default=6, help="probes of the baseline per run")
     args = parser.parse_args()
     main([int(s) for s in args.sizes.split(",")], args.runs, args.probes, args.slow)
