@@ -70,7 +70,7 @@ def _parser() -> argparse.ArgumentParser:
             sub.add_argument(
                 "--config", help="config file (default: $NEWSBOT_CONFIG, else ./config.yaml)"
             )
-        if name in ("poll", "match", "feeds"):
+        if name in ("poll", "match", "feeds", "stories"):
             sub.add_argument("--json", action="store_true", help="one JSON object per line")
         if name == "match":
             sub.add_argument("text", nargs="*", help="text to test against the watchlists")
@@ -78,6 +78,10 @@ def _parser() -> argparse.ArgumentParser:
                 "--input",
                 help="a JSONL file of entries, or - for standard input (read by default "
                 "when it is not a terminal and no TEXT is given)",
+            )
+        if name == "stories":
+            sub.add_argument(
+                "--since", default="24h", help="how far back: 90m, 24h, 7d (default 24h)"
             )
         if name == "run":
             sub.add_argument(
@@ -123,4 +127,5 @@ COMMANDS = {
         "bot.commands.match", "test the watchlists against text or a JSONL file of entries"
     ),
     "feeds": Command("bot.commands.feeds", "feed health: last poll, status, next poll, errors"),
+    "stories": Command("bot.commands.stories", "recent stories with the outlets that carried each"),
 }

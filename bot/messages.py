@@ -27,6 +27,7 @@ _LEAD = SNIPPET // 3  # shown before the first match
 _SLACK = 20  # room to end the shown text at a word boundary
 REASONS = 8  # at most this many reasons are listed
 OUTLETS = 20  # at most this many other outlets of a story are kept (the rest counted)
+OUTLET_NAME, OUTLET_LINK = 200, 2000  # characters of an outlet's name and link kept
 
 
 @dataclass(frozen=True)
@@ -60,17 +61,16 @@ class AlertMessage:
     excerpt: Excerpt | None = None
     watchlists: tuple[str, ...] = ()  # the names of the watchlists among the reasons
     rules: tuple[int, ...] = ()  # the ids of the chat's personal rules among them
-    also: tuple[Outlet, ...] = ()  # the other outlets of its story, in the order they told it
-    also_more: int = 0  # further outlets, counted only (beyond :data:`OUTLETS`)
+    # the other outlets of its story, in the order they told it, and how many more: read
+    # when it is sent (bot.store.outbox), not kept in its payload
+    also: tuple[Outlet, ...] = ()
+    also_more: int = 0
 
-    def with_outlet(self, outlet: Outlet) -> AlertMessage | None:
-        """This alert with ``outlet`` added to its other outlets; None if it names it
-        already (its own feed, or an outlet listed)."""
-        if outlet.name == self.feed or any(o.name == outlet.name for o in self.also):
-            return None
-        if len(self.also) >= OUTLETS:
-            return replace(self, also_more=self.also_more + 1)
-        return replace(self, also=(*self.also, outlet))
+    def with_outlets(self, outlets: Sequence[Outlet]) -> AlertMessage:
+        """This alert naming ``outlets`` (its story's, in the order they told it) but its
+        own feed: the first :data:`OUTLETS`, the rest counted."""
+        others = [o for o in outlets if o.name != self.feed[:OUTLET_NAME]]
+        return replace(self, also=tuple(others[:OUTLETS]), also_more=max(0, len(others) - OUTLETS))
 
 
 @dataclass(frozen=True)
@@ -137,14 +137,9 @@ class StoredHtml:
 Message = AlertMessage | FeedNotice | HeldAlerts | Summary | StoredHtml
 
 
-def alert_message(
-    alert: Alert, feed_title: str, when: datetime, also: Sequence[Outlet] = ()
-) -> AlertMessage:
-    """The message for ``alert``: pure, the entry's texts cut to what can be shown.
-
-    ``also``: the outlets that told its story before (others than ``feed_title``)."""
+def alert_message(alert: Alert, feed_title: str, when: datetime) -> AlertMessage:
+    """The message for ``alert``: pure, the entry's texts cut to what can be shown."""
     entry = alert.entry
-    others = list(dict.fromkeys(o for o in also if o.name != feed_title))
     return AlertMessage(
         reasons=alert.reasons[:REASONS],
         title=entry.title,
@@ -155,8 +150,6 @@ def alert_message(
         excerpt=_excerpt(alert),
         watchlists=alert.watchlists,
         rules=alert.rules,
-        also=tuple(others[:OUTLETS]),
-        also_more=max(0, len(others) - OUTLETS),
     )
 
 
@@ -201,10 +194,6 @@ def dump(message: Message) -> tuple[MessageKind, str]:
                 data["watchlists"] = list(message.watchlists)
             if message.rules:
                 data["rules"] = list(message.rules)
-            if message.also:
-                data["also"] = [[o.name, o.link] for o in message.also]
-            if message.also_more:
-                data["also_more"] = message.also_more
             if excerpt is not None:
                 data["excerpt"] = {
                     "text": excerpt.text,
@@ -246,8 +235,6 @@ def load(kind: str, payload: str) -> Message:
             excerpt=excerpt,
             watchlists=tuple(str(w) for w in data.get("watchlists", ())),
             rules=tuple(int(r) for r in data.get("rules", ())),
-            also=tuple(Outlet(str(name), str(link)) for name, link in data.get("also", ())),
-            also_more=int(data.get("also_more", 0)),
         )
     if kind == "notice":
         return FeedNotice(data["feed"], data["url"], _notice_kind(data["kind"]), data["error"])

@@ -30,6 +30,14 @@ class Entry:
     content: str = ""
     published: datetime | None = None
     author: str = ""  # as the feed names it, if it does
+    # the story it repeats, told first by another entry (that entry's ``story``); None:
+    # its own ``story`` (see bot.polling.stories)
+    same_as: str | None = None
+
+    @property
+    def told(self) -> str:
+        """The story it tells: one alert per story per chat."""
+        return self.same_as or self.story
 
     def field(self, name: str) -> str:
         """The plain text of one matchable field (``title``, ``summary``, ``content``, ``link``)."""

@@ -41,6 +41,8 @@ CONCURRENT_CHATS = 8
 # its messages and edits went out in the last minute (a group may have 20), and a round
 # edits after it has sent everything due.
 EDIT_BELOW = 10
+EDITS_PER_ROUND = 20  # then new alerts are looked for again
+MAX_CHATS_COUNTED = 10_000  # chats whose last minute of messages is remembered
 EDIT_RETRY = timedelta(minutes=1)  # after a failure that may pass
 EDITABLE = timedelta(days=2)  # a failing edit of an older message is given up
 _MINUTE = timedelta(minutes=1)
@@ -117,6 +119,7 @@ class Sender:
         self._recheck: dict[int, datetime] = {}
         self._chats = asyncio.Semaphore(CONCURRENT_CHATS)
         self._recent: dict[int, deque[datetime]] = {}  # each chat's sends of the last minute
+        self._woken = 0  # how many times it was woken: edits stop for new alerts
 
     @property
     def _stopping(self) -> bool:
@@ -127,6 +130,7 @@ class Sender:
 
     def wake(self) -> None:
         self._recheck.clear()
+        self._woken += 1
         self._wakeup.set()
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -168,21 +172,23 @@ class Sender:
         return total
 
     async def _edit(self) -> None:
-        """Edit the sent alerts whose story gained outlets, within each chat's share."""
+        """Edit the sent alerts whose story gained outlets, within each chat's share: a
+        few per round, and none once a new alert waits (it goes first)."""
         by_chat: dict[int, list[EditRow]] = {}
-        for row in await self._store.edits_due(self._now(), 200, self._filter):
+        for row in await self._store.edits_due(self._now(), EDITS_PER_ROUND, self._filter):
             by_chat.setdefault(row.chat_id, []).append(row)
+        woken = self._woken
         results = await asyncio.gather(
-            *(self._edit_chat(rows) for rows in by_chat.values()), return_exceptions=True
+            *(self._edit_chat(rows, woken) for rows in by_chat.values()), return_exceptions=True
         )
         for result in results:
             if isinstance(result, BaseException):
                 self._failed_round(result)
 
-    async def _edit_chat(self, rows: Sequence[EditRow]) -> None:
+    async def _edit_chat(self, rows: Sequence[EditRow], woken: int) -> None:
         async with self._chats:
             for row in rows:
-                if self._stopping:
+                if self._stopping or self._woken != woken:  # new alerts were queued
                     return
                 if row.revision <= row.shown:  # sent showing it already
                     await self._store.edit_done(row.id, row.revision)
@@ -204,6 +210,7 @@ class Sender:
                 await self._store.edit_done(row.id, row.revision)
             case ChatGone(reason=reason):
                 log.info("chat %s deactivated: %s", row.chat_id, reason)
+                await self._store.edit_done(row.id, None)
                 await self._store.deactivate_chat(row.chat_id, reason)
                 return False
             case RetryLater(seconds=seconds):
@@ -224,8 +231,13 @@ class Sender:
         return row.sent_at is None or row.sent_at < self._now() - EDITABLE
 
     def _count(self, chat_id: int, now: datetime) -> None:
-        """One more message or edit to ``chat_id``, for its share of the limits."""
-        self._recent.setdefault(chat_id, deque()).append(now)
+        """One more message or edit to ``chat_id``, for its share of the limits (only
+        the last :data:`EDIT_BELOW` count: the share is full or not)."""
+        self._recent.setdefault(chat_id, deque(maxlen=EDIT_BELOW)).append(now)
+        if len(self._recent) > 2 * MAX_CHATS_COUNTED:  # forget the chats quiet longest
+            quiet = sorted(self._recent, key=lambda c: self._recent[c][-1])
+            for chat in quiet[:MAX_CHATS_COUNTED]:
+                del self._recent[chat]
 
     def _share_free(self, chat_id: int, now: datetime) -> datetime | None:
         """None if an edit to the chat may go now; else when it may."""
@@ -298,10 +310,9 @@ class Sender:
         chat_id = rows[0].chat_id
         match result:
             case Sent(message_id=message_id):
+                shown = message_id if editable else None
                 for row in rows:
-                    await self._store.mark_sent(
-                        row.id, message_id if editable else None, row.revision
-                    )
+                    await self._store.mark_sent(row.id, shown, row.revision, self._now())
             case ChatGone(reason=reason):
                 log.info("chat %s deactivated: %s", chat_id, reason)
                 await self._store.deactivate_chat(chat_id, reason)

@@ -29,6 +29,7 @@ from bot.polling.alerts import Listeners, decide
 from bot.polling.health import FeedHealth
 from bot.polling.policy import Attempt, Schedule, feed_update
 from bot.polling.rulebook import Rules
+from bot.polling.stories import StoryBook
 from bot.polling.unseen import UnseenEntries
 from bot.store.records import Audience, FeedState, FeedUpdate
 from bot.store.store import Store
@@ -76,6 +77,7 @@ class Pipeline:
         alert_on_first_poll: bool = False,
         queued: Callable[[], None] = lambda: None,
         rng: random.Random | None = None,
+        stories: StoryBook | None = None,
     ) -> None:
         self._config = config
         self._store = store
@@ -88,6 +90,7 @@ class Pipeline:
         self._queued = queued
         self._unseen = UnseenEntries(store)
         self._rng = rng or random.Random()
+        self._stories = stories or StoryBook(store, config.stories)
 
     async def poll_all(self) -> list[PollOutcome]:
         """One cycle over every configured feed, concurrently within the limits."""
@@ -155,7 +158,8 @@ class Pipeline:
             return await self._failed(feed, state, attempt)
         except FeedParseError as exc:
             return await self._failed(feed, state, Attempt(now, ok=False, error=str(exc)))
-        new = await self._unseen.of(feed.id, parsed.entries, stored=state.initialized)
+        unseen = await self._unseen.of(feed.id, parsed.entries, stored=state.initialized)
+        new = await self._stories.place(unseen, now)
         matched: list[Entry] = []
         alerts: list[tuple[Alert, AlertMessage]] = []
         if state.initialized or self._alert_on_first_poll:  # else: recorded, not matched
@@ -171,7 +175,8 @@ class Pipeline:
             ttl=parsed.ttl,
         )
         change = await self._next_state(feed, state, attempt, new)
-        queued = await self._store.commit_poll(feed.id, change, new, alerts)
+        outlet = _outlet(feed, parsed)
+        queued = await self._store.commit_poll(feed.id, change, new, alerts, outlet)
         if queued:
             self._queued()
         return PollOutcome(
@@ -186,7 +191,7 @@ class Pipeline:
         rules = await self._rules(audience)
         hits = await asyncio.to_thread(_match_all, rules.matcher, new)
         listeners = Listeners(audience, rules.titles)
-        feed_title = feed.title or parsed.title or feed.id
+        feed_title = _outlet(feed, parsed)
         alerts = []
         for entry, entry_hits in hits:
             when = entry.published or datetime.now(UTC)
@@ -216,6 +221,11 @@ class Pipeline:
             fresh = [e.published for e in new if e.published]
             published = sorted([*stored, *fresh], reverse=True)[:HISTORY]
         return feed_update(attempt, schedule, state.failures, published, self._rng.random())
+
+
+def _outlet(feed: FeedConfig, parsed: ParsedFeed) -> str:
+    """A feed's name as alerts show it: its title in config, else its own, else its id."""
+    return feed.title or parsed.title or feed.id
 
 
 def _longest(*floors: float | None) -> float | None:

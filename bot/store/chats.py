@@ -197,6 +197,11 @@ class ChatQueries(Queries):
                 .where(t.outbox.c.chat_id == chat_id, t.outbox.c.status == PENDING)
                 .values(status=FAILED, error=reason)
             )
+            await conn.execute(  # nor are its messages edited
+                update(t.outbox)
+                .where(t.outbox.c.chat_id == chat_id, t.outbox.c.edit_due.is_not(None))
+                .values(edit_due=None)
+            )
 
     async def migrate_chat(self, old_id: int, new_id: int) -> None:
         """A group became a supergroup: everything of ``old_id`` moves to ``new_id``:

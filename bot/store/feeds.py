@@ -17,7 +17,7 @@ from bot.messages import AlertMessage
 from bot.models import Alert, Entry, FeedStatus
 from bot.store import schema as t
 from bot.store.base import Queries
-from bot.store.outbox import enqueue
+from bot.store.outbox import add_outlets, enqueue
 from bot.store.records import KEEP, FeedState, FeedUpdate
 
 ENTRY_TEXT = 2000  # characters of an entry's summary and of its content kept for /search
@@ -125,6 +125,7 @@ class FeedQueries(Queries):
         change: FeedUpdate,
         new: Sequence[Entry],
         alerts: Sequence[tuple[Alert, AlertMessage]],
+        outlet: str | None = None,
     ) -> int:
         """Store new entries, their alerts and the feed's state in one transaction.
 
@@ -133,10 +134,16 @@ class FeedQueries(Queries):
         the forum topic of the first of its watchlists (in the order of
         ``Alert.watchlists``) whose subscription has one, as the subscriptions stand
         in this transaction; else to the chat itself.
+
+        ``outlet``: the feed's name as alerts show it; it is recorded as an outlet of the
+        stories its new entries tell, and the alerts of those stories name it.
         """
         now = change.attempted_at
         async with self.writing() as conn:
             ids = await _insert_entries(conn, feed_id, new, {a.entry.key for a, _ in alerts}, now)
+            if outlet is not None and new:
+                told = [(e.told, e.link) for e in new]
+                await add_outlets(conn, told, outlet, feed_id, now)
             topics = await _topics(conn, {a.chat_id for a, _ in alerts})
             queued = 0
             for alert, message in alerts:
@@ -145,13 +152,14 @@ class FeedQueries(Queries):
                 queued += await enqueue(
                     conn,
                     alert.chat_id,
-                    entry.story,
+                    entry.told,
                     kind,
                     payload,
                     now,
                     ids[entry.key],
                     alert.watchlists,
                     _topic(alert, topics),
+                    known_as=(entry.story,),
                 )
             await _apply_feed_update(conn, feed_id, change, initialized=True)
         return queued
@@ -197,6 +205,7 @@ async def _insert_entries(
             "seen_at": now,
             "summary": e.summary[:ENTRY_TEXT] or None,
             "content": e.content[:ENTRY_TEXT] or None,
+            "same_as": e.same_as,
         }
         for e in new
     ]

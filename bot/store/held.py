@@ -16,10 +16,10 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select, update
 
 from bot import messages
-from bot.messages import Message
+from bot.messages import AlertMessage, Message
 from bot.store import schema as t
 from bot.store.base import Queries
-from bot.store.outbox import FAILED, HELD, PENDING, SUMMARISED, enqueue
+from bot.store.outbox import FAILED, HELD, PENDING, SUMMARISED, enqueue, outlets_of
 from bot.store.records import EVERY_CHAT, ChatFilter
 from bot.store.settings import ChatSettings
 
@@ -102,16 +102,20 @@ class HeldQueries(Queries):
                 box.held_at,
                 box.created_at,
                 box.thread_id,
+                box.story,
             )
             .where(box.chat_id == chat_id, box.status == HELD)
             .order_by(box.id)
         )
         async with self.engine.connect() as conn:
             found = list(await conn.execute(query))
+            outlets = await outlets_of(conn, [r.story for r in found])
         rows, unreadable = [], []
         for row in found:
             try:
                 message = messages.load(row.kind, row.payload)
+                if isinstance(message, AlertMessage):  # a summary lists its story's outlets
+                    message = message.with_outlets(outlets.get(row.story, ()))
                 names = tuple(json.loads(row.watchlists)) if row.watchlists else ()
             except (ValueError, KeyError, TypeError):
                 unreadable.append(row.id)

@@ -5,18 +5,20 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, and_, case, func, insert, select, update
+from sqlalchemy import Executable, Row, Table, and_, case, func, insert, literal, select, update
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot import messages
-from bot.messages import FeedNotice
+from bot.messages import OUTLET_LINK, OUTLET_NAME, AlertMessage, FeedNotice, Message, Outlet
 from bot.models import OutboxStatus
 from bot.store import schema as t
 from bot.store.base import Queries, utcnow
 from bot.store.records import EVERY_CHAT, ChatFilter, EditRow, OutboxRow
+from bot.store.schema import UTCDateTime
 
 log = logging.getLogger(__name__)
 PENDING: OutboxStatus = "pending"
@@ -24,6 +26,7 @@ SENT: OutboxStatus = "sent"
 FAILED: OutboxStatus = "failed"
 HELD: OutboxStatus = "held"  # an alert held by a mute, quiet hours or a digest
 SUMMARISED: OutboxStatus = "summarised"  # a held alert, sent in a summary or a digest
+EDIT_DELAY = timedelta(seconds=30)  # outlets of a story arriving together make one edit
 
 
 class OutboxQueries(Queries):
@@ -47,11 +50,12 @@ class OutboxQueries(Queries):
         if chats.skip is not None:
             query = query.where(t.outbox.c.chat_id != chats.skip)
         async with self.engine.connect() as conn:
-            found = list(await conn.execute(query))
+            found = list(await conn.execute(query))  # first: an outlet read next is newer
+            outlets = await outlets_of(conn, [r.story for r in found if r.kind == "alert"])
         rows, unreadable = [], []
         for row in found:
             try:
-                rows.append(_outbox_row(row))
+                rows.append(_outbox_row(row, outlets.get(row.story, ())))
             except (ValueError, KeyError, TypeError) as exc:
                 log.error("outbox row %s cannot be read: %s", row.id, exc)
                 unreadable.append(row.id)
@@ -85,12 +89,20 @@ class OutboxQueries(Queries):
                 queued += await enqueue(conn, admin, story, kind, payload, now)
             return queued
 
-    async def mark_sent(self, row_id: int, message_id: int | None = None, shown: int = 0) -> None:
-        """The row went out as ``message_id``, showing its revision ``shown``: if its
-        payload changed meanwhile (another outlet of its story), its message is edited."""
+    async def mark_sent(
+        self,
+        row_id: int,
+        message_id: int | None = None,
+        shown: int = 0,
+        now: datetime | None = None,
+    ) -> None:
+        """The row went out (``now``) as ``message_id``, showing its revision ``shown``:
+        if its payload changed meanwhile (another outlet of its story), its message is
+        to be edited."""
         box = t.outbox
-        now = utcnow()
-        again = case((box.c.revision > shown, now), else_=None) if message_id else None
+        now = now or utcnow()
+        due = literal(now, UTCDateTime())
+        again = case((box.c.revision > shown, due), else_=None) if message_id else None
         await self._set(
             row_id,
             status=SENT,
@@ -109,7 +121,13 @@ class OutboxQueries(Queries):
         box = t.outbox
         query = (
             select(box)
-            .where(box.c.edit_due <= now, box.c.status == SENT, box.c.message_id.is_not(None))
+            .join(t.chats, t.chats.c.id == box.c.chat_id)
+            .where(
+                box.c.edit_due <= now,
+                box.c.status == SENT,
+                box.c.message_id.is_not(None),
+                t.chats.c.active.is_(True),
+            )
             .order_by(box.c.edit_due, box.c.id)
             .limit(limit)
         )
@@ -118,11 +136,14 @@ class OutboxQueries(Queries):
         if chats.skip is not None:
             query = query.where(box.c.chat_id != chats.skip)
         async with self.engine.connect() as conn:
-            found = list(await conn.execute(query))
+            found = list(await conn.execute(query))  # first: an outlet read next is newer
+            outlets = await outlets_of(conn, [r.story for r in found])
         rows = []
         for row in found:
             try:
-                message = messages.load(row.kind, row.payload)
+                message = _with_outlets(
+                    messages.load(row.kind, row.payload), outlets.get(row.story, ())
+                )
             except (ValueError, KeyError, TypeError) as exc:
                 log.error("outbox row %s cannot be read: %s", row.id, exc)
                 await self.edit_done(row.id, None)
@@ -144,8 +165,8 @@ class OutboxQueries(Queries):
         """The message now shows revision ``shown`` (None: it is left as it is, for good);
         it stays due if its payload changed again meanwhile."""
         box = t.outbox
-        if shown is None:
-            await self._set(row_id, shown=box.c.revision, edit_due=None)
+        if shown is None:  # never again: its message is not ours to edit any more
+            await self._set(row_id, shown=box.c.revision, edit_due=None, message_id=None)
             return
         still = case((box.c.revision > shown, box.c.edit_due), else_=None)
         await self._set(row_id, shown=shown, edit_due=still)
@@ -202,16 +223,21 @@ async def enqueue(
     watchlists: Sequence[str] = (),
     thread_id: int | None = None,
     not_before: datetime | None = None,
+    known_as: Sequence[str] = (),
 ) -> int:
     """Queue one message unless the chat has this story already; 1 if queued, else 0.
+
+    ``known_as``: other names the chat may have the story under (an alert's entry's
+    own link, when it joined the story of another outlet).
 
     ``watchlists``: an alert's, the names of the watchlists that matched it;
     ``thread_id``: the forum topic it goes to (None: the chat itself); ``not_before``:
     not sent before then (default ``now``).
     """
     box = t.outbox
+    names = list(dict.fromkeys([story, *known_as]))
     exists = await conn.execute(
-        select(box.c.id).where(and_(box.c.chat_id == chat_id, box.c.story == story))
+        select(box.c.id).where(and_(box.c.chat_id == chat_id, box.c.story.in_(names))).limit(1)
     )
     if exists.first():
         return 0
@@ -233,8 +259,96 @@ async def enqueue(
     return 1
 
 
-def _outbox_row(row: Row[Any]) -> OutboxRow:
-    message = messages.load(row.kind, row.payload)
+async def add_outlets(
+    conn: AsyncConnection,
+    told: Sequence[tuple[str, str]],
+    name: str,
+    feed_id: str,
+    now: datetime,
+) -> int:
+    """Record that the outlet ``name`` (the feed ``feed_id``) told these stories, each
+    (story, link); every alert of a story it is new to (every chat's, queued, held or
+    sent) shows it: its revision goes up, and a sent one's message is to be edited,
+    after :data:`EDIT_DELAY` (so that outlets arriving together make one edit).
+
+    Returns how many stories the outlet is new to.
+    """
+    outlet = Outlet(name[:OUTLET_NAME], "")
+    first: dict[str, str] = {}
+    for story, link in told:
+        first.setdefault(story, link if len(link) <= OUTLET_LINK else "")
+    so, box = t.story_outlets, t.outbox
+    stories = list(first)
+    known: set[str] = set()
+    for start in range(0, len(stories), 500):
+        chunk = stories[start : start + 500]
+        query = select(so.c.story).where(so.c.story.in_(chunk), so.c.name == outlet.name)
+        known.update(r[0] for r in await conn.execute(query))
+    fresh = [s for s in stories if s not in known]
+    if not fresh:
+        return 0
+    rows = [
+        {"story": s, "name": outlet.name, "link": first[s], "feed_id": feed_id, "seen_at": now}
+        for s in fresh
+    ]
+    await conn.execute(_insert_ignoring(conn.dialect.name, so, ["story", "name"]), rows)
+    due = literal(now + EDIT_DELAY, UTCDateTime())
+    active = select(t.chats.c.id).where(t.chats.c.active.is_(True))
+    for start in range(0, len(fresh), 500):
+        chunk = fresh[start : start + 500]
+        editable = and_(box.c.status == SENT, box.c.message_id.is_not(None))
+        await conn.execute(
+            update(box)
+            .where(
+                box.c.story.in_(chunk),
+                box.c.kind == "alert",
+                box.c.status.in_((PENDING, HELD, SENT)),
+                box.c.chat_id.in_(active),
+            )
+            .values(
+                revision=box.c.revision + 1,
+                edit_due=case(
+                    (and_(editable, box.c.edit_due.is_(None)), due), else_=box.c.edit_due
+                ),
+            )
+        )
+    return len(fresh)
+
+
+async def outlets_of(conn: AsyncConnection, stories: Sequence[str]) -> dict[str, list[Outlet]]:
+    """The outlets of each of ``stories``, in the order they told it (one per feed name:
+    at most as many as there are feeds)."""
+    so = t.story_outlets
+    wanted = sorted(set(stories))
+    found: dict[str, list[Outlet]] = {}
+    for start in range(0, len(wanted), 500):
+        query = (
+            select(so.c.story, so.c.name, so.c.link)
+            .where(so.c.story.in_(wanted[start : start + 500]))
+            .order_by(so.c.id)
+        )
+        for row in await conn.execute(query):
+            found.setdefault(row.story, []).append(Outlet(row.name, row.link))
+    return found
+
+
+def _with_outlets(message: Message, outlets: Sequence[Outlet]) -> Message:
+    return message.with_outlets(outlets) if isinstance(message, AlertMessage) else message
+
+
+def _insert_ignoring(dialect: str, table: Table, keys: list[str]) -> Executable:
+    """An insert that skips rows whose ``keys`` another transaction stored first."""
+    if dialect == "sqlite":
+        return sqlite_insert(table).on_conflict_do_nothing(index_elements=keys)
+    if dialect == "postgresql":  # imported here: SQLite deployments never load it
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        return postgresql_insert(table).on_conflict_do_nothing(index_elements=keys)
+    return insert(table)
+
+
+def _outbox_row(row: Row[Any], outlets: Sequence[Outlet] = ()) -> OutboxRow:
+    message = _with_outlets(messages.load(row.kind, row.payload), outlets)
     return OutboxRow(
         row.id,
         row.chat_id,

@@ -126,3 +126,38 @@ class EditRow:
     revision: int
     shown: int  # the revision its message shows
     sent_at: datetime | None
+
+
+@dataclass(frozen=True)
+class WindowEntry:
+    """A stored entry, as story grouping reads it; ``id`` orders them."""
+
+    id: int
+    feed_id: str
+    key: str
+    story: str  # its normalized link (or its own id)
+    same_as: str | None  # the story it repeats, told first by another outlet
+    title: str
+    link: str
+    summary: str
+    content: str
+    seen_at: datetime
+
+
+@dataclass(frozen=True)
+class StoryOutlet:
+    """One entry of a story, as ``newsbot stories`` lists it."""
+
+    feed_id: str
+    feed_title: str | None  # the title the feed gives itself, if known
+    title: str
+    link: str
+    seen_at: datetime
+
+
+@dataclass(frozen=True)
+class StoredStory:
+    """A story of the recent past: its name and its entries, the first first."""
+
+    story: str
+    outlets: tuple[StoryOutlet, ...]

@@ -93,6 +93,18 @@ Index("ix_entries_seen_at", entries.c.seen_at)
 Index("ix_entries_story", entries.c.story)
 Index("ix_entries_same_as", entries.c.same_as)
 
+story_outlets = Table(
+    "story_outlets",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),  # the order they told it
+    Column("story", Text, nullable=False),
+    Column("name", String(200), nullable=False),  # the feed's name, as alerts show it
+    Column("link", Text, nullable=False),  # its entry's link ("" if too long to be one)
+    Column("feed_id", String(100), nullable=False),
+    Column("seen_at", UTCDateTime, nullable=False),
+    UniqueConstraint("story", "name", name="uq_story_outlets_story_name"),
+)
+
 chats = Table(
     "chats",
     metadata,
@@ -155,9 +167,9 @@ outbox = Table(
     Column("thread_id", BigInteger),  # the forum topic it goes to; NULL: the chat
     Column("held_at", UTCDateTime),  # held by a mute, quiet hours or a digest, since
     Column("message_id", BigInteger),  # the Telegram message it became, once sent
-    # Another outlet of the story changes an alert's payload ("Also:"): ``revision``
-    # counts the changes, ``shown`` is the one its message shows, ``edit_due`` is when
-    # the message is to be edited to show the latest.
+    # Another outlet of its story (story_outlets) changes what an alert shows ("Also:"):
+    # ``revision`` counts the changes, ``shown`` is the one its message shows,
+    # ``edit_due`` is when the message is to be edited to show the latest.
     Column("revision", Integer, nullable=False, default=0, server_default="0"),
     Column("shown", Integer, nullable=False, default=0, server_default="0"),
     Column("edit_due", UTCDateTime),

@@ -10,13 +10,22 @@ from bot.store.held import HeldQueries
 from bot.store.history import HistoryQueries
 from bot.store.outbox import OutboxQueries
 from bot.store.settings import SettingsQueries
+from bot.store.stories import StoryQueries
 
 __all__ = ["Store", "utcnow"]
 
 
-class Store(FeedQueries, ChatQueries, OutboxQueries, SettingsQueries, HeldQueries, HistoryQueries):
+class Store(
+    FeedQueries,
+    ChatQueries,
+    OutboxQueries,
+    SettingsQueries,
+    HeldQueries,
+    HistoryQueries,
+    StoryQueries,
+):
     """Feeds, seen entries, chats, subscriptions, personal rules, chat settings, the
-    alert outbox and what /recent and /search read of them."""
+    alert outbox, what /recent and /search read of them, and the stories told lately."""
 
     @classmethod
     async def open(cls, url: str) -> Store:

@@ -24,8 +24,10 @@ word, and a guard bit for event details: numbers, acronyms and capitalized names
    number (Putin, Tokayev and Mirziyoyev; 5% in Q1). Whole sentences added or dropped, at
    either end or between shared sentences, other words dropped, a different tail after the
    shared text and a dateline are allowed. The headlines must agree too: when they are the
-   same words but one, that one may not be swapped or bring a new name or number; and if
-   each headline names what the other entry never mentions, they are apart.
+   same words but one, that one may not be swapped or bring a new name or number (unless
+   the leads are one text, at least ``SAME_LEAD`` of their word pairs shared: wire copy
+   under a reworded headline); and if each headline names what the other entry never
+   mentions, they are apart.
 3. Otherwise (a headline-only feed, or a lead too short to tell): the headlines must hold
    the same words, up to inflection, order, stop words and punctuation.
 
@@ -59,6 +61,7 @@ MIN_LEAD: Final = 8  # words a lead needs to be compared as a lead
 MIN_TITLE: Final = 4  # words a headline-only entry needs to be compared at all
 MIN_LETTERS: Final = 12  # letters an entry needs (digits, emoji and symbols alone tell nothing)
 CONTAINMENT: Final = 0.6  # share of the shorter lead's word pairs found in the other
+SAME_LEAD: Final = 0.9  # share of all their word pairs: one lead, another headline
 STEM: Final = 6  # leading characters that identify a word up to its inflection ...
 STEMS: Final = {"kk": 5}  # ... or fewer in a language that adds longer suffixes
 WINDOW: Final = 16  # words of a lead's opening that locate its copies (see the index)
@@ -225,7 +228,12 @@ def relation(a: Fingerprint, b: Fingerprint) -> float:
     if contained < CONTAINMENT:
         return 0.0
     known = (_stems(a.codes), _stems(b.codes))
-    if _conflict(lead_a, lead_b, known, title=False) or _headlines_disagree(a, b, known):
+    if _conflict(lead_a, lead_b, known, title=False):
+        return CONFLICT
+    # The same lead word for word is the same wire copy under another headline: two
+    # events differ in their leads. Only a name or number each headline adds counts.
+    same_lead = resemblance >= SAME_LEAD
+    if _headlines_disagree(a, b, known, reworded=same_lead):
         return CONFLICT
     return (contained + resemblance) / 2
 
@@ -446,12 +454,18 @@ def _same_headline(a: np.ndarray, b: np.ndarray) -> bool:
     return stems == _stems(b) and not _conflict(a, b, (stems, stems), title=True)
 
 
-def _headlines_disagree(a: Fingerprint, b: Fingerprint, known: Known) -> bool:
+def _headlines_disagree(
+    a: Fingerprint, b: Fingerprint, known: Known, reworded: bool = False
+) -> bool:
     """Headlines alike but for a word, swapped for another or with a name or number the
-    other entry never mentions; or each naming what the other entry never does."""
+    other entry never mentions; or each naming what the other entry never does.
+
+    ``reworded``: the leads are one text, so a headline may be reworded freely: only
+    the names and numbers count."""
     title_a, title_b = a.title, b.title
     stems_a, stems_b = _stems(title_a), _stems(title_b)
-    if _alike(stems_a, stems_b) and _conflict(title_a, title_b, known, title=True):
+    alike = not reworded and _alike(stems_a, stems_b)
+    if alike and _conflict(title_a, title_b, known, title=True):
         return True
     return bool(_unmentioned(title_a, known[1])) and bool(_unmentioned(title_b, known[0]))
 

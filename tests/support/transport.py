@@ -31,6 +31,7 @@ class FakeTransport:
         self.threads: list[int | None] = []  # the forum topic of each attempt, as ``sent``
         self.edits: list[tuple[int, int, Message]] = []  # (chat, message id, message) tried
         self.edit_answers: deque[Answer] = deque()  # answers to edits, then Sent(message id)
+        self.on_edit: Callable[[int, int], None] | None = None  # runs before answering
         self.on_send: Callable[[int, Message], None] | None = None  # runs before answering
         self._scripts: dict[int, deque[Answer]] = {}
 
@@ -60,6 +61,8 @@ class FakeTransport:
 
     async def edit(self, chat_id: int, message_id: int, message: Message) -> SendResult:
         self.edits.append((chat_id, message_id, message))
+        if self.on_edit is not None:
+            self.on_edit(chat_id, message_id)
         answer = self.edit_answers.popleft() if self.edit_answers else Sent(message_id)
         if isinstance(answer, BaseException):
             raise answer
