@@ -120,7 +120,11 @@ def test_demo_prints_alerts_from_bundled_feeds(
     assert out.count("🔔") >= 20
     assert "Kazakhstan nuclear power" in out
     summary = out.strip().splitlines()[-1]
-    assert summary.startswith("6 feeds,") and "alerts (one per story)" in summary
+    assert summary.startswith("6 feeds,") and "alerts (one per story; " in summary
+    # the bundled feeds carry republished copy: one alert each, naming the other outlets
+    assert "4 stories told by several outlets" in summary
+    assert out.count("➕ Also: ") == 4
+    assert "➕ Also: Tashkent Review (sample)" in out
 
 
 def test_demo_stays_offline_behind_a_proxy(

@@ -95,7 +95,18 @@ def test_defaults_when_settings_are_left_out(tmp_path: Path) -> None:
     assert config.polling.timeout == 20
     assert config.polling.max_bytes == 10_000_000
     assert config.delivery.max_age == 24 * 3600
+    assert (config.stories.enabled, config.stories.window) == (True, 48 * 3600)
     assert config.storage.url == f"sqlite:///{tmp_path.resolve() / 'newsbot.db'}"
+
+
+def test_story_grouping_settings(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, "stories:\n  enabled: false\n  window: 6h\n"), env={})
+    assert (config.stories.enabled, config.stories.window) == (False, 6 * 3600)
+    for window, bound in (("10s", "greater than or equal to 60"), ("60d", "less than or equal")):
+        problem = one_problem(tmp_path, f"stories:\n  window: {window}\n")
+        assert problem.startswith("config.yaml: stories.window: ") and bound in problem
+    problem = one_problem(tmp_path, "stories:\n  enabled: sometimes\n")
+    assert problem.startswith("config.yaml: stories.enabled: ")
 
 
 @pytest.mark.parametrize(

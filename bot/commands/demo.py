@@ -14,6 +14,7 @@ import sys
 import tempfile
 import threading
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TextIO
@@ -129,12 +130,15 @@ async def run_demo(out: TextIO) -> int:
                 # credited to the same outlet every run (`run` polls them concurrently).
                 outcomes = [await parts.pipeline.poll(feed) for feed in config.feeds]
                 sent = await parts.sender.drain()
+                stories = await parts.store.stories_since(datetime.min.replace(tzinfo=UTC))
+    retold = sum(1 for s in stories if len({o.feed_id for o in s.outlets}) > 1)
     entries = sum(o.new_entries for o in outcomes)
     matched = sum(o.matches for o in outcomes)
     errors = [f"{o.feed}: {o.error}" for o in outcomes if o.status == "error"]
     out.write(
         f"\n{counted(len(outcomes), 'feed')}, {counted(entries, 'entry', 'entries')}, "
-        f"{matched} matched, {counted(sent, 'alert')} (one per story), "
+        f"{matched} matched, {counted(sent, 'alert')} (one per story; "
+        f"{counted(retold, 'story', 'stories')} told by several outlets), "
         f"{counted(len(config.watchlists), 'watchlist')}\n"
     )
     for error in errors:
