@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select, update
+from support.clock import Clock
 from support.transport import FakeTransport
 
 from bot.delivery.hold import (
@@ -136,17 +137,6 @@ def test_an_alert_message_keeps_its_watchlists_and_rules_and_old_payloads_load()
 
 
 # ------------------------------------------------------------------ the sender
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 @pytest.fixture

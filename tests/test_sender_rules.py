@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from support.clock import Clock
 from support.transport import FakeTransport
 
 from bot.delivery import sender as sender_module
@@ -35,19 +36,6 @@ from bot.store.store import Store
 ALICE, BOB, GROUP, SUPERGROUP, ADMIN = 100, 200, -500, -100500, 999
 FEED, FEED_URL, FEED_TITLE = "a", "https://news.example/rss", "Astana Daily"
 T0 = datetime(2030, 5, 1, 12, 0, tzinfo=UTC)  # the sender's clock when a test starts
-
-
-class Clock:
-    """The sender's clock: it moves only when a test moves it."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from support.clock import Clock
 from support.transport import FakeTransport
 
 from bot.delivery import sender as sender_module
@@ -26,17 +27,6 @@ from bot.store.store import Store
 ALICE, GROUP = 100, -500
 STORY = "https://wire.example/rosatom"
 T0 = datetime(2030, 5, 1, 12, 0, tzinfo=UTC)
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
 @pytest.fixture

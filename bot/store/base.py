@@ -10,12 +10,25 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, Executable
+from sqlalchemy import CursorResult, Executable, Table, insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def insert_ignoring(dialect: str, table: Table, keys: list[str]) -> Executable:
+    """An insert that skips the rows whose unique ``keys`` are stored already (by
+    another transaction, say); a plain insert on other databases."""
+    if dialect == "sqlite":
+        return sqlite_insert(table).on_conflict_do_nothing(index_elements=keys)
+    if dialect == "postgresql":  # imported here: SQLite deployments never load it
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        return postgresql_insert(table).on_conflict_do_nothing(index_elements=keys)
+    return insert(table)
 
 
 class Queries:

@@ -8,15 +8,14 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Executable, Row, Update, bindparam, func, insert, select, update
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Row, Update, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot import messages
 from bot.messages import AlertMessage
 from bot.models import Alert, Entry, FeedStatus
 from bot.store import schema as t
-from bot.store.base import Queries
+from bot.store.base import Queries, insert_ignoring
 from bot.store.outbox import add_outlets, enqueue
 from bot.store.records import KEEP, FeedState, FeedUpdate
 
@@ -209,29 +208,15 @@ async def _insert_entries(
         }
         for e in new
     ]
-    await conn.execute(_insert_new_entries(conn.dialect.name), rows)
+    # A feed's first poll skips the seen-check (nothing is stored yet), so another
+    # process polling the same new feed at the same time may store the same entries first.
+    await conn.execute(insert_ignoring(conn.dialect.name, t.entries, ["feed_id", "key"]), rows)
     if not wanted:
         return {}
     query = select(t.entries.c.key, t.entries.c.id).where(
         t.entries.c.feed_id == feed_id, t.entries.c.key.in_(sorted(wanted))
     )
     return {key: row_id for key, row_id in await conn.execute(query)}
-
-
-def _insert_new_entries(dialect: str) -> Executable:
-    """Insert entries, skipping any the feed has stored meanwhile.
-
-    A feed's first poll skips the seen-check (nothing is stored yet), so another process
-    polling the same new feed at the same time may store the same entries first.
-    """
-    keys = ["feed_id", "key"]
-    if dialect == "sqlite":
-        return sqlite_insert(t.entries).on_conflict_do_nothing(index_elements=keys)
-    if dialect == "postgresql":  # imported here: SQLite deployments never load it
-        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-
-        return postgresql_insert(t.entries).on_conflict_do_nothing(index_elements=keys)
-    return insert(t.entries)
 
 
 async def _apply_feed_update(

@@ -8,15 +8,14 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Executable, Row, Table, and_, case, func, insert, literal, select, update
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Row, and_, case, func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot import messages
 from bot.messages import OUTLET_LINK, OUTLET_NAME, AlertMessage, FeedNotice, Message, Outlet
 from bot.models import OutboxStatus
 from bot.store import schema as t
-from bot.store.base import Queries, utcnow
+from bot.store.base import Queries, insert_ignoring, utcnow
 from bot.store.records import EVERY_CHAT, ChatFilter, EditRow, OutboxRow
 from bot.store.schema import UTCDateTime
 
@@ -291,7 +290,7 @@ async def add_outlets(
         {"story": s, "name": outlet.name, "link": first[s], "feed_id": feed_id, "seen_at": now}
         for s in fresh
     ]
-    await conn.execute(_insert_ignoring(conn.dialect.name, so, ["story", "name"]), rows)
+    await conn.execute(insert_ignoring(conn.dialect.name, so, ["story", "name"]), rows)
     due = literal(now + EDIT_DELAY, UTCDateTime())
     active = select(t.chats.c.id).where(t.chats.c.active.is_(True))
     for start in range(0, len(fresh), 500):
@@ -334,17 +333,6 @@ async def outlets_of(conn: AsyncConnection, stories: Sequence[str]) -> dict[str,
 
 def _with_outlets(message: Message, outlets: Sequence[Outlet]) -> Message:
     return message.with_outlets(outlets) if isinstance(message, AlertMessage) else message
-
-
-def _insert_ignoring(dialect: str, table: Table, keys: list[str]) -> Executable:
-    """An insert that skips rows whose ``keys`` another transaction stored first."""
-    if dialect == "sqlite":
-        return sqlite_insert(table).on_conflict_do_nothing(index_elements=keys)
-    if dialect == "postgresql":  # imported here: SQLite deployments never load it
-        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-
-        return postgresql_insert(table).on_conflict_do_nothing(index_elements=keys)
-    return insert(table)
 
 
 def _outbox_row(row: Row[Any], outlets: Sequence[Outlet] = ()) -> OutboxRow:
