@@ -46,6 +46,7 @@ class Outlet:
 
     name: str
     link: str
+    feed_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,7 @@ class AlertMessage:
     excerpt: Excerpt | None = None
     watchlists: tuple[str, ...] = ()  # the names of the watchlists among the reasons
     rules: tuple[int, ...] = ()  # the ids of the chat's personal rules among them
+    feed_id: str = ""  # the feed it came from
     # the other outlets of its story, in the order they told it, and how many more: read
     # when it is sent (bot.store.outbox), not kept in its payload
     also: tuple[Outlet, ...] = ()
@@ -69,8 +71,13 @@ class AlertMessage:
     def with_outlets(self, outlets: Sequence[Outlet]) -> AlertMessage:
         """This alert naming ``outlets`` (its story's, in the order they told it) but its
         own feed: the first :data:`OUTLETS`, the rest counted."""
-        others = [o for o in outlets if o.name != self.feed[:OUTLET_NAME]]
+        others = [o for o in outlets if not self._own(o)]
         return replace(self, also=tuple(others[:OUTLETS]), also_more=max(0, len(others) - OUTLETS))
+
+    def _own(self, outlet: Outlet) -> bool:
+        if self.feed_id and outlet.feed_id:
+            return outlet.feed_id == self.feed_id
+        return outlet.name == self.feed[:OUTLET_NAME]  # queued before feeds were known
 
 
 @dataclass(frozen=True)
@@ -150,6 +157,7 @@ def alert_message(alert: Alert, feed_title: str, when: datetime) -> AlertMessage
         excerpt=_excerpt(alert),
         watchlists=alert.watchlists,
         rules=alert.rules,
+        feed_id=entry.feed_id,
     )
 
 
@@ -194,6 +202,8 @@ def dump(message: Message) -> tuple[MessageKind, str]:
                 data["watchlists"] = list(message.watchlists)
             if message.rules:
                 data["rules"] = list(message.rules)
+            if message.feed_id:
+                data["feed_id"] = message.feed_id
             if excerpt is not None:
                 data["excerpt"] = {
                     "text": excerpt.text,
@@ -235,6 +245,7 @@ def load(kind: str, payload: str) -> Message:
             excerpt=excerpt,
             watchlists=tuple(str(w) for w in data.get("watchlists", ())),
             rules=tuple(int(r) for r in data.get("rules", ())),
+            feed_id=str(data.get("feed_id", "")),
         )
     if kind == "notice":
         return FeedNotice(data["feed"], data["url"], _notice_kind(data["kind"]), data["error"])

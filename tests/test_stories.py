@@ -104,8 +104,8 @@ async def test_what_another_process_stored_is_read_before_placing(store: Store) 
     theirs = StoryBook(store, StoriesConfig())
     await mine.place([entry("a", "0", "CSTO defence ministers meet", OTHER)], T0)
     [told] = await theirs.place([entry("b", "1", "Rosatom to build a plant", LEAD)], T0)
-    # stored as if by a poll that began a few minutes before the last read
-    await commit(store, "b", [told], T0 - timedelta(minutes=3))
+    # stored late, by a poll that began an hour before the last read
+    await commit(store, "b", [told], T0 - timedelta(hours=1))
     [read] = await mine.place([entry("d", "1", "Rosatom, Kazakhstan agree", LEAD)], T0)
     assert read.same_as == "https://b.example/1"
 

@@ -310,13 +310,55 @@ async def test_an_alert_counts_the_outlets_past_twenty(store: Store) -> None:
     await publish(store, "wire")
     change = FeedUpdate(attempted_at=T0, next_poll_at=None, ok=True)
     for n in range(30):
-        entry = Entry("b", f"{n}", "Rosatom", f"https://b.example/{n}", story="x", same_as=STORY)
-        await store.commit_poll("b", change, [entry], [], f"Outlet {n}")
-        await store.commit_poll("b", change, [entry], [], f"Outlet {n}")  # again: counted once
+        for key in ("1", "2"):  # a feed telling it twice is one outlet
+            link = f"https://f{n}.example/{key}"
+            entry = Entry(f"f{n}", key, "Rosatom", link, story=link, same_as=STORY)
+            await store.commit_poll(f"f{n}", change, [entry], [], f"Outlet {n}")
     [row] = await store.due(T0)
     assert isinstance(row.message, AlertMessage)
     assert (len(row.message.also), row.message.also_more) == (20, 10)
+    assert row.revision == 20  # past twenty outlets, only the count changes: no more edits
     assert "+25" in render(row.message)  # five named, the other fifteen and ten counted
+
+
+async def test_a_feed_is_one_outlet_whatever_it_calls_itself(store: Store) -> None:
+    await publish(store, "wire")
+    change = FeedUpdate(attempted_at=T0, next_poll_at=None, ok=True)
+    for n, name in enumerate(("B", "B renamed", "B again")):
+        entry = Entry("b", f"{n}", "Rosatom", f"https://b.example/{n}", story="x", same_as=STORY)
+        await store.commit_poll("b", change, [entry], [], name)
+    [row] = await store.due(T0)
+    assert isinstance(row.message, AlertMessage)
+    assert ([o.name for o in row.message.also], row.revision) == (["B"], 1)
+
+
+async def test_an_old_alert_is_not_edited_for_a_story_told_again_later(
+    store: Store, clock: Clock
+) -> None:
+    transport = FakeTransport()
+    sender = Sender(store, transport, clock=clock)
+    await publish(store, "wire", at=clock.now)
+    await sender.drain()
+    clock.advance(days=3)
+    change = FeedUpdate(attempted_at=clock.now, next_poll_at=None, ok=True)
+    entry = Entry("b", "1", "Rosatom", STORY, story=STORY)  # the same link, days later
+    await store.commit_poll("b", change, [entry], [], "B", clock.now - timedelta(days=2))
+    await settle(sender, clock)
+    assert transport.edits == []
+
+
+async def test_many_due_edits_go_in_one_round(store: Store, clock: Clock) -> None:
+    chats = [1000 + n for n in range(50)]
+    for chat in chats:
+        await store.upsert_chat(chat, "private", None)
+    transport = FakeTransport()
+    sender = Sender(store, transport, clock=clock)
+    await publish(store, "wire", chats, at=clock.now)
+    await sender.drain()
+    await publish(store, "b", chats, at=clock.now)
+    clock.advance(EDIT_DELAY.total_seconds() + 1)
+    await sender.drain()
+    assert sorted(chat for chat, _, _ in transport.edits) == chats
 
 
 async def test_an_outlet_is_kept_short(store: Store) -> None:
@@ -327,7 +369,7 @@ async def test_an_outlet_is_kept_short(store: Store) -> None:
     await store.commit_poll("b", change, [entry], [], "N" * 5000)
     [row] = await store.due(T0)
     assert isinstance(row.message, AlertMessage)
-    assert row.message.also == (Outlet("N" * 200, ""),)
+    assert row.message.also == (Outlet("N" * 200, "", "b"),)
 
 
 def test_the_also_line_links_the_first_outlets_and_counts_the_rest() -> None:

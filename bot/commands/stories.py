@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TextIO
 
 from bot.config import Config, parse_duration
+from bot.counts import counted
 from bot.delivery.render import cut, printable
 from bot.errors import NewsbotError
 from bot.store.records import StoredStory, StoryOutlet
@@ -67,7 +68,11 @@ def _story(story: StoredStory, names: Mapping[str, str]) -> str:
     if len(story.outlets) == 1:
         name = printable(cut(_name(first, names), NAME), " ")
         return f"{first.seen_at:%d %b %H:%M}  {title} — {name}\n"
-    lines = [f"{first.seen_at:%d %b %H:%M}  {title}  [{len(story.outlets)} outlets]"]
+    feeds = len({o.feed_id for o in story.outlets})
+    count = counted(feeds, "outlet")
+    if feeds < len(story.outlets):  # a feed that told it more than once
+        count += f", {counted(len(story.outlets), 'entry', 'entries')}"
+    lines = [f"{first.seen_at:%d %b %H:%M}  {title}  [{count}]"]
     for outlet in story.outlets:
         name = printable(cut(_name(outlet, names), NAME), " ")
         link = printable(cut(outlet.link, 200), " ")

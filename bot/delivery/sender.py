@@ -41,7 +41,7 @@ CONCURRENT_CHATS = 8
 # its messages and edits went out in the last minute (a group may have 20), and a round
 # edits after it has sent everything due.
 EDIT_BELOW = 10
-EDITS_PER_ROUND = 20  # then new alerts are looked for again
+EDITS_PER_ROUND = 20  # edits read at a time
 MAX_CHATS_COUNTED = 10_000  # chats whose last minute of messages is remembered
 EDIT_RETRY = timedelta(minutes=1)  # after a failure that may pass
 EDITABLE = timedelta(days=2)  # a failing edit of an older message is given up
@@ -172,18 +172,24 @@ class Sender:
         return total
 
     async def _edit(self) -> None:
-        """Edit the sent alerts whose story gained outlets, within each chat's share: a
-        few per round, and none once a new alert waits (it goes first)."""
-        by_chat: dict[int, list[EditRow]] = {}
-        for row in await self._store.edits_due(self._now(), EDITS_PER_ROUND, self._filter):
-            by_chat.setdefault(row.chat_id, []).append(row)
-        woken = self._woken
-        results = await asyncio.gather(
-            *(self._edit_chat(rows, woken) for rows in by_chat.values()), return_exceptions=True
-        )
-        for result in results:
-            if isinstance(result, BaseException):
-                self._failed_round(result)
+        """Edit the sent alerts whose story gained outlets, within each chat's share, a
+        few at a time, until none is due or a new alert waits (it goes first)."""
+        woken, tried = self._woken, set[int]()
+        while not self._stopping and self._woken == woken:
+            due = await self._store.edits_due(self._now(), EDITS_PER_ROUND, self._filter)
+            if not due or {r.id for r in due} <= tried:  # done, or stuck on these: next round
+                return
+            tried.update(r.id for r in due)
+            by_chat: dict[int, list[EditRow]] = {}
+            for row in due:
+                by_chat.setdefault(row.chat_id, []).append(row)
+            results = await asyncio.gather(
+                *(self._edit_chat(rows, woken) for rows in by_chat.values()),
+                return_exceptions=True,
+            )
+            for result in results:
+                if isinstance(result, BaseException):
+                    self._failed_round(result)
 
     async def _edit_chat(self, rows: Sequence[EditRow], woken: int) -> None:
         async with self._chats:

@@ -15,7 +15,7 @@ import logging
 import random
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from bot.config import Config, FeedConfig
 from bot.errors import FeedParseError, NotAFeed
@@ -176,7 +176,8 @@ class Pipeline:
         )
         change = await self._next_state(feed, state, attempt, new)
         outlet = _outlet(feed, parsed)
-        queued = await self._store.commit_poll(feed.id, change, new, alerts, outlet)
+        window = timedelta(seconds=self._config.stories.window)
+        queued = await self._store.commit_poll(feed.id, change, new, alerts, outlet, now - window)
         if queued:
             self._queued()
         return PollOutcome(

@@ -10,10 +10,11 @@ once (the outbox keeps one alert per story per chat).
 
 The book is filled from the store when first needed (the entries of the window), and
 before it places new entries it reads what other processes stored meanwhile: the
-entries seen in the last :data:`OVERLAP` that it does not know (a slow poll commits
-entries seen a while ago). Placing runs in a thread: fingerprinting a poll's entries
-is work. A story keeps at most :data:`INDEXED` fingerprints: a feed that repeats one
-text a thousand times makes one story, compared at the cost of a few entries.
+entries stored after the last one it read, less :data:`SLACK` (another database may
+commit a lower id later), that it does not know. Placing runs in a thread:
+fingerprinting a poll's entries is work. A story keeps at most :data:`INDEXED`
+fingerprints: a feed that repeats one text a thousand times makes one story, compared
+at the cost of a few entries.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from bot.stories.index import StoryIndex
 from bot.stories.similar import Fingerprint, fingerprint
 
 log = logging.getLogger(__name__)
-OVERLAP = timedelta(minutes=10)  # entries seen this long before the newest read are read again
+SLACK = 1000  # entries stored before the newest read that are looked at again
 INDEXED = 8  # fingerprints kept per story: more tellings of it add nothing to find it
 _Key = tuple[str, str]  # (feed, entry key)
 
@@ -60,7 +61,7 @@ class StoryBook:
         self._order: deque[tuple[datetime, _Key, str, str]] = deque()
         self._lock = threading.Lock()  # placing runs in threads
         self._reading = asyncio.Lock()
-        self._newest: datetime | None = None  # the newest ``seen_at`` read from the store
+        self._last_id: int | None = None  # the newest entry read from the store
 
     async def place(self, entries: Sequence[Entry], now: datetime) -> list[Entry]:
         """``entries`` (new, in document order), each with the story it tells
@@ -80,15 +81,15 @@ class StoryBook:
         """Read the entries stored since the last read (the whole window, the first
         time) that this book does not know; forget what left the window."""
         async with self._reading:
-            start = now - self._window
-            if self._newest is not None:
-                start = max(start, self._newest - OVERLAP)
-            seen = await self._store.seen_keys(start)
+            first = self._last_id is None
+            after = max(0, (self._last_id or 0) - SLACK)
+            seen = await self._store.seen_keys(now - self._window, after)
             with self._lock:
                 unknown = [row_id for row_id, feed, key, _ in seen if (feed, key) not in self._keys]
-            first = self._newest is None
             if seen:
-                self._newest = max(self._newest or seen[-1][3], max(s[3] for s in seen))
+                self._last_id = max(self._last_id or 0, seen[-1][0])
+            elif first:
+                self._last_id = 0
             for chunk in range(0, len(unknown), 2000):
                 rows = await self._store.window_entries(unknown[chunk : chunk + 2000])
                 await asyncio.to_thread(self._remember, rows)
@@ -128,6 +129,8 @@ class StoryBook:
     def _add(
         self, key: _Key, print_: Fingerprint | None, link_story: str, story: str, seen: datetime
     ) -> None:
+        self._keys.add(key)
+        self._order.append((seen, key, link_story, story))
         known = self._stories.setdefault(story, _Story(0, seen))
         known.last = max(known.last, seen)
         if print_ is not None and (known.indexed < INDEXED or key in self._index):
@@ -136,8 +139,6 @@ class StoryBook:
             self._index.add(key, print_, story, seen)
         linked = self._links.get(link_story)
         self._links[link_story] = (linked[0] if linked else story, seen)
-        self._keys.add(key)
-        self._order.append((seen, key, link_story, story))
 
     def _forget(self, before: datetime) -> None:
         """Drop what was seen before ``before``: a story ends with its newest entry."""

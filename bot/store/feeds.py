@@ -125,6 +125,7 @@ class FeedQueries(Queries):
         new: Sequence[Entry],
         alerts: Sequence[tuple[Alert, AlertMessage]],
         outlet: str | None = None,
+        stories_since: datetime | None = None,
     ) -> int:
         """Store new entries, their alerts and the feed's state in one transaction.
 
@@ -134,15 +135,16 @@ class FeedQueries(Queries):
         ``Alert.watchlists``) whose subscription has one, as the subscriptions stand
         in this transaction; else to the chat itself.
 
-        ``outlet``: the feed's name as alerts show it; it is recorded as an outlet of the
-        stories its new entries tell, and the alerts of those stories name it.
+        ``outlet``: the feed's name as alerts show it; the feed is recorded as an outlet
+        of the stories its new entries tell, and the alerts of those stories queued since
+        ``stories_since`` (the story window) name it.
         """
         now = change.attempted_at
         async with self.writing() as conn:
             ids = await _insert_entries(conn, feed_id, new, {a.entry.key for a, _ in alerts}, now)
             if outlet is not None and new:
                 told = [(e.told, e.link) for e in new]
-                await add_outlets(conn, told, outlet, feed_id, now)
+                await add_outlets(conn, told, outlet, feed_id, now, stories_since)
             topics = await _topics(conn, {a.chat_id for a, _ in alerts})
             queued = 0
             for alert, message in alerts:

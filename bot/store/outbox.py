@@ -8,11 +8,19 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, and_, case, func, insert, literal, select, update
+from sqlalchemy import Row, and_, case, func, insert, literal, select, true, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot import messages
-from bot.messages import OUTLET_LINK, OUTLET_NAME, AlertMessage, FeedNotice, Message, Outlet
+from bot.messages import (
+    OUTLET_LINK,
+    OUTLET_NAME,
+    OUTLETS,
+    AlertMessage,
+    FeedNotice,
+    Message,
+    Outlet,
+)
 from bot.models import OutboxStatus
 from bot.store import schema as t
 from bot.store.base import Queries, insert_ignoring, utcnow
@@ -264,38 +272,50 @@ async def add_outlets(
     name: str,
     feed_id: str,
     now: datetime,
+    since: datetime | None = None,
 ) -> int:
-    """Record that the outlet ``name`` (the feed ``feed_id``) told these stories, each
-    (story, link); every alert of a story it is new to (every chat's, queued, held or
-    sent) shows it: its revision goes up, and a sent one's message is to be edited,
-    after :data:`EDIT_DELAY` (so that outlets arriving together make one edit).
+    """Record that the feed ``feed_id`` (named ``name``) told these stories, each
+    (story, link). The alerts of a story it is new to (every chat's, queued, held or sent,
+    queued since ``since``) show it: their revision goes up, and a sent one's message is
+    to be edited after :data:`EDIT_DELAY` (outlets arriving together make one edit). A
+    story told by :data:`OUTLETS` feeds already changes no alert: its count will say.
 
-    Returns how many stories the outlet is new to.
+    Returns how many stories the feed is new to.
     """
-    outlet = Outlet(name[:OUTLET_NAME], "")
     first: dict[str, str] = {}
     for story, link in told:
         first.setdefault(story, link if len(link) <= OUTLET_LINK else "")
     so, box = t.story_outlets, t.outbox
     stories = list(first)
+    counts: dict[str, int] = {}
     known: set[str] = set()
     for start in range(0, len(stories), 500):
         chunk = stories[start : start + 500]
-        query = select(so.c.story).where(so.c.story.in_(chunk), so.c.name == outlet.name)
-        known.update(r[0] for r in await conn.execute(query))
+        query = (
+            select(so.c.story, func.count(), func.max(case((so.c.feed_id == feed_id, 1), else_=0)))
+            .where(so.c.story.in_(chunk))
+            .group_by(so.c.story)
+        )
+        for story, count, ours in await conn.execute(query):
+            counts[story] = int(count)
+            if ours:
+                known.add(story)
     fresh = [s for s in stories if s not in known]
     if not fresh:
         return 0
     rows = [
-        {"story": s, "name": outlet.name, "link": first[s], "feed_id": feed_id, "seen_at": now}
+        {"story": s, "name": name[:OUTLET_NAME], "link": first[s], "feed_id": feed_id}
+        | {"seen_at": now}
         for s in fresh
     ]
-    await conn.execute(insert_ignoring(conn.dialect.name, so, ["story", "name"]), rows)
+    await conn.execute(insert_ignoring(conn.dialect.name, so, ["story", "feed_id"]), rows)
+    shown = [s for s in fresh if 0 < counts.get(s, 0) <= OUTLETS]  # others have no alert yet
     due = literal(now + EDIT_DELAY, UTCDateTime())
     active = select(t.chats.c.id).where(t.chats.c.active.is_(True))
-    for start in range(0, len(fresh), 500):
-        chunk = fresh[start : start + 500]
+    for start in range(0, len(shown), 500):
+        chunk = shown[start : start + 500]
         editable = and_(box.c.status == SENT, box.c.message_id.is_not(None))
+        recent = box.c.created_at >= since if since is not None else true()
         await conn.execute(
             update(box)
             .where(
@@ -303,6 +323,7 @@ async def add_outlets(
                 box.c.kind == "alert",
                 box.c.status.in_((PENDING, HELD, SENT)),
                 box.c.chat_id.in_(active),
+                recent,
             )
             .values(
                 revision=box.c.revision + 1,
@@ -315,19 +336,18 @@ async def add_outlets(
 
 
 async def outlets_of(conn: AsyncConnection, stories: Sequence[str]) -> dict[str, list[Outlet]]:
-    """The outlets of each of ``stories``, in the order they told it (one per feed name:
-    at most as many as there are feeds)."""
+    """The outlets of each of ``stories``, in the order they told it (one per feed)."""
     so = t.story_outlets
     wanted = sorted(set(stories))
     found: dict[str, list[Outlet]] = {}
     for start in range(0, len(wanted), 500):
         query = (
-            select(so.c.story, so.c.name, so.c.link)
+            select(so.c.story, so.c.name, so.c.link, so.c.feed_id)
             .where(so.c.story.in_(wanted[start : start + 500]))
             .order_by(so.c.id)
         )
         for row in await conn.execute(query):
-            found.setdefault(row.story, []).append(Outlet(row.name, row.link))
+            found.setdefault(row.story, []).append(Outlet(row.name, row.link, row.feed_id))
     return found
 
 

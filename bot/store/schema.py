@@ -98,11 +98,11 @@ story_outlets = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),  # the order they told it
     Column("story", Text, nullable=False),
-    Column("name", String(200), nullable=False),  # the feed's name, as alerts show it
+    Column("name", String(200), nullable=False),  # the feed's name then, as alerts show it
     Column("link", Text, nullable=False),  # its entry's link ("" if too long to be one)
     Column("feed_id", String(100), nullable=False),
     Column("seen_at", UTCDateTime, nullable=False),
-    UniqueConstraint("story", "name", name="uq_story_outlets_story_name"),
+    UniqueConstraint("story", "feed_id", name="uq_story_outlets_story_feed"),
 )
 
 chats = Table(

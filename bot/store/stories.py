@@ -13,11 +13,17 @@ from bot.store.records import StoredStory, StoryOutlet, WindowEntry
 
 
 class StoryQueries(Queries):
-    async def seen_keys(self, since: datetime) -> list[tuple[int, str, str, datetime]]:
-        """(id, feed, key, seen) of the entries seen since ``since``, in the order they
-        were stored."""
+    async def seen_keys(
+        self, since: datetime, after_id: int = 0
+    ) -> list[tuple[int, str, str, datetime]]:
+        """(id, feed, key, seen) of the entries seen since ``since`` and stored after the
+        entry ``after_id``, in the order they were stored."""
         e = t.entries.c
-        query = select(e.id, e.feed_id, e.key, e.seen_at).where(e.seen_at >= since).order_by(e.id)
+        query = (
+            select(e.id, e.feed_id, e.key, e.seen_at)
+            .where(e.seen_at >= since, e.id > after_id)
+            .order_by(e.id)
+        )
         async with self.engine.connect() as conn:
             return [(r.id, r.feed_id, r.key, r.seen_at) for r in await conn.execute(query)]
 

@@ -6,9 +6,9 @@ Create Date: 2026-12-02
 
 - entries.same_as: the story an entry repeats when another outlet told it first (the
   story of that story's first entry); NULL: the entry's own ``story``.
-- story_outlets: the outlets (feeds, by the name alerts show) that told each story, in
-  the order they told it, each with its link: an alert's "Also:" line is read from here
-  when it is sent or edited.
+- story_outlets: the outlets (feeds) that told each story, in the order they told it,
+  each with its name then and its link: an alert's "Also:" line is read from here when
+  it is sent or edited.
 - outbox.message_id: the Telegram message an alert became, so that it can be edited.
 - outbox.revision / outbox.shown: another outlet of its story bumps an alert's
   ``revision``; ``shown`` is the revision its message shows.
@@ -37,7 +37,7 @@ def upgrade() -> None:
         sa.Column("link", sa.Text, nullable=False),
         sa.Column("feed_id", sa.String(100), nullable=False),
         sa.Column("seen_at", sa.DateTime, nullable=False),
-        sa.UniqueConstraint("story", "name", name="uq_story_outlets_story_name"),
+        sa.UniqueConstraint("story", "feed_id", name="uq_story_outlets_story_feed"),
     )
     with op.batch_alter_table("outbox") as batch:
         batch.add_column(sa.Column("message_id", sa.BigInteger))
