@@ -1,4 +1,4 @@
-"""One poll of one feed: fetch -> parse -> new entries -> match -> alerts -> commit.
+"""One poll of one feed: fetch -> parse -> new entries -> stories -> match -> alerts -> commit.
 
 The fetcher's cases are handled here one by one; the decisions (which chats hear of
 which entry, the feed's next state and poll time) come from pure functions
