@@ -91,8 +91,8 @@ def _also(alert: AlertMessage) -> list[str]:
     """The story's other outlets: a line naming them, then their links."""
     if not alert.also:
         return []
-    plain = [Outlet(o.name, "") for o in alert.also]
-    lines = [printable(_TextOf.html(also_line(plain, alert.also_more, DEFAULT, links=False)))]
+    line = also_line(alert.also, alert.also_more, DEFAULT, links=False)
+    lines = [printable(_TextOf.html(line))]
     lines += [printable(f"   {cut(o.link, 300)}") for o in alert.also[:ALSO_SHOWN] if o.link]
     return lines
 

@@ -16,10 +16,10 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select, update
 
 from bot import messages
-from bot.messages import AlertMessage, Message
+from bot.messages import Message
 from bot.store import schema as t
 from bot.store.base import Queries
-from bot.store.outbox import FAILED, HELD, PENDING, SUMMARISED, enqueue, outlets_of
+from bot.store.outbox import FAILED, HELD, PENDING, SUMMARISED, enqueue, outlets_of, with_outlets
 from bot.store.records import EVERY_CHAT, ChatFilter
 from bot.store.settings import ChatSettings
 
@@ -113,9 +113,10 @@ class HeldQueries(Queries):
         rows, unreadable = [], []
         for row in found:
             try:
-                message = messages.load(row.kind, row.payload)
-                if isinstance(message, AlertMessage):  # a summary lists its story's outlets
-                    message = message.with_outlets(outlets.get(row.story, ()))
+                # a summary lists the story's outlets
+                message = with_outlets(
+                    messages.load(row.kind, row.payload), outlets.get(row.story, ())
+                )
                 names = tuple(json.loads(row.watchlists)) if row.watchlists else ()
             except (ValueError, KeyError, TypeError):
                 unreadable.append(row.id)

@@ -148,7 +148,7 @@ class OutboxQueries(Queries):
         rows = []
         for row in found:
             try:
-                message = _with_outlets(
+                message = with_outlets(
                     messages.load(row.kind, row.payload), outlets.get(row.story, ())
                 )
             except (ValueError, KeyError, TypeError) as exc:
@@ -303,11 +303,8 @@ async def add_outlets(
     fresh = [s for s in stories if s not in known]
     if not fresh:
         return 0
-    rows = [
-        {"story": s, "name": name[:OUTLET_NAME], "link": first[s], "feed_id": feed_id}
-        | {"seen_at": now}
-        for s in fresh
-    ]
+    outlet = {"name": name[:OUTLET_NAME], "feed_id": feed_id, "seen_at": now}
+    rows = [{"story": s, "link": first[s], **outlet} for s in fresh]
     await conn.execute(insert_ignoring(conn.dialect.name, so, ["story", "feed_id"]), rows)
     shown = [s for s in fresh if 0 < counts.get(s, 0) <= OUTLETS]  # others have no alert yet
     due = literal(now + EDIT_DELAY, UTCDateTime())
@@ -351,12 +348,13 @@ async def outlets_of(conn: AsyncConnection, stories: Sequence[str]) -> dict[str,
     return found
 
 
-def _with_outlets(message: Message, outlets: Sequence[Outlet]) -> Message:
+def with_outlets(message: Message, outlets: Sequence[Outlet]) -> Message:
+    """An alert naming its story's ``outlets``; any other message as it is."""
     return message.with_outlets(outlets) if isinstance(message, AlertMessage) else message
 
 
 def _outbox_row(row: Row[Any], outlets: Sequence[Outlet] = ()) -> OutboxRow:
-    message = _with_outlets(messages.load(row.kind, row.payload), outlets)
+    message = with_outlets(messages.load(row.kind, row.payload), outlets)
     return OutboxRow(
         row.id,
         row.chat_id,
