@@ -84,8 +84,8 @@ class StoryBook:
             first = self._last_id is None
             after = max(0, (self._last_id or 0) - SLACK)
             seen = await self._store.seen_keys(now - self._window, after)
-            with self._lock:
-                unknown = [row_id for row_id, feed, key, _ in seen if (feed, key) not in self._keys]
+            # in a thread, as all that takes the lock: placing may hold it for a while
+            unknown = await asyncio.to_thread(self._unknown, seen)
             if seen:
                 self._last_id = max(self._last_id or 0, seen[-1][0])
             elif first:
@@ -93,10 +93,14 @@ class StoryBook:
             for chunk in range(0, len(unknown), 2000):
                 rows = await self._store.window_entries(unknown[chunk : chunk + 2000])
                 await asyncio.to_thread(self._remember, rows)
-            with self._lock:
-                self._forget(now - self._window)
+            await asyncio.to_thread(self._forget, now - self._window)
             if first:
                 log.info("stories: %d entries of the last %s read", len(unknown), self._window)
+
+    def _unknown(self, seen: Sequence[tuple[int, str, str, datetime]]) -> list[int]:
+        """The ids of the ``seen`` entries this book does not know."""
+        with self._lock:
+            return [row_id for row_id, feed, key, _ in seen if (feed, key) not in self._keys]
 
     def _remember(self, stored: Sequence[WindowEntry]) -> None:
         """Add entries another process (or an earlier run) stored."""
@@ -142,15 +146,16 @@ class StoryBook:
 
     def _forget(self, before: datetime) -> None:
         """Drop what was seen before ``before``: a story ends with its newest entry."""
-        while self._order and self._order[0][0] < before:
-            _, key, link_story, story = self._order.popleft()
-            self._keys.discard(key)
-            linked = self._links.get(link_story)
-            if linked is not None and linked[1] < before:
-                del self._links[link_story]
-            known = self._stories.get(story)
-            if known is not None and key in self._index:  # room for a newer telling
-                known.indexed -= 1
-            if known is not None and known.last < before:
-                del self._stories[story]
-        self._index.forget(before)
+        with self._lock:
+            while self._order and self._order[0][0] < before:
+                _, key, link_story, story = self._order.popleft()
+                self._keys.discard(key)
+                linked = self._links.get(link_story)
+                if linked is not None and linked[1] < before:
+                    del self._links[link_story]
+                known = self._stories.get(story)
+                if known is not None and key in self._index:  # room for a newer telling
+                    known.indexed -= 1
+                if known is not None and known.last < before:
+                    del self._stories[story]
+            self._index.forget(before)
