@@ -1,8 +1,18 @@
 """The labelled corpus: texts in English, Russian and Kazakh, and the watchlists each must
-and must not match. The cases live in tests/corpus/*.yaml; the watchlists are here."""
+and must not match. The cases live in tests/corpus/*.yaml; the watchlists are here.
+
+Each label is scored: a ``match:`` label is a positive, a ``not:`` label a negative. A case
+may carry ``miss: <reason>``, a known recall limit: its per-case test is expected to fail on
+a missed ``match:`` label (strictly, so a fixed miss is noticed), and it counts as a miss in
+recall. A false positive is never excused. Precision must be 1.0 and recall at least 0.99
+overall; ``uv run pytest tests/test_corpus.py -s`` prints both per language, and
+``uv run python benchmarks/corpus.py`` prints them with the labels missed.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +24,8 @@ from bot.models import Entry
 
 CORPUS = Path(__file__).parent / "corpus"
 LANGUAGES = ("en", "ru", "kk")
+MIN_PRECISION = 1.0
+MIN_RECALL = 0.99
 
 # name -> (match rules, exclude rules)
 WATCHLISTS: dict[str, tuple[list[str], list[str]]] = {
@@ -44,6 +56,44 @@ WATCHLISTS: dict[str, tuple[list[str], list[str]]] = {
     ),
     "drones": (["drone OR беспилотник OR дрон"], []),
     "uranium": (["uranium OR уран OR Kazatomprom OR Казатомпром OR Қазатомөнеркәсіп"], []),
+    # Russian words whose forms a dictionary knows better than endings do: fleeting vowels,
+    # irregular stems, and homographs of other words
+    "posol": (["посол"], []),
+    "steel": (["сталь"], []),
+    "peace": (["мир"], []),
+    "mira": (["Мира"], []),
+    "gas": (["газ"], []),
+    "gaza": (["Gaza OR Газа"], []),
+    "lavrov": (["Lavrov OR Лавров"], []),
+    "mother": (["мать"], []),
+    "path": (["путь"], []),
+    "people": (["человек"], []),
+    "ice": (["лёд"], []),
+    "corner": (["угол"], []),
+    "day": (["день"], []),
+    "church": (["церковь"], []),
+    "minister": (["министр"], []),
+    # phrases whose adjectives agree with their nouns
+    "cpc": (
+        [
+            '"Caspian Pipeline Consortium" OR CPC',
+            '"Каспийский трубопроводный консорциум" OR КТК',
+        ],
+        [],
+    ),
+    "nbk": (['"National Bank" OR "Национальный банк" OR "Ұлттық банк"'], []),
+    # Kazakh words under chains of plural, possessive and case suffixes
+    "state-kk": (["мемлекет"], []),
+    "book-kk": (["кітап"], []),
+    "city-kk": (["қала"], []),
+    "people-kk": (["халық"], []),
+    "oil-kk": (["мұнай"], []),
+    "election-kk": (["сайлау"], []),
+    # names in every script and romanization
+    "tokayev-any": (["~Tokayev"], []),
+    "mirziyoyev-any": (["~Mirziyoyev"], []),
+    "nazarbayev-any": (["~Nazarbayev"], []),
+    "kazakhstan-any": (["~Kazakhstan"], []),
 }
 
 
@@ -56,8 +106,7 @@ def load(language: str) -> list[dict[str, Any]]:
 CASES = [(language, case) for language in LANGUAGES for case in load(language)]
 
 
-@pytest.fixture(scope="module")
-def matcher() -> Matcher:
+def build_matcher() -> Matcher:
     return Matcher(
         RuleSet(name, tuple(match), tuple(exclude)) for name, (match, exclude) in WATCHLISTS.items()
     )
@@ -69,22 +118,111 @@ def as_entry(case: dict[str, Any]) -> Entry:
     return Entry("feed", "key", title=title, link="https://x/1", story="s", summary=summary)
 
 
-@pytest.mark.parametrize(
-    ("language", "case"), CASES, ids=[f"{lang}-{case['text'][:40]}" for lang, case in CASES]
-)
+def matched(matcher: Matcher, case: dict[str, Any]) -> set[str]:
+    return {str(hit.key) for hit in matcher.match(as_entry(case))}
+
+
+@dataclass
+class Score:
+    """The labels of some cases, scored: true positives, misses and false positives."""
+
+    hits: int = 0
+    misses: list[tuple[str, str, str]] = field(default_factory=list)  # (language, text, list)
+    false_positives: list[tuple[str, str, str]] = field(default_factory=list)
+    negatives: int = 0
+
+    def add(self, language: str, case: dict[str, Any], found: set[str]) -> None:
+        for name in case.get("match", []):
+            if name in found:
+                self.hits += 1
+            else:
+                self.misses.append((language, case["text"], name))
+        for name in case.get("not", []):
+            if name in found:
+                self.false_positives.append((language, case["text"], name))
+            else:
+                self.negatives += 1
+
+    @property
+    def precision(self) -> float:
+        found = self.hits + len(self.false_positives)
+        return self.hits / found if found else 1.0
+
+    @property
+    def recall(self) -> float:
+        expected = self.hits + len(self.misses)
+        return self.hits / expected if expected else 1.0
+
+    def line(self, label: str) -> str:
+        positives, negatives = self.hits + len(self.misses), self.negatives
+        negatives += len(self.false_positives)
+        return (
+            f"{label:<4} precision {self.precision:.4f}  recall {self.recall:.4f}  "
+            f"({positives} positive labels, {len(self.misses)} missed; "
+            f"{negatives} negative labels, {len(self.false_positives)} matched)"
+        )
+
+
+def score(matcher: Matcher, cases: Iterable[tuple[str, dict[str, Any]]]) -> dict[str, Score]:
+    """Scores per language and overall (``"all"``)."""
+    scores = {language: Score() for language in (*LANGUAGES, "all")}
+    for language, case in cases:
+        found = matched(matcher, case)
+        scores[language].add(language, case, found)
+        scores["all"].add(language, case, found)
+    return scores
+
+
+def report(scores: dict[str, Score]) -> str:
+    return "\n".join(scores[label].line(label) for label in (*LANGUAGES, "all"))
+
+
+class Missed(AssertionError):
+    """A ``match:`` label not matched: the only failure a ``miss:`` case may show."""
+
+
+@pytest.fixture(scope="module")
+def matcher() -> Matcher:
+    return build_matcher()
+
+
+def marked(language: str, case: dict[str, Any]) -> Any:
+    marks = []
+    if "miss" in case:
+        marks.append(pytest.mark.xfail(reason=case["miss"], raises=Missed, strict=True))
+    return pytest.param(language, case, marks=marks, id=f"{language}-{case['text'][:40]}")
+
+
+@pytest.mark.parametrize(("language", "case"), [marked(lang, case) for lang, case in CASES])
 def test_case(matcher: Matcher, language: str, case: dict[str, Any]) -> None:
-    matched = {hit.key for hit in matcher.match(as_entry(case))}
+    found = matched(matcher, case)
     must, must_not = set(case.get("match", [])), set(case.get("not", []))
     assert must | must_not, "a case names at least one watchlist"
     assert (must | must_not) <= WATCHLISTS.keys(), "unknown watchlist"
-    assert must <= matched, f"missed {sorted(must - matched)}; matched {sorted(matched)}"
-    assert not must_not & matched, f"wrongly matched {sorted(must_not & matched)}"
+    assert not must_not & found, f"wrongly matched {sorted(must_not & found)}"
+    if not must <= found:
+        raise Missed(f"missed {sorted(must - found)}; matched {sorted(found)}")
+
+
+def test_precision_and_recall(matcher: Matcher) -> None:
+    scores = score(matcher, CASES)
+    print("\n" + report(scores))
+    overall = scores["all"]
+    assert overall.precision >= MIN_PRECISION, overall.false_positives
+    assert overall.recall >= MIN_RECALL, overall.misses
+
+
+def test_a_known_miss_is_a_recall_limit_with_a_reason() -> None:
+    for _, case in CASES:
+        if "miss" in case:
+            assert isinstance(case["miss"], str) and case["miss"].strip(), case
+            assert case.get("match"), f"miss: excuses only match: labels: {case}"
 
 
 def test_corpus_size() -> None:
     counts = {language: len(load(language)) for language in LANGUAGES}
-    assert sum(counts.values()) >= 150
-    assert min(counts.values()) >= 40, counts
+    assert sum(counts.values()) >= 350, counts
+    assert min(counts.values()) >= 90, counts
 
 
 def test_every_watchlist_is_exercised_both_ways() -> None:
@@ -92,4 +230,4 @@ def test_every_watchlist_is_exercised_both_ways() -> None:
     named = {name for case in cases for name in case.get("match", [])}
     refused = {name for case in cases for name in case.get("not", [])}
     assert named == WATCHLISTS.keys()
-    assert len(refused) >= len(WATCHLISTS) // 2
+    assert refused == WATCHLISTS.keys()

@@ -4,6 +4,8 @@
   position inside the text.
 * A match does not depend on the text's case (for rules without acronyms), on its
   whitespace, or on HTML wrapped around it or inside its words.
+* A word always matches itself, in any case, alone or among other words; ``=word`` matches
+  none of the word's other forms; a word never matches a word derived from it.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from hypothesis import strategies as st
 
 from bot.errors import QueryError
 from bot.matching import Matcher, RuleSet, html_to_text, parse_query
+from bot.matching.inflection import forms
 from bot.models import Entry
 
 QUERY_PIECES = ["Rosatom", "Росатом", "CSTO", "AND", "OR", "NOT", "NEAR/3", "NEAR/x", "(", ")"]
@@ -129,3 +132,74 @@ def test_spans_cover_whole_words_of_the_text(text: str) -> None:
             assert 0 <= span.start < span.end <= len(text)
             assert span.start == 0 or not text[span.start - 1].isalnum()
             assert span.end == len(text) or not text[span.end].isalnum()
+
+
+LATIN = "abcdefghijklmnopqrstuvwxyz"
+RUSSIAN = "абвгдеёжзийклмнопрстуфхцчшщъыьэюя"
+KAZAKH = RUSSIAN + "әғқңөұүһі"
+REAL_WORDS = ["Росатом", "посол", "сталь", "мир", "Мира", "Газа", "Путин", "Лавров", "Токаев"]
+REAL_WORDS += ["мать", "путь", "человек", "лёд", "день", "церковь", "Қазақстан", "кітап"]
+REAL_WORDS += ["халық", "мұнай", "сайлау", "мемлекет", "Tokayev", "Rosatom", "crisis", "ferry"]
+NEIGHBOURS = ["news", "новости", "жаңалықтар", "the", "и", "мен", ",", "-", "(", ")", "«", "»"]
+
+# Derivational suffixes by script. A Cyrillic word takes Kazakh suffixes whatever its
+# letters, since Kazakh inflects Russian-spelled names too (Путинмен).
+LATIN_DERIVATIONS = ["ism", "ist", "ic"]
+RUSSIAN_DERIVATIONS = ["ский", "ская", "овский", "изм"]
+KAZAKH_DERIVATIONS = ["лық", "лік", "шы", "ші", "дық", "тық"]
+
+words = st.one_of(
+    st.text(LATIN, min_size=3, max_size=12),
+    st.text(RUSSIAN, min_size=3, max_size=12),
+    st.text(KAZAKH, min_size=3, max_size=12),
+    st.sampled_from(REAL_WORDS),
+)
+
+
+def folded(word: str) -> str:
+    """The word as rules and texts compare it: case-folded, ё as е."""
+    return word.casefold().replace("ё", "е")
+
+
+def matches(query: str, text: str) -> bool:
+    matcher = Matcher([RuleSet("rule", (query,))])
+    return bool(matcher.match(Entry("feed", "key", title=text, link="", story="s")))
+
+
+@settings(database=None, max_examples=300, deadline=None)
+@given(words, st.booleans(), st.data())
+def test_a_word_matches_itself_in_any_case(word: str, title: bool, data: st.DataObject) -> None:
+    rule = word.title() if title else word.lower()  # upper case would make an acronym
+    written = data.draw(st.sampled_from([word.upper(), word.lower(), word.title(), word]))
+    before = data.draw(st.lists(st.sampled_from(NEIGHBOURS), max_size=3))
+    after = data.draw(st.lists(st.sampled_from(NEIGHBOURS), max_size=3))
+    assert matches(rule, written)
+    assert matches(rule, " ".join([*before, written, *after]))
+
+
+@settings(database=None, max_examples=200, deadline=None)
+@given(words, st.booleans())
+def test_an_exact_word_matches_no_other_form(word: str, proper: bool) -> None:
+    word = folded(word)
+    others = sorted(forms(word, proper=proper) - {word})
+    query = "=" + (word.title() if proper else word)
+    assert matches(query, word)
+    if others and matches(query, " ".join(others)):
+        wrong = [form for form in others if matches(query, form)]
+        raise AssertionError(f"{query} matches {wrong}")
+
+
+@settings(database=None, max_examples=300, deadline=None)
+@given(words, st.booleans(), st.data())
+def test_a_word_never_matches_a_word_derived_from_it(
+    word: str, proper: bool, data: st.DataObject
+) -> None:
+    word = folded(word)
+    suffixes = LATIN_DERIVATIONS if word[0] in LATIN else RUSSIAN_DERIVATIONS + KAZAKH_DERIVATIONS
+    if any(letter in "әғқңөұүһі" for letter in word):
+        suffixes = KAZAKH_DERIVATIONS
+    derived = word + data.draw(st.sampled_from(suffixes))
+    rule = word.title() if proper else word
+    assert derived not in forms(word, proper=proper)
+    assert not matches(rule, derived)
+    assert not matches(rule, f"news {derived.title()} news")
