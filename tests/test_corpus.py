@@ -73,6 +73,8 @@ WATCHLISTS: dict[str, tuple[list[str], list[str]]] = {
     "day": (["день"], []),
     "church": (["церковь"], []),
     "minister": (["министр"], []),
+    "court": (["суд"], []),
+    "war": (["война"], []),
     # phrases whose adjectives agree with their nouns
     "cpc": (
         [
