@@ -17,16 +17,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.matching.presearch import Capitals, Lexicon, capitals
+from bot.matching.presearch import CaseRule, Lexicon, capitals
 from bot.matching.query import And, Near, Node, Not, Or, Query, Term
 
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Seq:
-    """Words in sequence: lexicon ids, acronyms' capitals, canonical gaps and the fields."""
+    """Words in sequence: lexicon ids, case rules (``presearch.capitals``), canonical gaps and
+    the fields."""
 
     words: tuple[int, ...]
-    capitals: tuple[Capitals | None, ...]
+    capitals: tuple[CaseRule | None, ...]
     gaps: tuple[str, ...]
     fields: tuple[str, ...]
 

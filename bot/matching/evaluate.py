@@ -53,7 +53,7 @@ from dataclasses import dataclass
 from bot.matching import phrase
 from bot.matching.compiled import AllOf, AnyOf, Close, Compiled, Negation, Rule, Seq
 from bot.matching.near import close_starts
-from bot.matching.presearch import Capitals, Presearch
+from bot.matching.presearch import CaseRule, Presearch
 from bot.matching.tokens import FieldText, canonical_gap
 from bot.models import FIELDS, Entry, Span
 
@@ -197,7 +197,7 @@ class Document:
             parts.append(mask & masks.gaps(seq.gaps[offset - 1]) if offset else mask)
         return phrase.starts(parts, len(text.folded))
 
-    def _word_places(self, text: FieldText, word: int, rule: Capitals | None) -> list[int]:
+    def _word_places(self, text: FieldText, word: int, rule: CaseRule | None) -> list[int]:
         """Where the query word ``word`` is in ``text``, with its capitals if it has any."""
         places = text.places(self.found[word])
         if rule is None:

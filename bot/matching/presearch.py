@@ -13,7 +13,8 @@ evaluates only the rules that can match given those words, so the cost of an ent
 with the rules whose words it contains, not with the number of rules.
 
 Case is not checked here: an acronym's stem is found in lower case too, and the
-evaluation then compares capitals (``Capitals``).
+evaluation then compares capitals (``Capitals``), as it checks that a name's form that is
+more often another word is capitalized (``Initial``).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 
 import ahocorasick
 
-from bot.matching.inflection import Stem, stems
+from bot.matching.inflection import Stem, capitalized, stems
 from bot.matching.inflection.stems import EXACT
 from bot.matching.query import Word
 
@@ -44,6 +45,21 @@ class Capitals:
         if self.prefix:
             return cased.startswith(self.text)
         return cased == self.text or (self.plural and cased == self.text + "s")
+
+
+@dataclass(frozen=True, slots=True)
+class Initial:
+    """A name's case rule: these of its forms match only written with a capital, since
+    they are more often another word ("Лавровым" is Lavrov, "лавровым" is of bay leaves)."""
+
+    forms: frozenset[str]
+
+    def allows(self, cased: str) -> bool:
+        """Whether the text word ``cased`` (as written) may be the name."""
+        return cased[:1].isupper() or cased.casefold() not in self.forms
+
+
+CaseRule = Capitals | Initial
 
 
 class Lexicon:
@@ -79,10 +95,14 @@ class Lexicon:
         return Presearch(patterns)
 
 
-def capitals(word: Word, *, exact: bool) -> Capitals | None:
-    """The case rule of a query word: None unless it is an acronym."""
+def capitals(word: Word, *, exact: bool) -> CaseRule | None:
+    """The case rule of a query word: None unless it is an acronym or a name some of whose
+    forms are more often other words."""
     if word.cased is None:
-        return None
+        if not word.proper or exact or word.prefix:
+            return None
+        initial = capitalized(word.folded, proper=True)
+        return Initial(initial) if initial else None
     latin = word.cased.isascii() and word.cased.isalpha()
     return Capitals(word.cased, word.prefix, plural=latin and not exact and not word.prefix)
 

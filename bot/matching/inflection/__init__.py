@@ -15,10 +15,13 @@ Which endings a word takes depends on its script and on how it ends:
 
 * Latin: English plural and third-person ``-s``/``-es``/``-ies``. Possessives need no
   forms: "Tokayev's" is the words "Tokayev" and "s" (see ``bot.matching.tokens``).
-* Cyrillic: Russian declension by the ending of the form written (``russian``) and Kazakh
-  case, possessive and plural suffixes with vowel harmony (``kazakh``), since Kazakh text
-  puts Kazakh suffixes on Russian-spelled names (Путинмен, Росатоммен). A word written
-  with a letter only Kazakh has (ә ғ қ ң ө ұ ү һ і) gets the Kazakh suffixes only.
+* Cyrillic: the Russian forms of the word's lexeme in the OpenCorpora dictionary
+  (``dictionary``), or for a word it does not know, declension by the ending of the form
+  written (``russian``); and Kazakh plural, possessive and case suffixes with vowel
+  harmony (``kazakh``), since Kazakh text puts Kazakh suffixes on Russian-spelled names
+  (Путинмен, Росатоммен). A word written with a letter only Kazakh has (ә ғ қ ң ө ұ ү һ і)
+  gets the Kazakh suffixes only. Some forms of a name match only capitalized
+  (``capitalized``): those the dictionary says are more often a common word.
 * Acronyms (two or more capitals, no lower case) do not inflect, except that a Latin
   acronym may take a plural "s" (NGOs); Kazakh writes suffixes after a hyphen (ОДКБ-ның),
   which already makes them a word of their own.
@@ -34,43 +37,64 @@ from __future__ import annotations
 import functools
 import re
 
+from bot.matching.inflection import dictionary
+from bot.matching.inflection.dictionary import Expansion, lexeme, unknown
 from bot.matching.inflection.english import english
 from bot.matching.inflection.kazakh import kazakh
 from bot.matching.inflection.russian import russian
 from bot.matching.inflection.stems import EXACT, Stem, merge
 
-__all__ = ["Stem", "forms", "stems"]
+__all__ = ["Stem", "cache_clear", "capitalized", "forms", "stems"]
 
 MIN_INFLECTED = 3  # shorter words are particles, units and initials: they do not inflect
 _KAZAKH_LETTERS = frozenset("әғқңөұүһі")
 _PLURAL_S = frozenset({"", "s"})
 _LATIN = re.compile("[a-z\u00c0-\u024f]+")
 _CYRILLIC = re.compile("[\u0400-\u04ff]+")
+_NONE: frozenset[str] = frozenset()
 
 
-@functools.lru_cache(maxsize=65536)
 def stems(word: str, *, acronym: bool = False, proper: bool = False) -> tuple[Stem, ...]:
     """The stems of the folded query ``word``; ``proper`` if it was written capitalized.
 
     Pure and cached: the same word in a thousand rules is expanded once.
     """
+    return _expanded(word, acronym, proper)[0]
+
+
+def capitalized(word: str, *, proper: bool = False) -> frozenset[str]:
+    """The forms among ``stems(word, proper=proper)`` that match a text word only when it is
+    written with a capital: a name's forms that are more often another word ("лавровым")."""
+    return _expanded(word, False, proper)[1]
+
+
+@functools.lru_cache(maxsize=65536)
+def _expanded(word: str, acronym: bool, proper: bool) -> Expansion:
     if acronym:
-        return ((word, _PLURAL_S if _latin(word) else EXACT),)
+        return ((word, _PLURAL_S if _latin(word) else EXACT),), _NONE
     if len(word) < MIN_INFLECTED or not word.isalpha():
-        return ((word, EXACT),)
+        return ((word, EXACT),), _NONE
     if _latin(word):
-        return merge(english(word))
+        return merge(english(word)), _NONE
     if not _cyrillic(word):
-        return ((word, EXACT),)
+        return ((word, EXACT),), _NONE
     if _KAZAKH_LETTERS.intersection(word):
-        return merge(kazakh(word))
-    return merge([*russian(word, proper=proper), *kazakh(word)])
+        return merge(kazakh(word)), _NONE
+    known = lexeme(word, proper=proper)
+    pairs, others = known or unknown(word, russian(word, proper=proper), proper=proper)
+    return merge([*pairs, *kazakh(word)]), others
 
 
 def forms(word: str, *, acronym: bool = False, proper: bool = False) -> frozenset[str]:
     """Every form of ``word`` (for tests and for people reading a rule's reach)."""
     pairs = stems(word, acronym=acronym, proper=proper)
     return frozenset(stem + ending for stem, endings in pairs for ending in endings)
+
+
+def cache_clear() -> None:
+    """Forget every word expanded so far, as a fresh process would (for measurements)."""
+    _expanded.cache_clear()
+    dictionary.cache_clear()
 
 
 def _latin(word: str) -> bool:

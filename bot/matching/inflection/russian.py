@@ -1,5 +1,8 @@
 """Russian declension of nouns, names and adjectives, chosen by how the written form ends.
 
+These tables serve the words the dictionary does not know (``dictionary`` serves the rest):
+names above all, such as Токаев or Мирзиёев.
+
 The word is taken to be written in its dictionary form (nominative singular; for a
 plural-only noun, nominative plural), and the paradigms its ending allows are all used:
 "-ий" may be an adjective (Средний) or a noun (Дмитрий), "-ь" masculine (Кремль) or

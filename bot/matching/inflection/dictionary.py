@@ -1,0 +1,273 @@
+"""Russian word forms from the OpenCorpora dictionary, through pymorphy3.
+
+A Russian query word the dictionary knows is expanded into the forms of its lexeme, as
+the dictionary lists them, rather than by the ending tables of ``russian``: the
+dictionary knows fleeting vowels (посол -> посла, лёд -> льда, день -> дня), irregular
+nouns (мать -> матери, путь -> пути, человек -> люди) and which words are names.
+
+Which lexeme: the word is taken as written in its dictionary form, so only analyses in
+the nominative (singular, or plural for a plural written) of a noun or a full adjective
+count, and only a likeliest reading of the word. A capitalized word prefers a name,
+surname, patronymic, place or organization (``Назарбаев``, ``Астана``); a word written in
+lower case prefers a common noun. A capitalized word the dictionary only knows in another
+case (``Токаев``, to it a plural of "токай"; ``Мира``, most often the genitive of "мир")
+is a name it does not have, and keeps the ending tables; a
+lower-case word written in another case (``санкций``) takes the lexeme of its likeliest
+analysis. A word the dictionary knows only as another part of speech (a verb, a
+preposition) does not inflect: verbs never did.
+
+Nouns and names take all their case and number forms (a surname also its feminine and
+plural: Путина, Путиной, Путиных), adjectives their full forms in every case, gender and
+number; short forms and comparatives are other words. A lexeme never holds a derived
+word, so Росатом does not reach "росатомовский" nor Путин "путинизм".
+
+Homographs: a form the dictionary says is more likely another word is dropped, since
+most texts that contain it mean that word. ``посол`` does not match "после" (most likely
+the preposition), ``сталь`` not "стали" (most likely the verb), ``Валентина`` not
+"Валентин". A name's form that is more likely a common word is kept, but matches only
+where the text writes it with a capital: ``Лавров`` matches "с Лавровым" and not "с
+лавровым листом", the name ``Мира`` matches "Мире Ивановой" and not "во всем мире". The
+word as written always stays. A rule that means the other reading writes the form itself,
+``=стали``. The same goes for the ending tables' forms of a word the dictionary does not
+know (``unknown``): one the dictionary knows is another word's.
+
+The dictionary (about 15 MB, 0.1 s) is loaded once per process, on the first Russian word
+it is asked about, so rules without Russian words never load it.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Iterable
+from typing import Any
+
+from bot.matching.inflection.stems import EXACT, Stem, endings
+
+GROUP = 3  # forms are grouped into stems by their first letters: человек and люди apart
+_NAMES = frozenset({"Name", "Surn", "Patr", "Geox", "Orgn", "Trad"})
+_INFLECTED = frozenset({"NOUN", "ADJF"})
+NAME, COMMON = "name", "common"  # what a likelier reading of a form is
+_LOCK = threading.Lock()
+
+Analysis = Any  # pymorphy3's Parse, which carries no type information
+
+
+Expansion = tuple[tuple[Stem, ...], frozenset[str]]  # the stems, and the forms of them
+# that match only when the text writes them with a capital (see ``lexeme``)
+
+
+def lexeme(word: str, *, proper: bool) -> Expansion | None:
+    """The stems of the folded Russian ``word`` from the dictionary; None if it does not
+    know the word (or knows it only as another case of some other word, for a name).
+
+    A form more likely another word is dropped, but for a capitalized word (``proper``)
+    a form more likely a common word is kept, to match only where the text capitalizes it
+    too: "Лавровым" is Lavrov, "лавровым" the bay-leaf adjective.
+    """
+    return _lexeme(word, proper)
+
+
+@functools.lru_cache(maxsize=65536)
+def _lexeme(word: str, proper: bool) -> Expansion | None:
+    morph = analyzer()
+    known = [parse for parse in morph.parse(word) if parse.is_known]
+    if not known:
+        return None
+    chosen = _chosen(known, proper)
+    if chosen is None:
+        if proper or any(parse.tag.POS in _INFLECTED for parse in known):
+            return None
+        return ((word, EXACT),), frozenset()  # a verb, a preposition: no forms
+    forms = frozenset({word}).union(*map(_forms, chosen))
+    homographs = _Homographs(chosen, forms)
+    rivals = {form: homographs.rival(form) for form in forms if form != word}
+    capital = {form for form, rival in rivals.items() if proper and rival == COMMON}
+    dropped = {form for form, rival in rivals.items() if rival is not None} - capital
+    return _as_stems(forms - dropped), frozenset(capital)
+
+
+def unknown(word: str, pairs: Iterable[Stem], *, proper: bool) -> Expansion:
+    """``pairs`` (from the ending tables, for a ``word`` the dictionary lacks), where a form
+    the dictionary knows is another word's: dropped, or for a capitalized word kept to match
+    only capitalized unless that word is a name too. The tables give the name "Мира" the
+    form "мире", which is the world's.
+    """
+    morph = analyzer()
+    kept: list[Stem] = []
+    others: set[str] = set()
+    for stem, group in pairs:
+        allowed = []
+        for end in group:
+            form = stem + end
+            if form == word or not morph.word_is_known(form):
+                allowed.append(end)
+            elif proper and not _names_a_name(form):
+                allowed.append(end)
+                others.add(form)
+        if allowed:
+            kept.append((stem, endings(tuple(sorted(allowed)))))
+    return tuple(kept), frozenset(others)
+
+
+def _names_a_name(form: str) -> bool:
+    """Whether the dictionary knows ``form`` as a form of some name, surname or place."""
+    return any(_NAMES & parse.tag.grammemes for parse in analyzer().parse(form) if parse.is_known)
+
+
+def _chosen(known: list[Analysis], proper: bool) -> list[Analysis] | None:
+    """The analyses whose lexemes a word stands for; None if none fits how it is written.
+
+    Only a likeliest reading of the word counts: "Мира" is far more often the genitive of
+    "мир" than the plural of "миро", so as a name it is one the dictionary lacks.
+    """
+    weights = _weights(known)
+    best = max(weights.values())
+    likely = [parse for parse in known if weights[_identity(parse)] >= best]
+    nominative = [parse for parse in likely if _inflected(parse) and parse.tag.case == "nomn"]
+    names = [parse for parse in nominative if _NAMES & parse.tag.grammemes]
+    common = [parse for parse in nominative if not _NAMES & parse.tag.grammemes]
+    if proper:
+        return names or common or None
+    if common or names:
+        return common or names
+    first = likely[0]  # pymorphy3 sorts analyses by likelihood
+    return [first] if _inflected(first) else None
+
+
+def _inflected(parse: Analysis) -> bool:
+    return parse.tag.POS in _INFLECTED
+
+
+@functools.lru_cache(maxsize=16384)
+def _forms(parse: Analysis) -> frozenset[str]:
+    """The forms of ``parse``'s lexeme in its own part of speech, ё written as е."""
+    pos = parse.tag.POS
+    stack = parse.methods_stack
+    if len(stack) != 1 or len(stack[0]) != 4:  # not a plain dictionary word: the slow way
+        return frozenset(_plain(form.word) for form in parse.lexeme if pos == form.tag.POS)
+    _, fixed, paradigm, index = stack[0]  # what ``parse.lexeme`` reads, without its objects
+    words = analyzer().dictionary
+    stem = words.build_stem(words.paradigms[paradigm], index, fixed)
+    return frozenset(
+        _plain(pre + stem + post) for pre, kind, post in _paradigm(paradigm) if kind == pos
+    )
+
+
+@functools.lru_cache(maxsize=8192)
+def _paradigm(paradigm: int) -> tuple[tuple[str, str, str], ...]:
+    """A paradigm's forms: the prefix, part of speech and suffix around the stem of each."""
+    info = analyzer().dictionary.build_paradigm_info(paradigm)
+    return tuple((prefix, str(tag.POS), suffix) for prefix, tag, suffix in info)
+
+
+def _plain(word: str) -> str:
+    """A dictionary word as matching compares it: ё is е."""
+    return word.replace("ё", "е")
+
+
+class _Homographs:
+    """Tells whether a form of the chosen lexemes is, by the dictionary's estimate, at least
+    as likely theirs as any other single word's.
+
+    An adjective used as a noun is the adjective: "среднем" is most often a form of the
+    noun "среднее", which is the adjective "средний" too. Most forms have no other reading
+    at all, which the paradigms they are found in tell without estimating anything.
+    """
+
+    def __init__(self, chosen: list[Analysis], forms: frozenset[str]) -> None:
+        self._ours = {_identity(parse) for parse in chosen}
+        self._adjective = any(parse.tag.POS == "ADJF" for parse in chosen)
+        self._forms = forms
+        stacks = [parse.methods_stack[0] for parse in chosen]
+        self._paradigms = {stack[2] for stack in stacks if len(stack) == 4}
+
+    def rival(self, form: str) -> str | None:
+        """None if ``form`` is most likely the chosen word; else what the likelier word is:
+        ``NAME`` (a name, surname or place) or ``COMMON`` (any other word)."""
+        if _paradigms(form) <= self._paradigms:
+            return None
+        analyses = analyzer().parse(form)
+        names = {_identity(parse) for parse in analyses if _NAMES & parse.tag.grammemes}
+        mine, other, rival = 0.0, 0.0, COMMON
+        for reading, weight in _weights(analyses).items():
+            if self._own(*reading):
+                mine = max(mine, weight)
+            elif weight > other:
+                other, rival = weight, NAME if reading in names else COMMON
+        return None if mine >= other else rival
+
+    def _own(self, normal: str, pos: str) -> bool:
+        if (normal, pos) in self._ours:
+            return True
+        return self._adjective and pos == "NOUN" and normal in self._forms
+
+
+def _paradigms(form: str) -> set[int]:
+    """The paradigms of every word the dictionary has ``form`` in, looked up directly.
+
+    A form in no paradigm but those of the chosen lexemes has no other reading: two
+    words of one paradigm share a form only if they share its stem, and so are one word.
+    """
+    morph = analyzer()
+    places = morph.dictionary.words.similar_item_values(form, morph.char_substitutes)
+    return {paradigm for found in places for paradigm, _ in found}
+
+
+def _weights(analyses: Iterable[Analysis]) -> dict[tuple[str, str], float]:
+    """How likely each lexeme is, given analyses of one written word."""
+    weights: dict[tuple[str, str], float] = {}
+    for parse in analyses:
+        key = _identity(parse)
+        weights[key] = weights.get(key, 0.0) + parse.score
+    return weights
+
+
+def _identity(parse: Analysis) -> tuple[str, str]:
+    """A lexeme, as far as homographs go: its dictionary form and part of speech."""
+    return (_plain(parse.normal_form), str(parse.tag.POS))
+
+
+def _as_stems(forms: Iterable[str]) -> tuple[Stem, ...]:
+    """Forms grouped by their first ``GROUP`` letters, each group a stem and its endings."""
+    groups: dict[str, list[str]] = {}
+    for form in forms:
+        groups.setdefault(form[:GROUP], []).append(form)
+    stems: list[Stem] = []
+    for group in groups.values():
+        stem = _common_prefix(group)
+        stems.append((stem, endings(tuple(sorted(form[len(stem) :] for form in group)))))
+    return tuple(stems)
+
+
+def _common_prefix(words: list[str]) -> str:
+    first, last = min(words), max(words)
+    size = 0
+    while size < len(first) and first[size] == last[size]:
+        size += 1
+    return first[:size]
+
+
+def cache_clear() -> None:
+    """Forget the words expanded so far; the dictionary itself stays loaded."""
+    _lexeme.cache_clear()
+    _forms.cache_clear()
+    _paradigm.cache_clear()
+
+
+def loaded() -> bool:
+    """Whether this process has loaded the dictionary."""
+    return _load.cache_info().currsize > 0
+
+
+def analyzer() -> Any:
+    """The process's one ``pymorphy3.MorphAnalyzer``, loaded on first use."""
+    with _LOCK:
+        return _load()
+
+
+@functools.cache
+def _load() -> Any:
+    import pymorphy3  # here: about 0.1 s and 15 MB, spent only for Russian rules
+
+    return pymorphy3.MorphAnalyzer(lang="ru")
