@@ -484,6 +484,18 @@ def test_match_explain_shows_each_spelling_with_its_forms(
     ]
 
 
+def test_match_explain_shows_the_forms_of_a_name_that_match_only_capitalized(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["match", "--explain", "Лавров OR посол"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[:2] == ["лавров", out[1]] and out[1].startswith("  лавров: лавров, лаврова, ")
+    assert "лавровым" not in out[1]
+    assert out[2] == "    only capitalized (more often another word): лавровым"
+    assert out[3] == "посол" and "после" not in out[4]  # a homograph is left out
+    assert len(out) == 5
+
+
 def test_match_explain_refuses_a_bad_rule_and_other_inputs(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

@@ -234,13 +234,22 @@ def _explained(term: TermReach) -> str:
         if phrase:
             lines.append(f"  {word.shown}")
         indent = "    " if phrase else "  "
-        lines += [indent + _spelling_line(s.text, s.forms) for s in word.spellings]
+        for spelling in word.spellings:
+            lines.append(indent + _spelling_line(spelling.text, spelling.forms))
+            if spelling.capitalized:
+                only = _listed(spelling.capitalized)
+                lines.append(f"{indent}  only capitalized (more often another word): {only}")
     return "\n".join(lines) + "\n"
 
 
 def _spelling_line(text: str, forms: tuple[str, ...]) -> str:
     if not forms:  # a prefix
         return f"{text}*: any word starting with {text!r}"
+    return f"{text}: {_listed(forms)}"
+
+
+def _listed(forms: tuple[str, ...]) -> str:
+    """At most ``MAX_FORMS_SHOWN`` forms, then how many more."""
     shown = ", ".join(forms[:MAX_FORMS_SHOWN])
     more = len(forms) - MAX_FORMS_SHOWN
-    return f"{text}: {shown}, and {more} more" if more > 0 else f"{text}: {shown}"
+    return f"{shown}, and {more} more" if more > 0 else shown

@@ -3,8 +3,10 @@
 
 Each word of each term is listed with its spellings (one, unless the word is a ``~``
 word with spellings in other scripts: ``bot.matching.variants``) and each spelling's
-forms (``bot.matching.inflection.forms``): the sources the matcher compiles a word's
-stems from (``bot.matching.presearch``), so what is shown is what matches.
+forms (``bot.matching.inflection.forms``), apart the forms of a name that match only
+when the text capitalizes them (``capitalized``): the sources the matcher compiles a
+word's stems and case rule from (``bot.matching.presearch``), so what is shown is what
+matches.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from bot.matching.inflection import forms
+from bot.matching.inflection import capitalized, forms
 from bot.matching.parser import parse_query
 from bot.matching.query import And, Near, Node, Not, Or, Term, Word
 from bot.matching.variants import spellings
@@ -24,6 +26,7 @@ class Spelling:
 
     text: str
     forms: tuple[str, ...]  # empty for a prefix: any word starting with ``text``
+    capitalized: tuple[str, ...] = ()  # forms matched only when the text capitalizes them
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,11 +86,15 @@ def _word(word: Word, *, exact: bool) -> WordReach:
         cased = (word.cased + form[len(word.folded) :] for form in found)
         return WordReach(word, (Spelling(word.cased, _sorted(cased)),))
     texts = spellings(word.written or word.folded) if word.variants else (word.folded,)
-    return WordReach(word, tuple(Spelling(text, _forms(text, word, exact)) for text in texts))
+    return WordReach(word, tuple(_spelling(text, word, exact) for text in texts))
 
 
-def _forms(text: str, word: Word, exact: bool) -> tuple[str, ...]:
-    return (text,) if exact else _sorted(forms(text, proper=word.proper))
+def _spelling(text: str, word: Word, exact: bool) -> Spelling:
+    if exact:
+        return Spelling(text, (text,))
+    found = forms(text, proper=word.proper)
+    only = capitalized(text, proper=True) if word.proper else frozenset()
+    return Spelling(text, _sorted(found - only), _sorted(only))
 
 
 def _sorted(found: Iterable[str]) -> tuple[str, ...]:
