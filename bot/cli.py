@@ -79,6 +79,12 @@ def _parser() -> argparse.ArgumentParser:
                 help="a JSONL file of entries, or - for standard input (read by default "
                 "when it is not a terminal and no TEXT is given)",
             )
+            sub.add_argument(
+                "--explain",
+                metavar="RULE",
+                help="show what each term of RULE matches: its forms, and for ~term its "
+                "spellings (nothing else is matched)",
+            )
         if name == "stories":
             sub.add_argument(
                 "--since", default="24h", help="how far back: 90m, 24h, 7d (default 24h)"

@@ -22,6 +22,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StrictBool,
     ValidationError,
     field_validator,
     model_validator,
@@ -188,6 +189,7 @@ class _WatchlistFile(_Model):
     match: tuple[str, ...] = Field(min_length=1)
     exclude: tuple[str, ...] = ()
     feeds: tuple[str, ...] | None = None
+    variants: StrictBool = False  # yes or no, not a string or a number that means one
 
 
 @dataclass(frozen=True)
@@ -201,6 +203,7 @@ class Watchlist:
     exclude: tuple[str, ...]
     feeds: frozenset[str] | None
     path: Path
+    variants: bool = False  # every term as if written ``~term``: its other spellings match
 
 
 @dataclass(frozen=True)
@@ -361,6 +364,7 @@ def _load_watchlist(file: Path, feed_ids: set[str]) -> Watchlist:
         parsed.exclude,
         feeds,
         file,
+        parsed.variants,
     )
 
 
@@ -404,6 +408,7 @@ def _describe(label: str, exc: ValidationError, skip: Collection[str] = ()) -> l
 
 _MESSAGES: dict[str, Callable[[dict[str, Any]], str]] = {
     "extra_forbidden": lambda e: "unknown setting (check the spelling)",
+    "bool_type": lambda e: f"expected true or false (got {e['input']!r})",
     "missing": lambda e: "required, but missing",
     "string_pattern_mismatch": lambda e: f"{e['input']!r} does not match {e['ctx']['pattern']}",
 }

@@ -462,3 +462,46 @@ def test_match_says_a_number_is_too_long(config: Path, tmp_path: Path) -> None:
     done = newsbot("match", "--config", str(config), "--json", cwd=tmp_path, stdin=line)
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert "line 1: a number too long to read" in done.stdout + done.stderr
+
+
+def test_match_explain_shows_each_spelling_with_its_forms(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["match", "--explain", "~Tokayev AND =Astana AND Kazakh*"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "~tokayev"
+    assert out[1] == "  tokayev: tokayev, tokayevs"
+    russian = next(line for line in out if line.startswith("  токаев: "))
+    assert russian.startswith("  токаев: токаев, токаева, ")
+    assert russian.count(",") == 8 and russian.endswith(" more")  # 8 forms, then a count
+    assert "  тоқаев: тоқаев, " in "\n".join(out)
+    assert "  toqaev: toqaev, toqaevs" in out
+    assert out[-4:] == [
+        "=astana",
+        "  astana: astana",
+        "kazakh*",
+        "  kazakh*: any word starting with 'kazakh'",
+    ]
+
+
+def test_match_explain_shows_the_forms_of_a_name_that_match_only_capitalized(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["match", "--explain", "Лавров OR посол"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[:2] == ["лавров", out[1]] and out[1].startswith("  лавров: лавров, лаврова, ")
+    assert "лавровым" not in out[1]
+    assert out[2] == "    only capitalized (more often another word): лавровым"
+    assert out[3] == "посол" and "после" not in out[4]  # a homograph is left out
+    assert len(out) == 5
+
+
+def test_match_explain_refuses_a_bad_rule_and_other_inputs(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["match", "--explain", "Tokayev ~"]) == 1
+    err = capsys.readouterr().err
+    assert "'~' must touch a word or phrase, as in ~Tokayev at 8" in err
+    assert err.endswith("  Tokayev ~\n          ^\n")
+    assert main(["match", "--explain", "~Tokayev", "Tokaev", "said"]) == 1
+    assert "--explain takes a RULE alone" in capsys.readouterr().err

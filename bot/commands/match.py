@@ -1,9 +1,13 @@
-"""``newsbot match``: test the watchlists against text or JSONL entries.
+"""``newsbot match``: test the watchlists against text or JSONL entries, or explain a rule.
 
 JSONL comes from a file (``--input FILE``) or standard input (``--input -``, or when
 standard input is not a terminal and no TEXT is given). A line that is not an entry
 (not UTF-8, not JSON, nested too deeply, over 1 MB) is reported in its place; an input
 that cannot be read at all is a :class:`~bot.errors.NewsbotError`.
+
+``--explain RULE`` reads no config and matches nothing: it prints each term of the rule
+with the forms it matches, and a ``~`` term's spellings each with its forms, at most
+``MAX_FORMS_SHOWN`` forms a spelling.
 """
 
 from __future__ import annotations
@@ -18,10 +22,10 @@ from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
 from bot.config import Config
-from bot.errors import NewsbotError
+from bot.errors import NewsbotError, QueryError
 from bot.feeds.links import entry_key, normalize_link
 from bot.feeds.text import whole
-from bot.matching import html_to_text
+from bot.matching import TermReach, explain, html_to_text
 from bot.models import Entry, Hit, Span, WatchlistKey
 from bot.polling.rulebook import RuleBook
 from bot.wiring import load
@@ -29,10 +33,15 @@ from bot.wiring import load
 _FIELDS = ("title", "summary", "content", "link")
 NO_FEED = ""
 MAX_LINE = 1_000_000
+MAX_FORMS_SHOWN = 8  # forms listed per spelling by --explain; the rest are counted
 Source = Path | BinaryIO | None
 
 
 def main(args: argparse.Namespace) -> int:
+    if args.explain is not None:
+        if args.text or args.input is not None or args.json:
+            raise NewsbotError("--explain takes a RULE alone, without TEXT, --input or --json")
+        return explain_rule(args.explain, sys.stdout)
     source = match_source(args.text, args.input, sys.stdin)
     return run_match(load(args.config), args.text, source, args.json, sys.stdout)
 
@@ -205,3 +214,42 @@ def _highlight(text: str, spans: Sequence[Span], color: bool) -> str:
         pos = span.end
     out.append(text[pos:])
     return "".join(out)
+
+
+def explain_rule(rule: str, out: TextIO) -> int:
+    """Print what each term of ``rule`` matches; a rule that does not parse is an error."""
+    try:
+        terms = explain(rule)
+    except QueryError as exc:
+        raise NewsbotError(f"{exc}:\n  {rule}\n  {' ' * exc.position}^") from exc
+    out.write("".join(_explained(term) for term in terms))
+    return 0
+
+
+def _explained(term: TermReach) -> str:
+    """A term's lines: its words (when a phrase has several), their spellings and forms."""
+    lines = [term.shown]
+    phrase = len(term.words) > 1
+    for word in term.words:
+        if phrase:
+            lines.append(f"  {word.shown}")
+        indent = "    " if phrase else "  "
+        for spelling in word.spellings:
+            lines.append(indent + _spelling_line(spelling.text, spelling.forms))
+            if spelling.capitalized:
+                only = _listed(spelling.capitalized)
+                lines.append(f"{indent}  only capitalized (more often another word): {only}")
+    return "\n".join(lines) + "\n"
+
+
+def _spelling_line(text: str, forms: tuple[str, ...]) -> str:
+    if not forms:  # a prefix
+        return f"{text}*: any word starting with {text!r}"
+    return f"{text}: {_listed(forms)}"
+
+
+def _listed(forms: tuple[str, ...]) -> str:
+    """At most ``MAX_FORMS_SHOWN`` forms, then how many more."""
+    shown = ", ".join(forms[:MAX_FORMS_SHOWN])
+    more = len(forms) - MAX_FORMS_SHOWN
+    return f"{shown}, and {more} more" if more > 0 else shown

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from bot.matching.presearch import CaseRule, Lexicon, capitals
 from bot.matching.query import And, Near, Node, Not, Or, Query, Term
+from bot.matching.terms import varied
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -73,17 +74,21 @@ class Compiler:
     def __init__(self) -> None:
         self.lexicon = Lexicon()
         self._seqs: dict[Term, Seq] = {}
-        self._rules: dict[str, Rule] = {}
+        self._rules: dict[tuple[str, bool], Rule] = {}
 
-    def rule(self, query: Query) -> Rule:
-        """The compiled query, the same object for every query of the same text."""
-        if query.text not in self._rules:
-            root = self.node(query.root)
+    def rule(self, query: Query, *, variants: bool = False) -> Rule:
+        """The compiled query, the same object for every query of the same text.
+
+        ``variants``: every term as if written ``~term`` (a watchlist's ``variants: true``).
+        """
+        key = (query.text, variants)
+        if key not in self._rules:
+            root = self.node(varied(query.root) if variants else query.root)
             anchors = _anchors(root, self.lexicon)
             if anchors is None:  # the parser guarantees a positive term
                 raise ValueError(f"query has no positive term: {query.text!r}")
-            self._rules[query.text] = Rule(root, tuple(sorted(anchors)))
-        return self._rules[query.text]
+            self._rules[key] = Rule(root, tuple(sorted(anchors)))
+        return self._rules[key]
 
     def node(self, node: Node) -> Compiled:
         """``node`` compiled; its terms shared with every equal term compiled before."""

@@ -5,9 +5,9 @@ long watchlist rule may be folded over lines. Every other control character (C0,
 C1) and the bidirectional marks, embeddings, overrides and isolates are refused: they
 would reach every reply that shows the rule, and a bidirectional control makes a rule
 display differently from what it matches. ``(``, ``)`` and quotes end a word. Straight, curly and
-angle quotes all delimit phrases, since phones type curly ones. ``-``, ``=`` and
+angle quotes all delimit phrases, since phones type curly ones. ``-``, ``=``, ``~`` and
 ``field:`` are lexemes of their own only at the start of a word, and must touch what
-follows (``-football``, ``=Astana``, ``title:Rosatom``).
+follows (``-football``, ``=Astana``, ``~Tokayev``, ``title:Rosatom``).
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ class Kind(enum.Enum):
     NOT = "NOT"
     MINUS = "'-'"
     EXACT = "'='"
+    VARIANTS = "'~'"
     NEAR = "NEAR"
     FIELD = "field"
 
@@ -108,7 +109,7 @@ def _lexeme_at(query: str, start: int) -> Lexeme:
         return Lexeme(Kind.LPAREN if char == "(" else Kind.RPAREN, start, start + 1)
     if char in QUOTES:
         return _phrase(query, start)
-    if char in "-=":
+    if char in "-=~":
         return _marker(query, start)
     match = _WORD_END.search(query, start)
     return _word(query, start, match.start() if match else len(query))
@@ -123,15 +124,20 @@ def _phrase(query: str, start: int) -> Lexeme:
 
 
 def _marker(query: str, start: int) -> Lexeme:
-    """``-`` (exclude) or ``=`` (exact), which must be attached to the term they mark."""
+    """``-`` (exclude), ``=`` (exact) or ``~`` (variants), attached to the term they mark."""
     following = query[start + 1 : start + 2]
     if query[start] == "-":
         if not following or following.isspace() or following == ")":
             raise QueryError("'-' must touch the term it excludes, as in -football", query, start)
         return Lexeme(Kind.MINUS, start, start + 1)
+    if query[start] == "=":
+        kind, example = Kind.EXACT, "=Astana"
+    else:
+        kind, example = Kind.VARIANTS, "~Tokayev"
     if not following or following.isspace() or following in "()":
-        raise QueryError("'=' must touch a word or phrase, as in =Astana", query, start)
-    return Lexeme(Kind.EXACT, start, start + 1)
+        message = f"'{query[start]}' must touch a word or phrase, as in {example}"
+        raise QueryError(message, query, start)
+    return Lexeme(kind, start, start + 1)
 
 
 def _word(query: str, start: int, end: int) -> Lexeme:

@@ -43,6 +43,7 @@ class RuleSet:
     match: tuple[str, ...]  # the rule set matches when any of these queries matches...
     exclude: tuple[str, ...] = ()  # ...and none of these does
     feeds: frozenset[str] | None = None  # only entries from these feed ids (None: all)
+    variants: bool = False  # every term as if written ``~term``: its spellings match too
 
 
 @dataclass(frozen=True)
@@ -160,8 +161,9 @@ class Matcher:
 def _compile(ruleset: RuleSet, compiler: Compiler) -> _Compiled:
     """The rule set with its queries parsed and compiled."""
     try:
-        match = tuple(compiler.rule(parse_query(text)) for text in ruleset.match)
-        exclude = tuple(compiler.rule(parse_query(text)) for text in ruleset.exclude)
+        variants = ruleset.variants
+        match = tuple(compiler.rule(parse_query(t), variants=variants) for t in ruleset.match)
+        exclude = tuple(compiler.rule(parse_query(t), variants=variants) for t in ruleset.exclude)
     except QueryError as exc:
         raise QueryError(f"{ruleset.key}: {exc.message}", exc.query, exc.position) from exc
     return _Compiled(ruleset.key, match, exclude, ruleset.feeds)

@@ -8,7 +8,8 @@ Grammar (EBNF; lexemes are separated by whitespace, see ``bot.matching.lexer``):
     unary    = { "NOT" | "-" } , near ;                 (* "-" touches what follows *)
     near     = primary , [ "NEAR/" , digits , primary ] ;
     primary  = [ field , ":" ] , ( term | "(" , or_expr , ")" ) ;  (* no space after ":" *)
-    term     = [ "=" ] , ( word | phrase ) ;
+    term     = [ mark , [ mark ] ] , ( word | phrase ) ;   (* marks touch the term *)
+    mark     = "=" | "~" ;                              (* each at most once *)
     word     = { any character but whitespace, "(", ")" and quotes } ;   (* may end in "*" *)
     phrase   = '"' , { any character but a quote } , '"' ;
     field    = "title" | "summary" | "content" | "link" ;
@@ -20,9 +21,12 @@ A field applies to every term inside the group it scopes; a field inside another
 group is an error. A rule must need at least one positive term to match: ``-football``
 or ``Rosatom OR -football`` would match nearly every entry, so they are errors.
 
-What a term matches (inflected forms, acronyms in capitals, ``=exact``, prefixes) is
-decided when rules compile, not here: see ``bot.matching.inflection`` and
-``bot.matching.presearch``.
+What a term matches (inflected forms, acronyms in capitals, ``=exact``, prefixes, the
+spellings of ``~Tokayev``) is decided when rules compile, not here: see
+``bot.matching.inflection``, ``bot.matching.variants`` and ``bot.matching.presearch``.
+``=`` and ``~`` combine, in either order: ``~=Tokayev`` is each spelling in this form
+only. ``~`` on a word that has no spellings (an acronym, a prefix, a word with digits or
+of one or two letters) leaves it as it is, so that ``~"Kazakh* Tokayev"`` works.
 
 Every error is a ``QueryError`` with the 0-based position of the problem and a message
 that says what to change ("unclosed quote: end the phrase with a quote" at 14). Every
@@ -50,7 +54,8 @@ MAX_QUERY_TERMS = 100  # ...and most words and phrases
 MAX_RULE_CHARS = 500  # a chat's personal rule (/watch): longest text...
 MAX_RULE_TERMS = 20  # ...and most words and phrases (``Query.term_count``)
 
-_TERM_STARTS = (Kind.WORD, Kind.PHRASE, Kind.EXACT, Kind.LPAREN, Kind.FIELD)
+_MARKS = (Kind.EXACT, Kind.VARIANTS)
+_TERM_STARTS = (Kind.WORD, Kind.PHRASE, *_MARKS, Kind.LPAREN, Kind.FIELD)
 
 
 @functools.lru_cache(maxsize=16384)
@@ -140,10 +145,29 @@ class _Parser:
     def group_or_term(self, lexeme: Lexeme) -> Node:
         if lexeme.kind is Kind.LPAREN:
             return self.group(lexeme)
-        if lexeme.kind is Kind.EXACT:
-            inner = self.expect_term(touching=lexeme, kinds=(Kind.WORD, Kind.PHRASE))
-            return self.term(inner, exact=True)
-        return self.term(lexeme, exact=False)
+        if lexeme.kind in _MARKS:
+            return self.marked(lexeme)
+        return self.term(lexeme)
+
+    def marked(self, mark: Lexeme) -> Term:
+        """The term after ``=``, ``~`` or both (``mark`` is the first of them)."""
+        marks = {mark.kind}
+        inner = self.after_mark(mark, (Kind.WORD, Kind.PHRASE, *_MARKS))
+        if inner.kind in marks:
+            raise self.error(f"{inner.describe()} twice: one is enough", inner)
+        if inner.kind in _MARKS:
+            marks.add(inner.kind)
+            inner = self.after_mark(inner, (Kind.WORD, Kind.PHRASE))
+        return self.term(inner, exact=Kind.EXACT in marks, variants=Kind.VARIANTS in marks)
+
+    def after_mark(self, mark: Lexeme, kinds: tuple[Kind, ...]) -> Lexeme:
+        """The lexeme right after ``mark``, one of ``kinds``; a field there is misplaced."""
+        following = self.peek()
+        if following is not None and following.kind is Kind.FIELD:
+            sign = self.text[mark.start]
+            message = f"{mark.describe()} goes after the field, as in {following.value}:{sign}term"
+            raise self.error(message, mark)
+        return self.expect_term(touching=mark, kinds=kinds)
 
     def group(self, opening: Lexeme) -> Node:
         if self.depth >= MAX_DEPTH:
@@ -158,12 +182,13 @@ class _Parser:
             raise self.error("unbalanced parenthesis: '(' is never closed; add a ')'", opening)
         return node
 
-    def term(self, lexeme: Lexeme, *, exact: bool) -> Term:
+    def term(self, lexeme: Lexeme, *, exact: bool = False, variants: bool = False) -> Term:
+        start, end = lexeme.start, lexeme.end
         if lexeme.kind is Kind.PHRASE:
-            if not self.text[lexeme.start + 1 : lexeme.end - 1].strip():
+            if not self.text[start + 1 : end - 1].strip():
                 raise self.error("empty phrase: put words between the quotes", lexeme)
-            return make_term(self.text, lexeme.start + 1, lexeme.end - 1, exact=exact)
-        return make_term(self.text, lexeme.start, lexeme.end, exact=exact)
+            start, end = start + 1, end - 1
+        return make_term(self.text, start, end, exact=exact, variants=variants)
 
     def expect_term(
         self, touching: Lexeme | None = None, kinds: tuple[Kind, ...] = _TERM_STARTS

@@ -14,8 +14,8 @@ a query needs *clauses*: sets of substrings of that text, each of which must hav
 member present:
 
 * a word: one clause, its stems (a prefix ``Kazakh*`` and an ``=exact`` word: the word
-  itself); a stem that contains another is dropped, as the shorter one is found
-  wherever it is;
+  itself; a ``~`` word: the stems of each of its spellings); a stem that contains
+  another is dropped, as the shorter one is found wherever it is;
 * a phrase: each word's clause, as every word must occur; NEAR and AND: the clauses of
   both sides or of every child;
 * OR: one clause, the union of each child's most selective clause;
@@ -32,8 +32,8 @@ from collections.abc import Iterable
 
 import ahocorasick
 
-from bot.matching.inflection import stems
 from bot.matching.normalize import normalize
+from bot.matching.presearch import word_stems
 from bot.matching.query import And, Near, Node, Not, Or, Query, Term, Word
 from bot.models import FIELDS, Entry
 
@@ -81,10 +81,7 @@ def clauses(node: Node) -> frozenset[Clause]:
 
 def _word_needles(word: Word, *, exact: bool) -> Clause:
     """The stems of ``word``, as the presearch looks for them at the start of text words."""
-    if word.prefix or exact:
-        return frozenset({word.folded})
-    found = stems(word.folded, acronym=word.cased is not None, proper=word.proper)
-    return _minimal(stem for stem, _ in found)
+    return _minimal(stem for stem, _ in word_stems(word, exact=exact))
 
 
 def _rank(clause: Clause) -> tuple[bool, int, int]:

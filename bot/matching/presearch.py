@@ -12,6 +12,9 @@ maps each query word that occurs to the folded text words it occurs as; the matc
 evaluates only the rules that can match given those words, so the cost of an entry grows
 with the rules whose words it contains, not with the number of rules.
 
+A ``~`` word's stems are those of each of its spellings (``bot.matching.variants``), each
+inflected in its own script: Токаев as Russian, Тоқаев as Kazakh, Tokaev as English.
+
 Case is not checked here: an acronym's stem is found in lower case too, and the
 evaluation then compares capitals (``Capitals``), as it checks that a name's form that is
 more often another word is capitalized (``Initial``).
@@ -19,16 +22,19 @@ more often another word is capitalized (``Initial``).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 import ahocorasick
 
 from bot.matching.inflection import Stem, capitalized, stems
-from bot.matching.inflection.stems import EXACT
+from bot.matching.inflection.stems import EXACT, merge
 from bot.matching.query import Word
+from bot.matching.variants import spellings
 
-_WordKey = tuple[str, str | None, bool, bool, bool]
+_WordKey = tuple[str, str | None, bool, bool, bool, str | None]
+WordStems = tuple[Stem | tuple[str, None], ...]  # endings None: any rest (a prefix)
 _Entry = tuple[frozenset[str] | None, int]  # endings (None: any) and the query word's id
 
 
@@ -70,15 +76,16 @@ class Lexicon:
 
     def __init__(self) -> None:
         self._ids: dict[_WordKey, int] = {}
-        self._stems: list[tuple[Stem | tuple[str, None], ...]] = []
+        self._stems: list[WordStems] = []
         self._reach: list[int] = []
 
     def add(self, word: Word, *, exact: bool) -> int:
         """The id of ``word`` (``exact``: no inflection), adding it on first sight."""
-        key = (word.folded, word.cased, word.prefix, word.proper, exact)
+        source = (word.written or word.folded) if word.variants else None
+        key = (word.folded, word.cased, word.prefix, word.proper, exact, source)
         if key not in self._ids:
             self._ids[key] = len(self._stems)
-            self._stems.append(_word_stems(word, exact))
+            self._stems.append(word_stems(word, exact=exact))
             self._reach.append(min(len(stem) for stem, _ in self._stems[-1]))
         return self._ids[key]
 
@@ -101,18 +108,39 @@ def capitals(word: Word, *, exact: bool) -> CaseRule | None:
     if word.cased is None:
         if not word.proper or exact or word.prefix:
             return None
-        initial = capitalized(word.folded, proper=True)
+        initial = _capitalized(word.written or word.folded if word.variants else None, word)
         return Initial(initial) if initial else None
     latin = word.cased.isascii() and word.cased.isalpha()
     return Capitals(word.cased, word.prefix, plural=latin and not exact and not word.prefix)
 
 
-def _word_stems(word: Word, exact: bool) -> tuple[Stem | tuple[str, None], ...]:
+def word_stems(word: Word, *, exact: bool) -> WordStems:
+    """The stems a text word may start with to be a form of the query ``word``."""
     if word.prefix:
         return ((word.folded, None),)
+    if word.variants:
+        return _spelling_stems(word.written or word.folded, word.proper, exact)
     if exact:
         return ((word.folded, EXACT),)
     return stems(word.folded, acronym=word.cased is not None, proper=word.proper)
+
+
+def _capitalized(source: str | None, word: Word) -> frozenset[str]:
+    """The forms of a name (of each spelling, for a ``~`` word) that match only capitalized."""
+    if source is None:
+        return capitalized(word.folded, proper=True)
+    return frozenset().union(
+        *(capitalized(spelling, proper=True) for spelling in spellings(source))
+    )
+
+
+@functools.lru_cache(maxsize=16384)
+def _spelling_stems(source: str, proper: bool, exact: bool) -> tuple[Stem, ...]:
+    """The stems of every spelling of ``source``, each inflected in its own script."""
+    found = spellings(source)
+    if exact:
+        return tuple((spelling, EXACT) for spelling in found)
+    return merge(pair for spelling in found for pair in stems(spelling, proper=proper))
 
 
 class Presearch:

@@ -20,6 +20,8 @@ class Word:
     cased: str | None = None  # acronyms only: the text must have exactly these capitals
     prefix: bool = False  # ``Kazakh*``: any text word starting with the word matches
     proper: bool = False  # written with a capital (a name): see ``bot.matching.inflection``
+    variants: bool = False  # ``~Tokayev``: its spellings match too (``bot.matching.variants``)
+    written: str | None = None  # folded with the ё it was written with, if any: Мирзиёев
 
 
 @dataclass(frozen=True, slots=True)

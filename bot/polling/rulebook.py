@@ -125,7 +125,9 @@ class RuleBook:
 
 
 def _rulesets(watchlists: Sequence[Watchlist]) -> list[RuleSet]:
-    return [RuleSet(WatchlistKey(w.name), w.match, w.exclude, w.feeds) for w in watchlists]
+    return [
+        RuleSet(WatchlistKey(w.name), w.match, w.exclude, w.feeds, w.variants) for w in watchlists
+    ]
 
 
 def _valid(rule: ChatRule, query: str) -> bool:
