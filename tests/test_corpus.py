@@ -96,7 +96,9 @@ WATCHLISTS: dict[str, tuple[list[str], list[str]]] = {
     "mirziyoyev-any": (["~Mirziyoyev"], []),
     "nazarbayev-any": (["~Nazarbayev"], []),
     "kazakhstan-any": (["~Kazakhstan"], []),
+    "leaders": (["Tokayev OR Mirziyoyev", "Lukashenko"], ["Kazatomprom"]),  # variants: true
 }
+WITH_VARIANTS = frozenset({"leaders"})  # watchlists written with ``variants: true``
 
 
 def load(language: str) -> list[dict[str, Any]]:
@@ -110,7 +112,8 @@ CASES = [(language, case) for language in LANGUAGES for case in load(language)]
 
 def build_matcher() -> Matcher:
     return Matcher(
-        RuleSet(name, tuple(match), tuple(exclude)) for name, (match, exclude) in WATCHLISTS.items()
+        RuleSet(name, tuple(match), tuple(exclude), variants=name in WITH_VARIANTS)
+        for name, (match, exclude) in WATCHLISTS.items()
     )
 
 
