@@ -24,7 +24,9 @@ word, so Росатом does not reach "росатомовский" nor Пути
 Homographs: a form the dictionary says is more likely another word is dropped, since
 most texts that contain it mean that word. ``посол`` does not match "после" (most likely
 the preposition), ``сталь`` not "стали" (most likely the verb), ``Валентина`` not
-"Валентин". A name's form that is more likely a common word is kept, but matches only
+"Валентин". A common word's form that is more often a name is kept, since the name would
+be capitalized (``порт``: "порта", not the Porte; ``рост``: "ростов", not Ростов). A
+name's form that is more likely a common word is kept too, but matches only
 where the text writes it with a capital: ``Лавров`` matches "с Лавровым" and not "с
 лавровым листом", the name ``Мира`` matches "Мире Ивановой" and not "во всем мире". The
 word as written always stays. A rule that means the other reading writes the form itself,
@@ -61,17 +63,17 @@ def lexeme(word: str, *, proper: bool) -> Expansion | None:
     """The stems of the folded Russian ``word`` from the dictionary; None if it does not
     know the word (or knows it only as another case of some other word, for a name).
 
-    A form more likely another word is dropped, but for a capitalized word (``proper``)
-    a form more likely a common word is kept, to match only where the text capitalizes it
-    too: "Лавровым" is Lavrov, "лавровым" the bay-leaf adjective.
+    A form more likely another word of its kind (a name for a name, a common word for a
+    common word) is dropped. For a capitalized word (``proper``) a form more likely a
+    common word is kept, to match only where the text capitalizes it too: "Лавровым" is
+    Lavrov, "лавровым" the bay-leaf adjective.
     """
     return _lexeme(word, proper)
 
 
 @functools.lru_cache(maxsize=65536)
 def _lexeme(word: str, proper: bool) -> Expansion | None:
-    morph = analyzer()
-    known = [parse for parse in morph.parse(word) if parse.is_known]
+    known = _analyses(word)
     if not known:
         return None
     chosen = _chosen(known, proper)
@@ -83,7 +85,9 @@ def _lexeme(word: str, proper: bool) -> Expansion | None:
     homographs = _Homographs(chosen, forms)
     rivals = {form: homographs.rival(form) for form in forms if form != word}
     capital = {form for form, rival in rivals.items() if proper and rival == COMMON}
-    dropped = {form for form, rival in rivals.items() if rival is not None} - capital
+    # a common word's form that is more often a name is written in lower case, the name not
+    dropped = {form for form, rival in rivals.items() if rival == NAME if proper}
+    dropped |= {form for form, rival in rivals.items() if rival == COMMON if not proper}
     return _as_stems(forms - dropped), frozenset(capital)
 
 
@@ -110,9 +114,20 @@ def unknown(word: str, pairs: Iterable[Stem], *, proper: bool) -> Expansion:
     return tuple(kept), frozenset(others)
 
 
+def _analyses(word: str) -> list[Analysis]:
+    """The dictionary's readings of ``word``, likeliest first, but abbreviated adjectives:
+    "порт" is also the indeclinable "порт." (портовый), which no rule means and whose
+    readings in every case would outweigh the noun. Abbreviated nouns (вуз, МИД) stay."""
+    return [
+        parse
+        for parse in analyzer().parse(word)
+        if parse.is_known and ("Abbr" not in parse.tag or parse.tag.POS == "NOUN")
+    ]
+
+
 def _names_a_name(form: str) -> bool:
     """Whether the dictionary knows ``form`` as a form of some name, surname or place."""
-    return any(_NAMES & parse.tag.grammemes for parse in analyzer().parse(form) if parse.is_known)
+    return any(_NAMES & parse.tag.grammemes for parse in _analyses(form))
 
 
 def _chosen(known: list[Analysis], proper: bool) -> list[Analysis] | None:
@@ -187,7 +202,7 @@ class _Homographs:
         ``NAME`` (a name, surname or place) or ``COMMON`` (any other word)."""
         if _paradigms(form) <= self._paradigms:
             return None
-        analyses = analyzer().parse(form)
+        analyses = _analyses(form)
         names = {_identity(parse) for parse in analyses if _NAMES & parse.tag.grammemes}
         mine, other, rival = 0.0, 0.0, COMMON
         for reading, weight in _weights(analyses).items():
