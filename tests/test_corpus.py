@@ -4,8 +4,10 @@ and must not match. The cases live in tests/corpus/*.yaml; the watchlists are he
 Each label is scored: a ``match:`` label is a positive, a ``not:`` label a negative. A case
 may carry ``miss: <reason>``, a known recall limit: its per-case test is expected to fail on
 a missed ``match:`` label (strictly, so a fixed miss is noticed), and it counts as a miss in
-recall. A false positive is never excused. Precision must be 1.0 and recall at least 0.99
-overall; ``uv run pytest tests/test_corpus.py -s`` prints both per language, and
+recall. Likewise ``wrong: <reason>`` marks a known false positive, one that takes knowledge
+the matcher does not have (that a capitalized word in mid-sentence is a name the dictionary
+lacks): it counts against precision, which is printed as it is, and every other false
+positive fails. Recall must be at least 0.99 overall; ``uv run pytest tests/test_corpus.py -s`` prints both per language, and
 ``uv run python benchmarks/corpus.py`` prints them with the labels missed.
 """
 
@@ -24,7 +26,6 @@ from bot.models import Entry
 
 CORPUS = Path(__file__).parent / "corpus"
 LANGUAGES = ("en", "ru", "kk")
-MIN_PRECISION = 1.0
 MIN_RECALL = 0.99
 
 # name -> (match rules, exclude rules)
@@ -186,6 +187,10 @@ class Missed(AssertionError):
     """A ``match:`` label not matched: the only failure a ``miss:`` case may show."""
 
 
+class WronglyMatched(AssertionError):
+    """A ``not:`` label matched: the only failure a ``wrong:`` case may show."""
+
+
 @pytest.fixture(scope="module")
 def matcher() -> Matcher:
     return build_matcher()
@@ -195,6 +200,8 @@ def marked(language: str, case: dict[str, Any]) -> Any:
     marks = []
     if "miss" in case:
         marks.append(pytest.mark.xfail(reason=case["miss"], raises=Missed, strict=True))
+    if "wrong" in case:
+        marks.append(pytest.mark.xfail(reason=case["wrong"], raises=WronglyMatched, strict=True))
     return pytest.param(language, case, marks=marks, id=f"{language}-{case['text'][:40]}")
 
 
@@ -204,7 +211,8 @@ def test_case(matcher: Matcher, language: str, case: dict[str, Any]) -> None:
     must, must_not = set(case.get("match", [])), set(case.get("not", []))
     assert must | must_not, "a case names at least one watchlist"
     assert (must | must_not) <= WATCHLISTS.keys(), "unknown watchlist"
-    assert not must_not & found, f"wrongly matched {sorted(must_not & found)}"
+    if must_not & found:
+        raise WronglyMatched(f"wrongly matched {sorted(must_not & found)}")
     if not must <= found:
         raise Missed(f"missed {sorted(must - found)}; matched {sorted(found)}")
 
@@ -213,7 +221,9 @@ def test_precision_and_recall(matcher: Matcher) -> None:
     scores = score(matcher, CASES)
     print("\n" + report(scores))
     overall = scores["all"]
-    assert overall.precision >= MIN_PRECISION, overall.false_positives
+    known = {(language, case["text"]) for language, case in CASES if "wrong" in case}
+    unknown = [wrong for wrong in overall.false_positives if wrong[:2] not in known]
+    assert not unknown, unknown
     assert overall.recall >= MIN_RECALL, overall.misses
 
 
@@ -222,6 +232,13 @@ def test_a_known_miss_is_a_recall_limit_with_a_reason() -> None:
         if "miss" in case:
             assert isinstance(case["miss"], str) and case["miss"].strip(), case
             assert case.get("match"), f"miss: excuses only match: labels: {case}"
+
+
+def test_a_known_false_positive_has_a_reason() -> None:
+    for _, case in CASES:
+        if "wrong" in case:
+            assert isinstance(case["wrong"], str) and case["wrong"].strip(), case
+            assert case.get("not"), f"wrong: excuses only not: labels: {case}"
 
 
 def test_corpus_size() -> None:

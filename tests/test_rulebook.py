@@ -72,3 +72,16 @@ async def test_an_exclude_rule_silences_its_watchlist_only() -> None:
     assert [h.key for h in rules.matcher.match(entry("Rosatom football cup"))] == [
         WatchlistKey("sport")
     ]
+
+
+async def test_a_rule_stored_before_tilde_marked_spellings_keeps_working(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    book = RuleBook([watchlist("nuclear", "Rosatom")])
+    stored = (ChatRule(7, ALICE, "Rosatom ~AND Astana"), ChatRule(8, ALICE, "~~Tokayev"))
+    rules = await book(audience(*stored, ChatRule(9, ALICE, "~Tokayev")))
+    keys = {h.key for h in rules.matcher.match(entry("Rosatom in Astana, Tokayev says"))}
+    assert keys == {WatchlistKey("nuclear"), RuleKey(7), RuleKey(8), RuleKey(9)}
+    assert "skipped" not in caplog.text
+    # one that does not parse today means what it meant; one that parses, what it says
+    assert [h.key for h in rules.matcher.match(entry("Tokaev says"))] == [RuleKey(9)]

@@ -236,9 +236,12 @@ def _explained(term: TermReach) -> str:
         indent = "    " if phrase else "  "
         for spelling in word.spellings:
             lines.append(indent + _spelling_line(spelling.text, spelling.forms))
-            if spelling.capitalized:
-                only = _listed(spelling.capitalized)
-                lines.append(f"{indent}  only capitalized (more often another word): {only}")
+            if spelling.upper:
+                only = _listed(spelling.upper)
+                lines.append(f"{indent}  only capitalized (also another word): {only}")
+            if spelling.lower:
+                only = _listed(spelling.lower)
+                lines.append(f"{indent}  only in lower case (also a name): {only}")
     return "\n".join(lines) + "\n"
 
 

@@ -6,6 +6,7 @@ The public interface:
     parse_query     one rule of the query language -> Query (or QueryError with a position)
     without_refused_characters
                     a rule stored before control and bidi characters were refused, cleaned
+    as_stored       a personal rule stored by an earlier version, as it reads today
     Query           a parsed rule; ``term_count`` is its number of words and phrases
     RuleSet         rules under one key: match any, exclude all, optional feed filter,
                     optionally every term as if written ~term
@@ -32,7 +33,7 @@ from bot.matching.explain import TermReach, explain
 from bot.matching.htmltext import html_to_text
 from bot.matching.lexer import without_refused_characters
 from bot.matching.matcher import Budget, Evaluation, Matcher, RuleSet
-from bot.matching.parser import MAX_RULE_CHARS, MAX_RULE_TERMS, parse_query
+from bot.matching.parser import MAX_RULE_CHARS, MAX_RULE_TERMS, as_stored, parse_query
 from bot.matching.prefilter import Prefilter
 from bot.matching.query import Query
 
@@ -46,6 +47,7 @@ __all__ = [
     "Query",
     "RuleSet",
     "TermReach",
+    "as_stored",
     "explain",
     "html_to_text",
     "parse_query",

@@ -3,8 +3,8 @@
 
 Each word of each term is listed with its spellings (one, unless the word is a ``~``
 word with spellings in other scripts: ``bot.matching.variants``) and each spelling's
-forms (``bot.matching.inflection.forms``), apart the forms of a name that match only
-when the text capitalizes them (``capitalized``): the sources the matcher compiles a
+forms (``bot.matching.inflection.forms``), apart the forms that match only as the
+text writes them (``cased``): the sources the matcher compiles a
 word's stems and case rule from (``bot.matching.presearch``), so what is shown is what
 matches.
 """
@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from bot.matching.inflection import capitalized, forms
+from bot.matching.inflection import cased, forms
 from bot.matching.parser import parse_query
 from bot.matching.query import And, Near, Node, Not, Or, Term, Word
 from bot.matching.variants import spellings
@@ -26,7 +26,8 @@ class Spelling:
 
     text: str
     forms: tuple[str, ...]  # empty for a prefix: any word starting with ``text``
-    capitalized: tuple[str, ...] = ()  # forms matched only when the text capitalizes them
+    upper: tuple[str, ...] = ()  # forms matched only when the text capitalizes them
+    lower: tuple[str, ...] = ()  # forms matched only when the text does not
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,8 +84,8 @@ def _word(word: Word, *, exact: bool) -> WordReach:
         return WordReach(word, (Spelling(word.folded, ()),))
     if word.cased is not None:  # an acronym matches only in its capitals
         found = forms(word.folded, acronym=True) if not exact else {word.folded}
-        cased = (word.cased + form[len(word.folded) :] for form in found)
-        return WordReach(word, (Spelling(word.cased, _sorted(cased)),))
+        written = (word.cased + form[len(word.folded) :] for form in found)
+        return WordReach(word, (Spelling(word.cased, _sorted(written)),))
     texts = spellings(word.written or word.folded) if word.variants else (word.folded,)
     return WordReach(word, tuple(_spelling(text, word, exact) for text in texts))
 
@@ -92,9 +93,14 @@ def _word(word: Word, *, exact: bool) -> WordReach:
 def _spelling(text: str, word: Word, exact: bool) -> Spelling:
     if exact:
         return Spelling(text, (text,))
-    found = forms(text, proper=word.proper)
-    only = capitalized(text, proper=True) if word.proper else frozenset()
-    return Spelling(text, _sorted(found - only), _sorted(only))
+    proper = word.proper or word.variants  # every spelling is a name's (``presearch``)
+    upper, lower = cased(text, proper=proper)
+    return Spelling(
+        text,
+        _sorted(forms(text, proper=proper) - upper - lower),
+        _sorted(upper),
+        _sorted(lower),
+    )
 
 
 def _sorted(found: Iterable[str]) -> tuple[str, ...]:

@@ -44,7 +44,7 @@ import functools
 from collections.abc import Iterator
 
 from bot.errors import QueryError
-from bot.matching.lexer import Kind, Lexeme, lex
+from bot.matching.lexer import Kind, Lexeme, lex, without_refused_characters
 from bot.matching.query import And, Near, Node, Not, Or, Query, Term
 from bot.matching.terms import make_term
 
@@ -56,6 +56,22 @@ MAX_RULE_TERMS = 20  # ...and most words and phrases (``Query.term_count``)
 
 _MARKS = (Kind.EXACT, Kind.VARIANTS)
 _TERM_STARTS = (Kind.WORD, Kind.PHRASE, *_MARKS, Kind.LPAREN, Kind.FIELD)
+
+
+def as_stored(query: str) -> str:
+    """A personal rule stored by an earlier version, as it reads today: without the
+    characters refused since (``without_refused_characters``), and, if it then does not
+    parse but has a ``~``, with each ``~`` a separator, as it was before it marked a term's
+    spellings (``Rosatom ~AND Astana``, ``~~Tokayev``). A rule that does not parse either
+    way is returned as it is, for the caller to report."""
+    query = without_refused_characters(query)
+    if "~" not in query:
+        return query
+    try:
+        parse_query(query)
+    except QueryError:
+        return query.replace("~", " ")
+    return query
 
 
 @functools.lru_cache(maxsize=16384)

@@ -16,8 +16,8 @@ A ``~`` word's stems are those of each of its spellings (``bot.matching.variants
 inflected in its own script: Токаев as Russian, Тоқаев as Kazakh, Tokaev as English.
 
 Case is not checked here: an acronym's stem is found in lower case too, and the
-evaluation then compares capitals (``Capitals``), as it checks that a name's form that is
-more often another word is capitalized (``Initial``).
+evaluation then compares capitals (``Capitals``), as it checks the capital initial of a
+form that may be a name or a common word (``Initial``).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import ahocorasick
 
-from bot.matching.inflection import Stem, capitalized, stems
+from bot.matching.inflection import Stem, cased, stems
 from bot.matching.inflection.stems import EXACT, merge
 from bot.matching.query import Word
 from bot.matching.variants import spellings
@@ -55,14 +55,22 @@ class Capitals:
 
 @dataclass(frozen=True, slots=True)
 class Initial:
-    """A name's case rule: these of its forms match only written with a capital, since
-    they are more often another word ("Лавровым" is Lavrov, "лавровым" is of bay leaves)."""
+    """A word's case rule for forms that are also another kind of word: ``upper`` forms
+    match only with a capital initial (a name's: "Лавровым" is Lavrov, "лавровым" is of bay
+    leaves), ``lower`` forms only without one (a common word's: "газа" is gas, "Газа" the
+    Gaza Strip). A word in capitals (a headline) counts as either."""
 
-    forms: frozenset[str]
+    upper: frozenset[str]
+    lower: frozenset[str]
 
     def allows(self, cased: str) -> bool:
-        """Whether the text word ``cased`` (as written) may be the name."""
-        return cased[:1].isupper() or cased.casefold() not in self.forms
+        """Whether the text word ``cased`` (as written) may be the query word."""
+        folded = cased.casefold()
+        if folded in self.upper:
+            return cased[:1].isupper()
+        if folded in self.lower:
+            return not cased[:1].isupper() or cased.isupper()
+        return True
 
 
 CaseRule = Capitals | Initial
@@ -103,13 +111,14 @@ class Lexicon:
 
 
 def capitals(word: Word, *, exact: bool) -> CaseRule | None:
-    """The case rule of a query word: None unless it is an acronym or a name some of whose
-    forms are more often other words."""
+    """The case rule of a query word: None unless it is an acronym or has forms that are
+    also another kind of word (``Initial``)."""
     if word.cased is None:
-        if not word.proper or exact or word.prefix:
+        if exact or word.prefix:
             return None
-        initial = _capitalized(word.written or word.folded if word.variants else None, word)
-        return Initial(initial) if initial else None
+        source = (word.written or word.folded) if word.variants else None
+        upper, lower = _cased(source, word)
+        return Initial(upper, lower) if upper or lower else None
     latin = word.cased.isascii() and word.cased.isalpha()
     return Capitals(word.cased, word.prefix, plural=latin and not exact and not word.prefix)
 
@@ -119,28 +128,29 @@ def word_stems(word: Word, *, exact: bool) -> WordStems:
     if word.prefix:
         return ((word.folded, None),)
     if word.variants:
-        return _spelling_stems(word.written or word.folded, word.proper, exact)
+        return _spelling_stems(word.written or word.folded, exact)
     if exact:
         return ((word.folded, EXACT),)
     return stems(word.folded, acronym=word.cased is not None, proper=word.proper)
 
 
-def _capitalized(source: str | None, word: Word) -> frozenset[str]:
-    """The forms of a name (of each spelling, for a ``~`` word) that match only capitalized."""
+def _cased(source: str | None, word: Word) -> tuple[frozenset[str], frozenset[str]]:
+    """The forms of ``word`` (of each spelling of ``source``, for a ``~`` word) that match
+    only capitalized, and only in lower case (``bot.matching.inflection.cased``)."""
     if source is None:
-        return capitalized(word.folded, proper=True)
-    return frozenset().union(
-        *(capitalized(spelling, proper=True) for spelling in spellings(source))
-    )
+        return cased(word.folded, proper=word.proper)
+    found = [cased(spelling, proper=True) for spelling in spellings(source)]
+    return frozenset().union(*(u for u, _ in found)), frozenset().union(*(v for _, v in found))
 
 
 @functools.lru_cache(maxsize=16384)
-def _spelling_stems(source: str, proper: bool, exact: bool) -> tuple[Stem, ...]:
-    """The stems of every spelling of ``source``, each inflected in its own script."""
+def _spelling_stems(source: str, exact: bool) -> tuple[Stem, ...]:
+    """The stems of every spelling of ``source``, each inflected in its own script as a
+    name, whatever the case it was written in (``~tokayev`` means Токаев, not токай)."""
     found = spellings(source)
     if exact:
         return tuple((spelling, EXACT) for spelling in found)
-    return merge(pair for spelling in found for pair in stems(spelling, proper=proper))
+    return merge(pair for spelling in found for pair in stems(spelling, proper=True))
 
 
 class Presearch:

@@ -264,16 +264,20 @@ def _cost(letters: str) -> float:
     return sum(1.5 if letter in _RARE else 1.0 for letter in letters)
 
 
+_NO_YERY = frozenset("гкхжшчщ")  # Russian writes и after these, never ы
+
+
 def _allowed(before: str, letters: str, last: bool) -> bool:
     """Whether Russian spelling allows ``letters`` after ``before`` (``last``: at the end).
 
-    ы never starts a word or follows a vowel; й follows a vowel, or starts a word before
-    one (Йошкар), and is never followed by a vowel elsewhere; э only starts a word.
+    ы never starts a word or follows a vowel or г к х ж ш ч щ (Zelensky is Зеленский, not
+    Зеленскы); й follows a vowel, or starts a word before one (Йошкар), and is never
+    followed by a vowel elsewhere; э only starts a word.
     """
     word = before + letters
     for i in range(len(before), len(word)):
         letter, previous = word[i], word[i - 1] if i else ""
-        if letter == "ы" and (not previous or previous in _VOWELS):
+        if letter == "ы" and (not previous or previous in _VOWELS or previous in _NO_YERY):
             return False
         if letter == "й" and previous and previous not in _VOWELS:
             return False

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from bot.config import Watchlist
 from bot.errors import QueryError
-from bot.matching import Budget, Matcher, RuleSet, parse_query, without_refused_characters
+from bot.matching import Budget, Matcher, RuleSet, as_stored, parse_query
 from bot.models import Entry, RuleKey, RuleSetKey, WatchlistKey
 from bot.store.records import Audience, ChatRule
 
@@ -116,7 +116,7 @@ class RuleBook:
             self._rules = Rules(matcher, titles)
 
     def _compile(self, base: list[RuleSet], rules: tuple[ChatRule, ...]) -> Matcher:
-        stored = [(r, without_refused_characters(r.query)) for r in rules]
+        stored = [(r, as_stored(r.query)) for r in rules]
         personal = [RuleSet(RuleKey(r.id), (query,)) for r, query in stored if _valid(r, query)]
         return self._matcher([*base, *personal])
 

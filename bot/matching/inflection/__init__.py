@@ -20,8 +20,9 @@ Which endings a word takes depends on its script and on how it ends:
   written (``russian``); and Kazakh plural, possessive and case suffixes with vowel
   harmony (``kazakh``), since Kazakh text puts Kazakh suffixes on Russian-spelled names
   (Путинмен, Росатоммен). A word written with a letter only Kazakh has (ә ғ қ ң ө ұ ү һ і)
-  gets the Kazakh suffixes only. Some forms of a name match only capitalized
-  (``capitalized``): those the dictionary says are more often a common word.
+  gets the Kazakh suffixes only. Some forms match only as the text writes them
+  (``cased``): a name's forms that the dictionary also knows as common words only
+  capitalized, a common word's forms that it also knows as names only in lower case.
 * Acronyms (two or more capitals, no lower case) do not inflect, except that a Latin
   acronym may take a plural "s" (NGOs); Kazakh writes suffixes after a hyphen (ОДКБ-ның),
   which already makes them a word of their own.
@@ -44,14 +45,13 @@ from bot.matching.inflection.kazakh import kazakh
 from bot.matching.inflection.russian import russian
 from bot.matching.inflection.stems import EXACT, Stem, merge
 
-__all__ = ["Stem", "cache_clear", "capitalized", "forms", "stems"]
+__all__ = ["Stem", "cache_clear", "cased", "forms", "stems"]
 
 MIN_INFLECTED = 3  # shorter words are particles, units and initials: they do not inflect
 _KAZAKH_LETTERS = frozenset("әғқңөұүһі")
 _PLURAL_S = frozenset({"", "s"})
 _LATIN = re.compile("[a-z\u00c0-\u024f]+")
 _CYRILLIC = re.compile("[\u0400-\u04ff]+")
-_NONE: frozenset[str] = frozenset()
 
 
 def stems(word: str, *, acronym: bool = False, proper: bool = False) -> tuple[Stem, ...]:
@@ -59,30 +59,33 @@ def stems(word: str, *, acronym: bool = False, proper: bool = False) -> tuple[St
 
     Pure and cached: the same word in a thousand rules is expanded once.
     """
-    return _expanded(word, acronym, proper)[0]
+    return _expanded(word, acronym, proper).stems
 
 
-def capitalized(word: str, *, proper: bool = False) -> frozenset[str]:
-    """The forms among ``stems(word, proper=proper)`` that match a text word only when it is
-    written with a capital: a name's forms that are more often another word ("лавровым")."""
-    return _expanded(word, False, proper)[1]
+def cased(word: str, *, proper: bool = False) -> tuple[frozenset[str], frozenset[str]]:
+    """The forms among ``stems(word, proper=proper)`` that match a text word only when it
+    is written with a capital (a name's forms that are also common words: "лавровым"),
+    and those that match only without one (a common word's forms that are also names:
+    "газа", "Газа")."""
+    expansion = _expanded(word, False, proper)
+    return expansion.upper, expansion.lower
 
 
 @functools.lru_cache(maxsize=65536)
 def _expanded(word: str, acronym: bool, proper: bool) -> Expansion:
     if acronym:
-        return ((word, _PLURAL_S if _latin(word) else EXACT),), _NONE
+        return Expansion(((word, _PLURAL_S if _latin(word) else EXACT),))
     if len(word) < MIN_INFLECTED or not word.isalpha():
-        return ((word, EXACT),), _NONE
+        return Expansion(((word, EXACT),))
     if _latin(word):
-        return merge(english(word)), _NONE
+        return Expansion(merge(english(word)))
     if not _cyrillic(word):
-        return ((word, EXACT),), _NONE
+        return Expansion(((word, EXACT),))
     if _KAZAKH_LETTERS.intersection(word):
-        return merge(kazakh(word)), _NONE
+        return Expansion(merge(kazakh(word)))
     known = lexeme(word, proper=proper)
-    pairs, others = known or unknown(word, russian(word, proper=proper), proper=proper)
-    return merge([*pairs, *kazakh(word)]), others
+    russian_forms = known or unknown(word, russian(word, proper=proper), proper=proper)
+    return russian_forms._replace(stems=merge([*russian_forms.stems, *kazakh(word)]))
 
 
 def forms(word: str, *, acronym: bool = False, proper: bool = False) -> frozenset[str]:

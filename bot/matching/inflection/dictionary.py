@@ -42,21 +42,27 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 from bot.matching.inflection.stems import EXACT, Stem, endings
 
 GROUP = 3  # forms are grouped into stems by their first letters: человек and люди apart
 _NAMES = frozenset({"Name", "Surn", "Patr", "Geox", "Orgn", "Trad"})
-_INFLECTED = frozenset({"NOUN", "ADJF"})
+_INFLECTED = frozenset({"NOUN", "ADJF", "PRTF"})
 NAME, COMMON = "name", "common"  # what a likelier reading of a form is
+_VOWELS = frozenset("аеёиоуыэюя")
 _LOCK = threading.Lock()
 
 Analysis = Any  # pymorphy3's Parse, which carries no type information
 
 
-Expansion = tuple[tuple[Stem, ...], frozenset[str]]  # the stems, and the forms of them
-# that match only when the text writes them with a capital (see ``lexeme``)
+class Expansion(NamedTuple):
+    """A word's stems, and the forms among them that match only as the text writes them:
+    ``upper`` with a capital (or in capitals), ``lower`` without one (see ``lexeme``)."""
+
+    stems: tuple[Stem, ...]
+    upper: frozenset[str] = frozenset()
+    lower: frozenset[str] = frozenset()
 
 
 def lexeme(word: str, *, proper: bool) -> Expansion | None:
@@ -64,9 +70,11 @@ def lexeme(word: str, *, proper: bool) -> Expansion | None:
     know the word (or knows it only as another case of some other word, for a name).
 
     A form more likely another word of its kind (a name for a name, a common word for a
-    common word) is dropped. For a capitalized word (``proper``) a form more likely a
-    common word is kept, to match only where the text capitalizes it too: "Лавровым" is
-    Lavrov, "лавровым" the bay-leaf adjective.
+    common word) is dropped. The text's capitals tell a name from a common word, so for a
+    capitalized word (``proper``) a form that is also a common word matches only
+    capitalized ("Лавровым" is Lavrov, "лавровым" the bay-leaf adjective; "путина" is the
+    fishing season), and for a word in lower case a form that is also a name matches only
+    in lower case (``газ``: "газа" is gas, "Газа" the Gaza Strip).
     """
     return _lexeme(word, proper)
 
@@ -77,41 +85,48 @@ def _lexeme(word: str, proper: bool) -> Expansion | None:
     if not known:
         return None
     chosen = _chosen(known, proper)
-    if chosen is None:
-        if proper or any(parse.tag.POS in _INFLECTED for parse in known):
+    if chosen is None or _indeclinable_name(word, chosen):
+        if chosen or any(parse.tag.POS in _INFLECTED for parse in known):
             return None
-        return ((word, EXACT),), frozenset()  # a verb, a preposition: no forms
+        return Expansion(((word, EXACT),))  # a verb, a preposition: no forms
     forms = frozenset({word}).union(*map(_forms, chosen))
     homographs = _Homographs(chosen, forms)
-    rivals = {form: homographs.rival(form) for form in forms if form != word}
-    capital = {form for form, rival in rivals.items() if proper and rival == COMMON}
-    # a common word's form that is more often a name is written in lower case, the name not
-    dropped = {form for form, rival in rivals.items() if rival == NAME if proper}
-    dropped |= {form for form, rival in rivals.items() if rival == COMMON if not proper}
-    return _as_stems(forms - dropped), frozenset(capital)
+    dropped: set[str] = set()
+    upper: set[str] = set()
+    lower: set[str] = set()
+    for form in forms - {word}:
+        rival, common, name = homographs.others(form)
+        if rival == (NAME if proper else COMMON):
+            dropped.add(form)
+        elif proper and common:
+            upper.add(form)
+        elif not proper and name:
+            lower.add(form)
+    return Expansion(_as_stems(forms - dropped), frozenset(upper), frozenset(lower))
 
 
 def unknown(word: str, pairs: Iterable[Stem], *, proper: bool) -> Expansion:
     """``pairs`` (from the ending tables, for a ``word`` the dictionary lacks), where a form
-    the dictionary knows is another word's: dropped, or for a capitalized word kept to match
-    only capitalized unless that word is a name too. The tables give the name "Мира" the
+    the dictionary knows is another word's: dropped, or for a capitalized word kept, to
+    match only capitalized if it may be a common word. The tables give the name "Мира" the
     form "мире", which is the world's.
     """
     morph = analyzer()
     kept: list[Stem] = []
-    others: set[str] = set()
+    upper: set[str] = set()
     for stem, group in pairs:
         allowed = []
         for end in group:
             form = stem + end
             if form == word or not morph.word_is_known(form):
                 allowed.append(end)
-            elif proper and not _names_a_name(form):
+            elif proper:  # "пескова": perhaps this very name; a common word's if lower case
                 allowed.append(end)
-                others.add(form)
+                if not _only_names(form):
+                    upper.add(form)
         if allowed:
             kept.append((stem, endings(tuple(sorted(allowed)))))
-    return tuple(kept), frozenset(others)
+    return Expansion(tuple(kept), frozenset(upper))
 
 
 def _analyses(word: str) -> list[Analysis]:
@@ -125,29 +140,41 @@ def _analyses(word: str) -> list[Analysis]:
     ]
 
 
-def _names_a_name(form: str) -> bool:
-    """Whether the dictionary knows ``form`` as a form of some name, surname or place."""
-    return any(_NAMES & parse.tag.grammemes for parse in _analyses(form))
+def _only_names(form: str) -> bool:
+    """Whether the dictionary knows ``form`` only as forms of names, surnames or places."""
+    return all(_NAMES & parse.tag.grammemes for parse in _analyses(form))
 
 
 def _chosen(known: list[Analysis], proper: bool) -> list[Analysis] | None:
     """The analyses whose lexemes a word stands for; None if none fits how it is written.
 
-    Only a likeliest reading of the word counts: "Мира" is far more often the genitive of
-    "мир" than the plural of "миро", so as a name it is one the dictionary lacks.
+    A name counts however rare (a capitalized "Газа" is the place, though "газа" is more
+    often gas; "Песков" the surname, though "песков" is more often sand); a common word only
+    as a likeliest reading: "Мира" is far more often the genitive of "мир" than the plural of
+    "миро", so as a name it is one the dictionary lacks. A word in no nominative at all
+    (``токаев``, to the dictionary a genitive of "токай"; ``санкций``) keeps the tables.
     """
     weights = _weights(known)
     best = max(weights.values())
     likely = [parse for parse in known if weights[_identity(parse)] >= best]
-    nominative = [parse for parse in likely if _inflected(parse) and parse.tag.case == "nomn"]
+    nominative = [parse for parse in known if _inflected(parse) and parse.tag.case == "nomn"]
     names = [parse for parse in nominative if _NAMES & parse.tag.grammemes]
-    common = [parse for parse in nominative if not _NAMES & parse.tag.grammemes]
+    if names:  # the likeliest of them: "Алматы" is the city, not two men named Алмат
+        top = max(weights[_identity(parse)] for parse in names)
+        names = [parse for parse in names if weights[_identity(parse)] >= top]
+    common = [p for p in nominative if not _NAMES & p.tag.grammemes if p in likely]
     if proper:
         return names or common or None
-    if common or names:
-        return common or names
-    first = likely[0]  # pymorphy3 sorts analyses by likelihood
-    return [first] if _inflected(first) else None
+    return common or names or None
+
+
+def _indeclinable_name(word: str, chosen: list[Analysis]) -> bool:
+    """Whether the dictionary has ``word`` only as an indeclinable name though it ends in a
+    consonant: a woman's name, where a man's declines (Ерлан, Эммануэль), so the tables
+    serve it better."""
+    if word[-1] in _VOWELS:
+        return False
+    return all("Fixd" in parse.tag and _NAMES & parse.tag.grammemes for parse in chosen)
 
 
 def _inflected(parse: Analysis) -> bool:
@@ -156,24 +183,33 @@ def _inflected(parse: Analysis) -> bool:
 
 @functools.lru_cache(maxsize=16384)
 def _forms(parse: Analysis) -> frozenset[str]:
-    """The forms of ``parse``'s lexeme in its own part of speech, ё written as е."""
-    pos = parse.tag.POS
+    """The forms of ``parse``'s lexeme in its own part of speech (for a participle, also its
+    own tense and voice: задержанный, not задерживающий), ё written as е."""
+    kind = _kind(parse.tag)
     stack = parse.methods_stack
     if len(stack) != 1 or len(stack[0]) != 4:  # not a plain dictionary word: the slow way
-        return frozenset(_plain(form.word) for form in parse.lexeme if pos == form.tag.POS)
+        return frozenset(_plain(form.word) for form in parse.lexeme if _kind(form.tag) == kind)
     _, fixed, paradigm, index = stack[0]  # what ``parse.lexeme`` reads, without its objects
     words = analyzer().dictionary
     stem = words.build_stem(words.paradigms[paradigm], index, fixed)
     return frozenset(
-        _plain(pre + stem + post) for pre, kind, post in _paradigm(paradigm) if kind == pos
+        _plain(pre + stem + post) for pre, each, post in _paradigm(paradigm) if each == kind
     )
 
 
 @functools.lru_cache(maxsize=8192)
-def _paradigm(paradigm: int) -> tuple[tuple[str, str, str], ...]:
-    """A paradigm's forms: the prefix, part of speech and suffix around the stem of each."""
+def _paradigm(paradigm: int) -> tuple[tuple[str, tuple[str, ...], str], ...]:
+    """A paradigm's forms: the prefix, ``_kind`` and suffix around the stem of each."""
     info = analyzer().dictionary.build_paradigm_info(paradigm)
-    return tuple((prefix, str(tag.POS), suffix) for prefix, tag, suffix in info)
+    return tuple((prefix, _kind(tag), suffix) for prefix, tag, suffix in info)
+
+
+def _kind(tag: Any) -> tuple[str, ...]:
+    """What forms of one lexeme share: the part of speech, and a participle's tense and
+    voice."""
+    if tag.POS == "PRTF":
+        return (str(tag.POS), str(tag.tense), str(tag.voice))
+    return (str(tag.POS),)
 
 
 def _plain(word: str) -> str:
@@ -192,28 +228,33 @@ class _Homographs:
 
     def __init__(self, chosen: list[Analysis], forms: frozenset[str]) -> None:
         self._ours = {_identity(parse) for parse in chosen}
-        self._adjective = any(parse.tag.POS == "ADJF" for parse in chosen)
+        self._adjective = any(parse.tag.POS in ("ADJF", "PRTF") for parse in chosen)
         self._forms = forms
         stacks = [parse.methods_stack[0] for parse in chosen]
         self._paradigms = {stack[2] for stack in stacks if len(stack) == 4}
 
-    def rival(self, form: str) -> str | None:
-        """None if ``form`` is most likely the chosen word; else what the likelier word is:
-        ``NAME`` (a name, surname or place) or ``COMMON`` (any other word)."""
+    def others(self, form: str) -> tuple[str | None, bool, bool]:
+        """What else ``form`` may be: the kind of the word it more likely is (``NAME``, a
+        name, surname or place; ``COMMON``, any other word; None if it is most likely the
+        chosen word), and whether some other reading is a common word, and a name."""
         if _paradigms(form) <= self._paradigms:
-            return None
+            return None, False, False
         analyses = _analyses(form)
         names = {_identity(parse) for parse in analyses if _NAMES & parse.tag.grammemes}
         mine, other, rival = 0.0, 0.0, COMMON
+        common = name = False
         for reading, weight in _weights(analyses).items():
             if self._own(*reading):
                 mine = max(mine, weight)
-            elif weight > other:
+                continue
+            name = name or reading in names
+            common = common or reading not in names
+            if weight > other:
                 other, rival = weight, NAME if reading in names else COMMON
-        return None if mine >= other else rival
+        return (None if mine >= other else rival), common, name
 
     def _own(self, normal: str, pos: str) -> bool:
-        if (normal, pos) in self._ours:
+        if (normal, pos) in self._ours or pos == "PRTF":  # "погибших": the participle too
             return True
         return self._adjective and pos == "NOUN" and normal in self._forms
 
