@@ -491,7 +491,10 @@ def test_match_explain_shows_the_forms_of_a_name_that_match_only_capitalized(
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "лавров" and out[1].startswith("  лавров: лавров, лаврова, ")
     assert "лавровым" not in out[1]
-    assert out[2] == "    only capitalized (also another word): лавровой, лавровым, лавровых, лавровыми"
+    assert (
+        out[2]
+        == "    only capitalized (also another word): лавровой, лавровым, лавровых, лавровыми"
+    )
     assert out[3] == "посол" and "после" not in out[4]  # a homograph is left out
     assert len(out) == 5
 

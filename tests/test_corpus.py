@@ -7,8 +7,9 @@ a missed ``match:`` label (strictly, so a fixed miss is noticed), and it counts 
 recall. Likewise ``wrong: <reason>`` marks a known false positive, one that takes knowledge
 the matcher does not have (that a capitalized word in mid-sentence is a name the dictionary
 lacks): it counts against precision, which is printed as it is, and every other false
-positive fails. Recall must be at least 0.99 overall; ``uv run pytest tests/test_corpus.py -s`` prints both per language, and
-``uv run python benchmarks/corpus.py`` prints them with the labels missed.
+positive fails. Recall must be at least 0.99 overall; ``uv run pytest
+tests/test_corpus.py -s`` prints both per language, and ``uv run python
+benchmarks/corpus.py`` prints them with the labels missed.
 """
 
 from __future__ import annotations
