@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 
 from bot.matching import Matcher, RuleSet, parse_query, presearch, variants
-from bot.matching.inflection import stems
+from bot.matching.inflection import cache_clear
 from bot.models import Entry, RuleKey
 
 LATIN = ["to", "ka", "na", "zar", "ba", "mir", "zi", "yo", "mu", "kan", "sul", "ta", "bek", "ras"]
@@ -45,7 +45,7 @@ def names(count: int, seed: int = 5) -> list[str]:
 def cold() -> None:
     """Empty every cache a compile fills, as at start-up."""
     parse_query.cache_clear()
-    stems.cache_clear()
+    cache_clear()
     variants.spellings.cache_clear()
     variants._romanized.cache_clear()
     presearch._spelling_stems.cache_clear()
