@@ -6,30 +6,32 @@ dictionary knows fleeting vowels (посол -> посла, лёд -> льда, 
 nouns (мать -> матери, путь -> пути, человек -> люди) and which words are names.
 
 Which lexeme: the word is taken as written in its dictionary form, so only analyses in
-the nominative (singular, or plural for a plural written) of a noun or a full adjective
-count, and only a likeliest reading of the word. A capitalized word prefers a name,
-surname, patronymic, place or organization (``Назарбаев``, ``Астана``); a word written in
-lower case prefers a common noun. A capitalized word the dictionary only knows in another
-case (``Токаев``, to it a plural of "токай"; ``Мира``, most often the genitive of "мир")
-is a name it does not have, and keeps the ending tables; a
-lower-case word written in another case (``санкций``) takes the lexeme of its likeliest
-analysis. A word the dictionary knows only as another part of speech (a verb, a
-preposition) does not inflect: verbs never did.
+the nominative (singular, or plural for a plural written) of a noun, a full adjective or
+a participle count. A capitalized word prefers a name, surname, patronymic, place or
+organization, however rare (``Песков``, though "песков" is more often sand; ``Газа``); a
+word in lower case prefers a common word, and only as the likeliest reading of its
+letters, but takes a name if that is all there is (``песков``). A word in no nominative
+at all (``Токаев``, to the dictionary a plural of "токай"; ``санкций``; ``Мира``, which
+as a common word is only the rare plural of "миро") keeps the ending tables, as does a
+consonant-final name the dictionary has only as an indeclinable woman's (Ерлан). A word
+the dictionary knows only as another part of speech (a verb, a preposition) does not
+inflect: verbs never did.
 
 Nouns and names take all their case and number forms (a surname also its feminine and
 plural: Путина, Путиной, Путиных), adjectives their full forms in every case, gender and
-number; short forms and comparatives are other words. A lexeme never holds a derived
-word, so Росатом does not reach "росатомовский" nor Путин "путинизм".
+number, participles those of their own tense and voice; short forms and comparatives are
+other words. A lexeme never holds a derived word, so Росатом does not reach
+"росатомовский" nor Путин "путинизм".
 
-Homographs: a form the dictionary says is more likely another word is dropped, since
-most texts that contain it mean that word. ``посол`` does not match "после" (most likely
-the preposition), ``сталь`` not "стали" (most likely the verb), ``Валентина`` not
-"Валентин". A common word's form that is more often a name is kept, since the name would
-be capitalized (``порт``: "порта", not the Porte; ``рост``: "ростов", not Ростов). A
-name's form that is more likely a common word is kept too, but matches only
-where the text writes it with a capital: ``Лавров`` matches "с Лавровым" and not "с
-лавровым листом", the name ``Мира`` matches "Мире Ивановой" and not "во всем мире". The
-word as written always stays. A rule that means the other reading writes the form itself,
+Homographs: a form the dictionary says is more likely another word of the same kind (a
+common word for a common word, a name for a name) is dropped, since most texts that
+contain it mean that word. ``посол`` does not match "после" (most likely the
+preposition), ``сталь`` not "стали" (most likely the verb), ``Валентина`` not "Валентин".
+Between a name and a common word the text's capitals decide (``Expansion``): a name's
+forms that are also common words match only capitalized (``Лавров`` matches "с
+Лавровым", not "с лавровым листом"), a common word's forms that are also names only in
+lower case (``газ`` matches "поставки газа", not "сектор Газа"). The word as written
+always stays, in any case. A rule that means the other reading writes the form itself,
 ``=стали``. The same goes for the ending tables' forms of a word the dictionary does not
 know (``unknown``): one the dictionary knows is another word's.
 
