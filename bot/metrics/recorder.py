@@ -11,7 +11,14 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Literal, TypeAlias
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import (
+    GC_COLLECTOR,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+)
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
@@ -40,6 +47,9 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
+        ProcessCollector(registry=r)  # memory, CPU and open files, as every exporter has
+        PlatformCollector(registry=r)
+        r.register(GC_COLLECTOR)
         self.polls = Counter("newsbot_polls", "Feed polls by outcome", ["outcome"], registry=r)
         self.fetch_seconds = Histogram(
             "newsbot_fetch_seconds", "Time of one feed fetch", buckets=_FETCH_BUCKETS, registry=r
