@@ -165,6 +165,42 @@ class StoriesConfig(_Model):
     window: Duration = Field(default=48 * 3600, ge=60, le=MAX_STORY_WINDOW)
 
 
+_LISTEN = re.compile(r"^(?:\[(?P<ipv6>[0-9A-Fa-f:.]+)\]|(?P<host>[^\s:\[\]]*)):(?P<port>\d{1,5})$")
+
+
+def parse_listen(value: str) -> tuple[str, int]:
+    """``HOST:PORT`` (``[::1]:9108`` for IPv6, ``:9108`` for every interface) -> (host, port).
+
+    Port 0 takes any free port (``newsbot run`` logs the one it got).
+    """
+    found = _LISTEN.match(value.strip())
+    if not found or int(found["port"]) > 65535:
+        raise ValueError("expected HOST:PORT, such as 127.0.0.1:9108 or [::1]:9108")
+    host = found["ipv6"] or found["host"] or "0.0.0.0"
+    return host, int(found["port"])
+
+
+class MetricsConfig(_Model):
+    """The Prometheus /metrics and the /healthz endpoint of ``newsbot run``; off by default."""
+
+    listen: str | None = None  # HOST:PORT
+
+    @field_validator("listen", mode="before")
+    @classmethod
+    def _host_and_port(cls, listen: object) -> object:
+        if listen is None:
+            return None
+        if not isinstance(listen, str):
+            raise ValueError("expected HOST:PORT, such as 127.0.0.1:9108, in quotes or not")
+        parse_listen(listen)
+        return listen.strip()
+
+    @property
+    def address(self) -> tuple[str, int] | None:
+        """Where to listen, or None when off."""
+        return parse_listen(self.listen) if self.listen else None
+
+
 class FeedConfig(_Model):
     id: str = Field(pattern=_FEED_ID)
     url: str = Field(pattern=r"^https?://\S+$")
@@ -178,6 +214,7 @@ class _ConfigFile(_Model):
     polling: PollingConfig = PollingConfig()
     delivery: DeliveryConfig = DeliveryConfig()
     stories: StoriesConfig = StoriesConfig()
+    metrics: MetricsConfig = MetricsConfig()
     watchlists: str = "watchlists"
     feeds: tuple[FeedConfig, ...] = ()
 
@@ -220,6 +257,7 @@ class Config:
     watchlists_dir: Path | None = None  # where the watchlists were read from
     console: bool = False  # console mode asked for (`newsbot run --console`), whatever the token
     stories: StoriesConfig = field(default_factory=StoriesConfig)
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
 
     @property
     def console_mode(self) -> bool:
@@ -268,6 +306,7 @@ def load_config(path: Path, env: dict[str, str] | None = None) -> Config:
         tuple(watchlists),
         folder,
         stories=parsed.stories,
+        metrics=parsed.metrics,
     )
 
 

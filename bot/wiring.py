@@ -20,6 +20,7 @@ from bot.delivery.sender import Sender, Transport
 from bot.delivery.terminal import CONSOLE_CHAT, TerminalTransport
 from bot.feeds.fetch import Fetcher, make_client
 from bot.feeds.workers import Parsers
+from bot.metrics import Metrics
 from bot.polling.health import FeedHealth
 from bot.polling.pipeline import Pipeline
 from bot.polling.reloader import WatchlistReloader
@@ -65,6 +66,7 @@ class Parts:
     scheduler: PollScheduler
     reloader: WatchlistReloader
     telegram: TelegramBot | None  # the bot's updates and commands (service mode only)
+    metrics: Metrics  # what polling and delivery recorded (served by `run`, if asked)
 
 
 def load(given: str | None) -> Config:
@@ -146,7 +148,8 @@ def _wire(
     app: TelegramApp | None,
 ) -> Parts:
     chats = ChatFilter(only=CONSOLE_CHAT) if mode.prints() else ChatFilter(skip=CONSOLE_CHAT)
-    sender = Sender(store, transport, config.delivery.max_age, chats=chats)
+    metrics = Metrics()
+    sender = Sender(store, transport, config.delivery.max_age, chats=chats, metrics=metrics)
     rulebook = RuleBook(config.watchlists)
     console = mode.console_listens(config)
 
@@ -160,6 +163,7 @@ def _wire(
         config.polling.max_bytes,
         concurrency=config.polling.concurrency,
         per_host=config.polling.per_host,
+        metrics=metrics,
     )
     # Admins hear of unhealthy feeds in their private chats; in console mode the
     # terminal too. Whatever the mode, the notice is queued: `run` delivers it.
@@ -175,6 +179,7 @@ def _wire(
         health,
         alert_on_first_poll=mode is Mode.DEMO,
         queued=sender.wake,
+        metrics=metrics,
     )
     scheduler = PollScheduler(pipeline, store, config.feeds, health)
     telegram = _telegram_bot(app, store, config, sender, rulebook) if app is not None else None
@@ -198,6 +203,7 @@ def _wire(
         scheduler,
         reloader,
         telegram,
+        metrics,
     )
 
 

@@ -620,3 +620,41 @@ def test_adaptive_bounds_in_the_wrong_order_are_refused(tmp_path: Path) -> None:
 def test_a_value_yaml_cannot_read_is_a_problem_not_a_traceback(tmp_path: Path, value: str) -> None:
     found = one_problem(tmp_path, f"extra: {value}\n" + FEEDS)
     assert found.startswith("config.yaml: a value that cannot be read")
+
+
+# --- metrics.listen -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("listen", "address"),
+    [
+        ("127.0.0.1:9108", ("127.0.0.1", 9108)),
+        ("localhost:9464", ("localhost", 9464)),
+        ("'[::1]:9108'", ("::1", 9108)),
+        ("':9108'", ("0.0.0.0", 9108)),
+        ("127.0.0.1:0", ("127.0.0.1", 0)),
+    ],
+)
+def test_metrics_listen(tmp_path: Path, listen: str, address: tuple[str, int]) -> None:
+    config = load_config(write(tmp_path, f"metrics:\n  listen: {listen}\n"), env={})
+    assert config.metrics.address == address
+
+
+def test_metrics_are_off_by_default(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, "feeds: []\n"), env={})
+    assert config.metrics.listen is None
+    assert config.metrics.address is None
+    off = load_config(write(tmp_path, "metrics:\n  listen:\n"), env={})
+    assert off.metrics.address is None
+
+
+@pytest.mark.parametrize("listen", ["9108", "127.0.0.1", "127.0.0.1:99999", "host:port", "a b:1"])
+def test_a_bad_metrics_address_names_the_field_and_the_fix(tmp_path: Path, listen: str) -> None:
+    problem = one_problem(tmp_path, f"metrics:\n  listen: '{listen}'\n")
+    assert problem.startswith("config.yaml: metrics.listen: expected HOST:PORT")
+    assert repr(listen) in problem
+
+
+def test_a_metrics_port_written_as_a_number_is_refused(tmp_path: Path) -> None:
+    problem = one_problem(tmp_path, "metrics:\n  listen: 9108\n")
+    assert problem.startswith("config.yaml: metrics.listen: expected HOST:PORT")

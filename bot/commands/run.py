@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import signal
+from collections.abc import Iterator
 
 from bot.config import Config
 from bot.counts import counted
+from bot.metrics.server import Probe, serving
 from bot.store.lock import service_lock
 from bot.wiring import Mode, Parts, build, load, register_secrets
 
 log = logging.getLogger(__name__)
 STOP_GRACE = 2.0
+STALLED_AFTER = 60.0  # plus three fetch time limits: a poll ends within them, parsed too
 
 
 def main(args: argparse.Namespace) -> int:
@@ -56,19 +60,67 @@ async def _serve(parts: Parts, stop: asyncio.Event) -> None:
         await parts.scheduler.start()
         delivery = asyncio.create_task(parts.sender.run(stop))
         reloading = asyncio.create_task(parts.reloader.run(stop))
-        log.info(
-            "newsbot running: %s, %s",
-            counted(len(config.feeds), "feed"),
-            counted(len(config.watchlists), "watchlist"),
-        )
-        await stop.wait()
-        log.info("stopping")
-        await parts.scheduler.stop(STOP_GRACE)
-        await _finish(delivery)
-        await _finish(reloading)
+        with monitoring(parts):
+            log.info(
+                "newsbot running: %s, %s",
+                counted(len(config.feeds), "feed"),
+                counted(len(config.watchlists), "watchlist"),
+            )
+            await stop.wait()
+            log.info("stopping")
+            await parts.scheduler.stop(STOP_GRACE)
+            await _finish(delivery)
+            await _finish(reloading)
     finally:
         if parts.telegram is not None:
             await parts.telegram.stop()
+
+
+@contextlib.contextmanager
+def monitoring(parts: Parts, stalled_after: float | None = None) -> Iterator[int | None]:
+    """Serve ``/metrics`` and ``/healthz`` at ``metrics.listen`` while the block runs;
+    yields the port, or None when ``metrics.listen`` is not set (nothing listens).
+
+    Call it on the event loop that polls. ``/healthz`` fails when polls are due but none
+    has ended for ``stalled_after`` seconds (by default a minute and three fetch time
+    limits), or when the database does not answer.
+    """
+    address = parts.config.metrics.address
+    if address is None:
+        yield None
+        return
+    probe = Probe(asyncio.get_running_loop())
+    bound = stalled_after or STALLED_AFTER + 3 * parts.config.polling.timeout
+
+    async def problem() -> str | None:
+        stalled = parts.scheduler.stalled(bound)
+        if stalled is not None:
+            return stalled
+        try:
+            await parts.store.ping()
+        except Exception as exc:  # whatever the driver raises: the database is not there
+            return f"the database does not answer: {type(exc).__name__}: {exc}"
+        return None
+
+    def health() -> str | None:
+        try:
+            return probe(problem)
+        except (TimeoutError, RuntimeError):  # the loop is stuck or closed
+            return f"no answer within {probe.timeout:g}s: the service is stuck"
+
+    def backlog() -> float | None:
+        with contextlib.suppress(Exception):  # left out of this scrape
+            return probe(parts.store.outbox_counts).get("pending", 0)
+        return None
+
+    gauge = parts.metrics.gauge("newsbot_outbox_backlog", "Messages waiting to be sent", backlog)
+    try:
+        with serving(address, parts.metrics, health) as port:
+            host = f"[{address[0]}]" if ":" in address[0] else address[0]
+            log.info("metrics at http://%s:%d/metrics, health at /healthz", host, port)
+            yield port
+    finally:
+        parts.metrics.forget(gauge)
 
 
 async def _finish(task: asyncio.Task[None]) -> None:

@@ -26,6 +26,8 @@ from typing import Protocol
 from bot.delivery.hold import Policy
 from bot.delivery.summary import summarise
 from bot.messages import AlertMessage, HeldAlerts, Message, StoredHtml, SummaryWhy
+from bot.metrics import Metrics
+from bot.metrics.recorder import ErrorKind
 from bot.store.held import HeldRow
 from bot.store.records import EVERY_CHAT, ChatFilter, EditRow, OutboxRow
 from bot.store.settings import ChatSettings
@@ -95,7 +97,8 @@ class Transport(Protocol):
 class Sender:
     """Sends due outbox rows of ``chats`` (all by default); wake it with :meth:`wake`
     when new alerts were queued or a chat's settings changed. ``clock``: what time it
-    is (the store's UTC clock by default)."""
+    is (the store's UTC clock by default). ``metrics``: where sends, failures and each
+    alert's delay since its entry was published are recorded."""
 
     def __init__(
         self,
@@ -105,8 +108,10 @@ class Sender:
         idle: float = 2.0,
         chats: ChatFilter = EVERY_CHAT,
         clock: Callable[[], datetime] | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self._store = store
+        self._metrics = metrics or Metrics()
         self._clock = clock
         self._filter = chats
         self._transport = transport
@@ -211,6 +216,7 @@ class Sender:
 
     async def _edited(self, row: EditRow, result: SendResult) -> bool:
         """Record an edit's outcome; False: the chat must wait."""
+        self._record(result)
         match result:
             case Sent():
                 await self._store.edit_done(row.id, row.revision)
@@ -314,11 +320,15 @@ class Sender:
         ``editable``: the message is the row's own (not a summary of several), so that it
         can be edited when its story gains outlets."""
         chat_id = rows[0].chat_id
+        self._record(result)
         match result:
             case Sent(message_id=message_id):
+                self._metrics.sends.inc()
                 shown = message_id if editable else None
                 for row in rows:
                     await self._store.mark_sent(row.id, shown, row.revision, self._now())
+                    if isinstance(row.message, AlertMessage):
+                        self._metrics.alert_sent(row.message.published, self._now())
             case ChatGone(reason=reason):
                 log.info("chat %s deactivated: %s", chat_id, reason)
                 await self._store.deactivate_chat(chat_id, reason)
@@ -334,6 +344,11 @@ class Sender:
                 go_on = [await self._failed(row, error, permanent) for row in rows]
                 return all(go_on)
         return True
+
+    def _record(self, result: SendResult) -> None:
+        kind = _error_kind(result)
+        if kind is not None:
+            self._metrics.failed(kind)
 
     async def _failed(self, row: OutboxRow, error: str, permanent: bool) -> bool:
         if permanent or row.attempts + 1 >= MAX_ATTEMPTS:
@@ -379,6 +394,19 @@ class Sender:
                 ]
                 parts = summarise(alerts, why, lang, policy.zone.key, now)
                 await self._store.release(chat_id, [r.id for r in rows], parts, now, thread_id)
+
+
+def _error_kind(result: SendResult) -> ErrorKind | None:
+    match result:
+        case ChatGone():
+            return "chat_gone"
+        case Migrated():
+            return "migrated"
+        case RetryLater():
+            return "retry_after"
+        case SendFailed(permanent=permanent):
+            return "failed_permanent" if permanent else "failed_transient"
+    return None
 
 
 def _policy(settings: ChatSettings) -> Policy:

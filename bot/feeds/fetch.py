@@ -37,6 +37,7 @@ from bot import __version__
 from bot.errors import FetchError
 from bot.feeds.inflate import ACCEPT_ENCODING, Decoder
 from bot.feeds.pools import PoolPerHost
+from bot.metrics import Metrics
 
 USER_AGENT = f"newsbot/{__version__} (RSS/Atom keyword alerts; polite conditional polling)"
 ACCEPT = (
@@ -151,7 +152,8 @@ class Fetcher:
     At most ``concurrency`` fetches run at once, and at most ``per_host`` to any one host
     (the host of the feed's own address); a fetch waiting for its host holds no place
     in the overall limit, and the time bound starts once it has both. ``received``
-    counts the body bytes read off the network, as sent, over all fetches.
+    counts the body bytes read off the network, as sent, over all fetches; ``metrics``
+    records them too, and how long each fetch took once it had its places.
     """
 
     def __init__(
@@ -162,8 +164,10 @@ class Fetcher:
         *,
         concurrency: int,
         per_host: int,
+        metrics: Metrics | None = None,
     ) -> None:
         self._client = client
+        self._metrics = metrics or Metrics()
         self._timeout = timeout
         self._max_bytes = max_bytes
         self._all = asyncio.Semaphore(concurrency)
@@ -181,7 +185,8 @@ class Fetcher:
             return Failed(str(exc))
         host = self._hosts.setdefault(address.raw_host, asyncio.Semaphore(self._per_host))
         async with host, self._all:
-            return await self._bounded(address, _conditional_headers(etag, last_modified))
+            with self._metrics.fetch_seconds.time():
+                return await self._bounded(address, _conditional_headers(etag, last_modified))
 
     async def _bounded(self, url: httpx.URL, headers: dict[bytes, bytes]) -> FetchResult:
         try:
@@ -242,6 +247,7 @@ class Fetcher:
         size = 0
         async for raw in response.aiter_raw():  # as read off the network: 64 KB at most
             self.received += len(raw)
+            self._metrics.fetched_bytes.inc(len(raw))
             for piece in decoder.decode(raw):
                 size += len(piece)
                 if size > self._max_bytes:

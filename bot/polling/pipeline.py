@@ -24,6 +24,7 @@ from bot.feeds.parse import ParsedFeed
 from bot.feeds.workers import Parsers
 from bot.matching import Matcher
 from bot.messages import AlertMessage, alert_message
+from bot.metrics import Metrics
 from bot.models import Alert, Entry, Hit, PollStatus
 from bot.polling.alerts import Listeners, decide
 from bot.polling.health import FeedHealth
@@ -78,6 +79,7 @@ class Pipeline:
         queued: Callable[[], None] = lambda: None,
         rng: random.Random | None = None,
         stories: StoryBook | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self._config = config
         self._store = store
@@ -91,6 +93,7 @@ class Pipeline:
         self._unseen = UnseenEntries(store)
         self._rng = rng or random.Random()
         self._stories = stories or StoryBook(store, config.stories)
+        self._metrics = metrics or Metrics()
 
     async def poll_all(self) -> list[PollOutcome]:
         """One cycle over every configured feed, concurrently within the limits."""
@@ -100,6 +103,11 @@ class Pipeline:
 
     async def poll(self, feed: FeedConfig, state: FeedState | None = None) -> PollOutcome:
         """Poll one feed now (``state``: as just read, if at hand); never raises for its faults."""
+        outcome = await self._poll(feed, state)
+        self._metrics.polled(outcome.status, outcome.new_entries, outcome.matches)
+        return outcome
+
+    async def _poll(self, feed: FeedConfig, state: FeedState | None) -> PollOutcome:
         state = state or await self._store.feed_state(feed.id)
         if state is None:
             return PollOutcome(feed.id, "error", error="feed not in the database")
@@ -150,9 +158,10 @@ class Pipeline:
     ) -> PollOutcome:
         """New content: parse, find the new entries, match and decide, commit at once."""
         try:
-            parsed = await self._parsers.parse(
-                feed.id, result.content, result.url, result.content_type
-            )
+            with self._metrics.parse_seconds.time():
+                parsed = await self._parsers.parse(
+                    feed.id, result.content, result.url, result.content_type
+                )
         except NotAFeed as exc:  # the page may advertise the feed to use instead
             attempt = Attempt(now, ok=False, error=str(exc), advertised=exc.alternates)
             return await self._failed(feed, state, attempt)

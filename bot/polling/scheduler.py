@@ -3,12 +3,16 @@
 Each feed's job runs at the feed's stored ``next_poll_at`` (or at once when it has none
 or it has passed) and is rescheduled for the time the poll outcome says. A gone feed is
 not rescheduled.
+
+:meth:`PollScheduler.stalled` tells whether polling still makes progress, for
+``/healthz``: polls are due or running, yet none has finished for a while.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
@@ -37,11 +41,13 @@ class PollScheduler:
             timezone=UTC,
             job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},
         )
-        self._running: set[asyncio.Task[object]] = set()
+        self._running: dict[asyncio.Task[object], float] = {}  # each poll's start
+        self._finished = time.monotonic()  # when the last poll ended (or the start)
 
     async def start(self) -> None:
         states = {s.id: s for s in await self._store.feed_states()}
         now = datetime.now(UTC)
+        self._finished = time.monotonic()
         self._scheduler.start()
         for feed in self._feeds:
             state = states.get(feed.id)
@@ -66,7 +72,7 @@ class PollScheduler:
     async def _poll(self, feed: FeedConfig) -> None:
         task = asyncio.current_task()
         if task is not None:
-            self._running.add(task)
+            self._running[task] = time.monotonic()
         try:
             outcome = await self._pipeline.poll(feed)
         except asyncio.CancelledError:  # by stop(): the next start polls the feed again
@@ -77,10 +83,31 @@ class PollScheduler:
             self._schedule(feed, datetime.now(UTC) + RETRY_AFTER_CRASH)
             return
         finally:
+            self._finished = time.monotonic()
             if task is not None:
-                self._running.discard(task)
+                self._running.pop(task, None)
         if outcome.next_poll_at is not None:
             self._schedule(feed, outcome.next_poll_at)
+
+    def stalled(self, bound: float) -> str | None:
+        """Why polling is stuck, or None: a poll has been due or running for more than
+        ``bound`` seconds and no poll has ended in that time. Call it on the event loop."""
+        if not self._scheduler.running:
+            return "the scheduler is not running"
+        now = time.monotonic()
+        waiting = [*self._running.values(), *self._overdue_since(now)]
+        if not waiting:
+            return None  # nothing due: idle is not stalled
+        stuck_for = now - max(min(waiting), self._finished)
+        if stuck_for <= bound:
+            return None
+        return f"the scheduler has stalled: no poll ended for {stuck_for:.0f}s while polls are due"
+
+    def _overdue_since(self, now: float) -> list[float]:
+        """When each job that should have run by now fell due, on the monotonic clock."""
+        late = datetime.now(UTC)
+        due = [j.next_run_time for j in self._scheduler.get_jobs() if j.next_run_time]
+        return [now - (late - when).total_seconds() for when in due if when <= late]
 
     async def stop(self, grace: float = 2.0) -> None:
         """Stop scheduling and cancel polls still running after ``grace`` seconds.

@@ -8,11 +8,14 @@ import itertools
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import CursorResult, Executable, Table, insert
+from sqlalchemy import CursorResult, Executable, Table, insert, literal, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from bot.errors import StoreError
 
 
 def utcnow() -> datetime:
@@ -93,6 +96,16 @@ class Queries:
         """A transaction that may write; commits on success, rolls back on error."""
         async with self._write_lock, self.engine.begin() as conn:
             yield conn
+
+    async def ping(self) -> None:
+        """Raise unless the database answers a query; a SQLite database also needs its
+        file still there (an open connection keeps answering after the file is removed)."""
+        async with self.engine.connect() as conn:
+            await conn.execute(select(literal(1)))
+        database = self.engine.url.database
+        on_file = self.engine.dialect.name == "sqlite" and database not in (None, "", ":memory:")
+        if on_file and not Path(str(database)).is_file():
+            raise StoreError(f"the database file {database} is gone")
 
 
 Params = dict[str, Any]
