@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, Executable, Table, insert
+from sqlalchemy import CursorResult, Executable, Insert, Table, insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -19,7 +19,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def insert_ignoring(dialect: str, table: Table, keys: list[str]) -> Executable:
+def insert_ignoring(dialect: str, table: Table, keys: list[str]) -> Insert:
     """An insert that skips the rows whose unique ``keys`` are stored already (by
     another transaction, say); a plain insert on other databases."""
     if dialect == "sqlite":

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Update, bindparam, func, insert, select, update
+from sqlalchemy import Row, Update, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot import messages
@@ -36,9 +36,12 @@ class FeedQueries(Queries):
                 for feed_id, url, title in wanted
                 if feed_id not in known
             ]
-            if new:
+            if new:  # another process starting now may insert them first
                 fresh = {"initialized": False, "status": ACTIVE, "failures": 0}
-                await conn.execute(insert(t.feeds), [{**row, **fresh} for row in new])
+                await conn.execute(
+                    insert_ignoring(conn.dialect.name, t.feeds, ["id"]),
+                    [{**row, **fresh} for row in new],
+                )
             for feed_id, url, _ in wanted:
                 if feed_id in known and known[feed_id] != url:
                     await conn.execute(
