@@ -200,12 +200,42 @@ async def test_an_error_text_with_undecodable_bytes_is_stored_readable(database_
     store = await Store.open(database_url)
     try:
         await store.sync_feeds([("a", "https://x.example/a", None)])
-        failed = FeedUpdate(datetime.now(UTC), None, ok=False, error="HTTP 404 Non trouv\udce9")
+        failed = FeedUpdate(
+            datetime.now(UTC), None, ok=False, error="HTTP 404 Non trouv\udce9 \x00 here"
+        )
         await store.record_attempt("a", failed)
         state = await store.feed_state("a")
     finally:
         await store.close()
-    assert state is not None and state.last_error == "HTTP 404 Non trouv?"
+    assert state is not None and state.last_error == "HTTP 404 Non trouv? ? here"
+
+
+async def test_entries_whose_ids_hold_a_nul_or_a_lone_surrogate_are_stored(
+    database_url: str,
+) -> None:
+    import json
+    from datetime import UTC, datetime
+
+    from bot.feeds.jsonfeed import parse_json_feed
+    from bot.store.records import FeedUpdate
+
+    items = [
+        {"id": "urn:a\u0000b", "title": "NUL", "content_text": "one"},
+        {"id": "urn:c\ud800d", "title": "Surrogate", "content_text": "two"},
+    ]
+    text = json.dumps({"version": "https://jsonfeed.org/version/1.1", "items": items})
+    now = datetime.now(UTC)
+    parsed = parse_json_feed("a", text, "https://x.example/a", now)
+    entries = list(parsed.entries)
+    keys = [e.key for e in entries]
+    store = await Store.open(database_url)
+    try:
+        await store.sync_feeds([("a", "https://x.example/a", None)])
+        await store.commit_poll("a", FeedUpdate(now, None, ok=True), entries, [])
+        unseen = await store.unseen("a", keys)
+    finally:
+        await store.close()
+    assert len(set(keys)) == 2 and unseen == set()
 
 
 async def test_a_feed_whose_url_changes_in_config_starts_afresh(database_url: str) -> None:

@@ -318,8 +318,11 @@ def _update_statement(ok: bool, gone: bool, initialize: bool, given: frozenset[s
 
 
 def _storable(text: str | None) -> str | None:
-    """``text`` without lone surrogates (a library's stand-ins for undecodable bytes)."""
-    return text.encode("utf-8", "replace").decode("utf-8") if text is not None else None
+    """``text`` without lone surrogates (a library's stand-ins for undecodable bytes) and
+    NUL characters (which PostgreSQL refuses in text), each now a question mark."""
+    if text is None:
+        return None
+    return text.encode("utf-8", "replace").decode("utf-8").replace("\x00", "?")
 
 
 def _feed_state(row: Row[Any]) -> FeedState:
