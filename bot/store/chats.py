@@ -62,13 +62,11 @@ class ChatQueries(Queries):
         return Chat(row.id, row.type, row.title, row.language, row.active, row.language_set)
 
     async def subscriptions(self, chat_id: int) -> list[str]:
-        query = (
-            select(t.subscriptions.c.watchlist)
-            .where(t.subscriptions.c.chat_id == chat_id)
-            .order_by(t.subscriptions.c.watchlist)
-        )
+        """The chat's watchlists, in code point order (sorted here, not by the database,
+        whose collation may differ)."""
+        query = select(t.subscriptions.c.watchlist).where(t.subscriptions.c.chat_id == chat_id)
         async with self.engine.connect() as conn:
-            return [r[0] for r in await conn.execute(query)]
+            return sorted(r[0] for r in await conn.execute(query))
 
     async def subscribe(
         self, chat_id: int, names: Iterable[str], thread_id: int | None = None
@@ -118,13 +116,10 @@ class ChatQueries(Queries):
     async def topics(self, chat_id: int) -> dict[str, int | None]:
         """The chat's subscriptions by name, each with its forum topic (None: none)."""
         subs = t.subscriptions
-        query = (
-            select(subs.c.watchlist, subs.c.thread_id)
-            .where(subs.c.chat_id == chat_id)
-            .order_by(subs.c.watchlist)
-        )
+        query = select(subs.c.watchlist, subs.c.thread_id).where(subs.c.chat_id == chat_id)
         async with self.engine.connect() as conn:
-            return {r.watchlist: r.thread_id for r in await conn.execute(query)}
+            found = {r.watchlist: r.thread_id for r in await conn.execute(query)}
+        return {name: found[name] for name in sorted(found)}
 
     async def unsubscribe(self, chat_id: int, names: Iterable[str]) -> list[str]:
         """Unsubscribe; returns the names that were subscribed before."""

@@ -60,9 +60,11 @@ class FeedQueries(Queries):
                     )
 
     async def feed_states(self) -> list[FeedState]:
+        """Every feed's state, by id in code point order (sorted here: a PostgreSQL
+        database's collation may order text otherwise than SQLite does)."""
         async with self.engine.connect() as conn:
-            rows = await conn.execute(select(t.feeds).order_by(t.feeds.c.id))
-            return [_feed_state(r) for r in rows]
+            rows = await conn.execute(select(t.feeds))
+            return sorted((_feed_state(r) for r in rows), key=lambda state: state.id)
 
     async def feed_state(self, feed_id: str) -> FeedState | None:
         async with self.engine.connect() as conn:
