@@ -1,11 +1,14 @@
-"""Shared fixtures: a local feed server and a fake Bot API server (see ``support``)."""
+"""Shared fixtures: a local feed server, a fake Bot API server and a fresh database on
+each backend (see ``support``)."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from support.databases import BACKENDS, fresh_database
 from support.fakebotapi import FakeBotAPI
 from support.feedserver import FeedServer
 
@@ -22,3 +25,10 @@ def feed_server() -> Iterator[FeedServer]:
 def bot_api() -> Iterator[FakeBotAPI]:
     with FakeBotAPI() as api:
         yield api
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The URL of a new, empty database: an SQLite file, then a PostgreSQL database."""
+    with fresh_database(request.param, tmp_path) as url:
+        yield url

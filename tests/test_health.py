@@ -87,8 +87,8 @@ def test_feed_status(state: FeedState, status: str) -> None:
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    store = await Store.open(f"sqlite:///{tmp_path / 'x.db'}")
+async def store(database_url: str) -> AsyncIterator[Store]:
+    store = await Store.open(database_url)
     await store.sync_feeds([("kz", URL, None)])
     try:
         yield store

@@ -301,8 +301,8 @@ async def test_watch_preview_of_a_rule_that_matches_nothing(
 
 
 @pytest.fixture
-async def plain_store(tmp_path: Path) -> AsyncIterator[Store]:
-    opened = await Store.open(f"sqlite:///{tmp_path / 'search.db'}")
+async def plain_store(database_url: str) -> AsyncIterator[Store]:
+    opened = await Store.open(database_url)
     await opened.sync_feeds([(FEED, "https://astana.example/feed", FEED_TITLE)])
     try:
         yield opened

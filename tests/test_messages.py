@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from support.databases import execute
 
 from bot.delivery.render import render
 from bot.delivery.terminal import BOLD, NORMAL, terminal_text
@@ -128,16 +127,14 @@ def test_notices_and_summaries_read_plainly_in_the_terminal() -> None:
     assert terminal_text(StoredHtml("🔔 <b>Nuclear</b> &amp; co"), False) == "🔔 Nuclear & co"
 
 
-async def test_an_unreadable_outbox_row_fails_alone(tmp_path: Path) -> None:
-    path = tmp_path / "newsbot.db"
-    store = await Store.open(f"sqlite:///{path}")
+async def test_an_unreadable_outbox_row_fails_alone(database_url: str) -> None:
+    store = await Store.open(database_url)
     now = datetime.now(UTC)
     notice = FeedNotice("kz", "https://kz.example/rss", "gone")
     await store.sync_feeds([("kz", "https://kz.example/rss", None)])
     assert await store.queue_notice(notice, [100, 200], now, now) == 2
     assert await store.queue_notice(notice, [100, 200], now, now) == 0  # told already
-    with sqlite3.connect(path) as db:
-        db.execute("UPDATE outbox SET payload = 'garbage' WHERE chat_id = 100")
+    execute(database_url, "UPDATE outbox SET payload = 'garbage' WHERE chat_id = 100")
     try:
         [row] = await store.due(now)
         counts = await store.outbox_counts()

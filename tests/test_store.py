@@ -6,14 +6,13 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
-from alembic import command
+import pytest
 from alembic.config import Config as AlembicConfig
 from alembic.script import ScriptDirectory
-from support.databases import at_revision
+from support.databases import at_revision, execute, fresh_database, schema_differences
 
 from bot.messages import StoredHtml
 from bot.store.engine import HEAD, MIGRATIONS
-from bot.store.schema import metadata
 from bot.store.store import Store
 
 
@@ -36,42 +35,41 @@ async def test_a_new_database_is_migrated_and_uses_wal(tmp_path: Path) -> None:
     assert mode == "wal"
 
 
-async def test_an_older_database_is_upgraded_and_keeps_its_rows(tmp_path: Path) -> None:
-    path = tmp_path / "newsbot.db"
-    at_revision(path, "0001")
-    with sqlite3.connect(path) as db:
-        db.execute(
-            "INSERT INTO feeds (id, config_url, url, initialized, status, failures) "
-            "VALUES ('a', 'https://a.example/rss', 'https://a.example/rss', 0, 'active', 0)"
-        )
-    store = await Store.open(f"sqlite:///{path}")
+async def test_an_older_database_is_upgraded_and_keeps_its_rows(database_url: str) -> None:
+    at_revision(database_url, "0001")
+    execute(
+        database_url,
+        "INSERT INTO feeds (id, config_url, url, initialized, status, failures) "
+        "VALUES ('a', 'https://a.example/rss', 'https://a.example/rss', false, 'active', 0)",
+    )
+    store = await Store.open(database_url)
     try:
         [state] = await store.feed_states()
         assert state.id == "a" and state.failing_since is None and state.ttl is None
     finally:
         await store.close()
-    with sqlite3.connect(path) as db:
-        assert db.execute("SELECT version_num FROM alembic_version").fetchone()[0] == HEAD
+    assert execute(database_url, "SELECT version_num FROM alembic_version") == [(HEAD,)]
 
 
 async def test_alerts_queued_as_html_by_an_older_version_are_still_sent(
-    tmp_path: Path,
+    database_url: str,
 ) -> None:
-    path = tmp_path / "newsbot.db"
-    at_revision(path, "0003")
-    now = datetime.now(UTC).isoformat(sep=" ")
-    with sqlite3.connect(path) as db:
-        entry = db.execute(
-            "INSERT INTO entries (feed_id, key, story, title, link, seen_at) "
-            "VALUES ('a', 'k', 's', 'Rosatom signs', 'https://a.example/1', ?)",
-            (now,),
-        ).lastrowid
-        db.execute(
-            "INSERT INTO outbox (chat_id, entry_id, story, text, status, attempts, not_before, "
-            "created_at) VALUES (100, ?, 's', '🔔 <b>Nuclear</b>', 'pending', 0, ?, ?)",
-            (entry, now, now),
-        )
-    store = await Store.open(f"sqlite:///{path}")
+    at_revision(database_url, "0003")
+    now = datetime.now(UTC)
+    [(entry,)] = execute(
+        database_url,
+        "INSERT INTO entries (feed_id, key, story, title, link, seen_at) "
+        "VALUES ('a', 'k', 's', 'Rosatom signs', 'https://a.example/1', :seen_at) RETURNING id",
+        {"seen_at": now},
+    )
+    execute(
+        database_url,
+        "INSERT INTO outbox (chat_id, entry_id, story, text, status, attempts, not_before, "
+        "created_at) VALUES (100, :entry, 's', '🔔 <b>Nuclear</b>', 'pending', 0, "
+        ":not_before_at, :created_at)",
+        {"entry": entry, "not_before_at": now, "created_at": now},
+    )
+    store = await Store.open(database_url)
     try:
         [row] = await store.due(datetime.now(UTC))
     finally:
@@ -80,27 +78,30 @@ async def test_alerts_queued_as_html_by_an_older_version_are_still_sent(
     assert (row.chat_id, row.title, row.link) == (100, "Rosatom signs", "https://a.example/1")
 
 
-async def test_a_new_database_has_exactly_the_migrated_schema(tmp_path: Path) -> None:
-    from alembic.autogenerate import compare_metadata
-    from alembic.migration import MigrationContext
-    from sqlalchemy import create_engine
+async def test_a_new_database_has_exactly_the_migrated_schema(
+    database_url: str, tmp_path: Path
+) -> None:
+    at_revision(database_url, "head")
+    backend = database_url.partition(":")[0]
+    with fresh_database(backend, tmp_path / "fresh") as fresh:
+        store = await Store.open(fresh)  # created in one step
+        await store.close()
+        assert schema_differences(fresh) == []
+    assert schema_differences(database_url) == []
 
-    migrated = tmp_path / "migrated.db"
-    config = AlembicConfig()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    with create_engine(f"sqlite:///{migrated}").begin() as conn:
-        config.attributes["connection"] = conn
-        command.upgrade(config, "head")
-    store = await Store.open(f"sqlite:///{tmp_path / 'fresh.db'}")  # created in one step
+
+@pytest.mark.parametrize("revision", ["0001", "0002", "0003", "0004", "0005", "0006"])
+async def test_a_database_at_every_earlier_revision_is_migrated_to_the_schema(
+    database_url: str, revision: str
+) -> None:
+    at_revision(database_url, revision)
+    store = await Store.open(database_url)
     await store.close()
-    for path in (migrated, tmp_path / "fresh.db"):
-        engine = create_engine(f"sqlite:///{path}")
-        with engine.connect() as conn:
-            assert compare_metadata(MigrationContext.configure(conn), metadata) == [], path
-        engine.dispose()
+    assert execute(database_url, "SELECT version_num FROM alembic_version") == [(HEAD,)]
+    assert schema_differences(database_url) == []
 
 
-async def test_concurrent_feed_updates_share_transactions(tmp_path: Path) -> None:
+async def test_concurrent_feed_updates_share_transactions(database_url: str) -> None:
     import asyncio
     from datetime import UTC, datetime
 
@@ -108,7 +109,7 @@ async def test_concurrent_feed_updates_share_transactions(tmp_path: Path) -> Non
 
     from bot.store.records import FeedUpdate
 
-    store = await Store.open(f"sqlite:///{tmp_path / 'newsbot.db'}")
+    store = await Store.open(database_url)
     try:
         ids = [f"f{n}" for n in range(50)]
         await store.sync_feeds([(i, f"https://x.example/{i}", None) for i in ids])
@@ -125,13 +126,13 @@ async def test_concurrent_feed_updates_share_transactions(tmp_path: Path) -> Non
     assert 1 <= len(commits) <= 3  # 50 updates, a few transactions
 
 
-async def test_a_batch_of_differently_shaped_feed_updates_applies_each(tmp_path: Path) -> None:
+async def test_a_batch_of_differently_shaped_feed_updates_applies_each(database_url: str) -> None:
     import asyncio
     from datetime import UTC, datetime, timedelta
 
     from bot.store.records import FeedUpdate
 
-    store = await Store.open(f"sqlite:///{tmp_path / 'newsbot.db'}")
+    store = await Store.open(database_url)
     try:
         ids = ["ok", "failed", "moved", "gone", "ok2"]
         await store.sync_feeds([(i, f"https://x.example/{i}", None) for i in ids])
@@ -163,13 +164,13 @@ async def test_a_batch_of_differently_shaped_feed_updates_applies_each(tmp_path:
     assert states["ok2"].url == "https://x.example/ok2"  # what was not given stays
 
 
-async def test_one_bad_write_in_a_shared_transaction_fails_alone(tmp_path: Path) -> None:
+async def test_one_bad_write_in_a_shared_transaction_fails_alone(database_url: str) -> None:
     import asyncio
     from datetime import UTC, datetime
 
     from bot.store.records import FeedUpdate
 
-    store = await Store.open(f"sqlite:///{tmp_path / 'newsbot.db'}")
+    store = await Store.open(database_url)
     try:
         ids = ["a", "b", "bad", "c"]
         await store.sync_feeds([(i, f"https://x.example/{i}", None) for i in ids])
@@ -184,34 +185,65 @@ async def test_one_bad_write_in_a_shared_transaction_fails_alone(tmp_path: Path)
     finally:
         await store.close()
     outcome = dict(zip(ids, results, strict=True))
-    assert isinstance(outcome.pop("bad"), UnicodeEncodeError)
+    bad = outcome.pop("bad")  # SQLite's driver raises it as is, asyncpg wraps it
+    assert isinstance(bad, Exception) and "surrogates not allowed" in str(bad)
     assert outcome == {"a": None, "b": None, "c": None}
     assert [states[i].last_error for i in ("a", "b", "c")] == [errors[i] for i in ("a", "b", "c")]
     assert states["bad"].failures == 0 and states["bad"].last_error is None
 
 
-async def test_an_error_text_with_undecodable_bytes_is_stored_readable(tmp_path: Path) -> None:
+async def test_an_error_text_with_undecodable_bytes_is_stored_readable(database_url: str) -> None:
     from datetime import UTC, datetime
 
     from bot.store.records import FeedUpdate
 
-    store = await Store.open(f"sqlite:///{tmp_path / 'newsbot.db'}")
+    store = await Store.open(database_url)
     try:
         await store.sync_feeds([("a", "https://x.example/a", None)])
-        failed = FeedUpdate(datetime.now(UTC), None, ok=False, error="HTTP 404 Non trouv\udce9")
+        failed = FeedUpdate(
+            datetime.now(UTC), None, ok=False, error="HTTP 404 Non trouv\udce9 \x00 here"
+        )
         await store.record_attempt("a", failed)
         state = await store.feed_state("a")
     finally:
         await store.close()
-    assert state is not None and state.last_error == "HTTP 404 Non trouv?"
+    assert state is not None and state.last_error == "HTTP 404 Non trouv? ? here"
 
 
-async def test_a_feed_whose_url_changes_in_config_starts_afresh(tmp_path: Path) -> None:
+async def test_entries_whose_ids_hold_a_nul_or_a_lone_surrogate_are_stored(
+    database_url: str,
+) -> None:
+    import json
+    from datetime import UTC, datetime
+
+    from bot.feeds.jsonfeed import parse_json_feed
+    from bot.store.records import FeedUpdate
+
+    items = [
+        {"id": "urn:a\u0000b", "title": "NUL", "content_text": "one"},
+        {"id": "urn:c\ud800d", "title": "Surrogate", "content_text": "two"},
+    ]
+    text = json.dumps({"version": "https://jsonfeed.org/version/1.1", "items": items})
+    now = datetime.now(UTC)
+    parsed = parse_json_feed("a", text, "https://x.example/a", now)
+    entries = list(parsed.entries)
+    keys = [e.key for e in entries]
+    store = await Store.open(database_url)
+    try:
+        await store.sync_feeds([("a", "https://x.example/a", None)])
+        await store.commit_poll("a", FeedUpdate(now, None, ok=True), entries, [])
+        unseen = await store.unseen("a", keys)
+    finally:
+        await store.close()
+    assert len(set(keys)) == 2 and unseen == set()
+
+
+async def test_a_feed_whose_url_changes_in_config_starts_afresh(database_url: str) -> None:
     from datetime import UTC, datetime
 
     from bot.store.records import FeedUpdate
 
-    store = await Store.open(f"sqlite:///{tmp_path / 'newsbot.db'}")
+    store = await Store.open(database_url)
     try:
         await store.sync_feeds([("a", "https://old.example/rss", None)])
         polled = FeedUpdate(
@@ -229,10 +261,9 @@ async def test_a_feed_whose_url_changes_in_config_starts_afresh(tmp_path: Path) 
 
 
 async def test_a_0003_database_keeps_its_feeds_and_a_ttl_of_0_becomes_none(
-    tmp_path: Path,
+    database_url: str,
 ) -> None:
-    path = tmp_path / "newsbot.db"
-    at_revision(path, "0003")
+    at_revision(database_url, "0003")
     html = "an HTML page, not a feed; it advertises https://a.example/rss: use that address"
     rows = [  # id, config_url, url, status, failures, last_error, ttl
         ("none", "https://n.example/rss", "https://n.example/rss", "active", 0, None, 0.0),
@@ -240,13 +271,15 @@ async def test_a_0003_database_keeps_its_feeds_and_a_ttl_of_0_becomes_none(
         ("page", "https://a.example/", "https://a.example/", "active", 2, html, None),
         ("gone", "https://g.example/rss", "https://g.example/rss", "gone", 1, "HTTP 410", None),
     ]
-    with sqlite3.connect(path) as db:
-        db.executemany(
-            "INSERT INTO feeds (id, config_url, url, status, failures, last_error, ttl, "
-            "initialized) VALUES (?, ?, ?, ?, ?, ?, ?, 1)",
-            rows,
-        )
-    store = await Store.open(f"sqlite:///{path}")
+    names = ("id", "config_url", "url", "status", "failures", "last_error", "ttl")
+    execute(
+        database_url,
+        "INSERT INTO feeds (id, config_url, url, status, failures, last_error, ttl, "
+        "initialized) VALUES (:id, :config_url, :url, :status, :failures, :last_error, :ttl, "
+        "true)",
+        *(dict(zip(names, row, strict=True)) for row in rows),
+    )
+    store = await Store.open(database_url)
     try:
         states = {s.id: s for s in await store.feed_states()}
     finally:
@@ -257,20 +290,18 @@ async def test_a_0003_database_keeps_its_feeds_and_a_ttl_of_0_becomes_none(
     assert (states["gone"].status, states["gone"].failures) == ("gone", 1)
     # the addresses were only ever in the error's text: the next poll stores them
     assert {s.advertised for s in states.values()} == {()}
-    with sqlite3.connect(path) as db:
-        assert db.execute("SELECT count(*) FROM feeds WHERE ttl = 0").fetchone() == (0,)
-        assert db.execute("SELECT version_num FROM alembic_version").fetchone()[0] == HEAD
+    assert execute(database_url, "SELECT count(*) FROM feeds WHERE ttl = 0") == [(0,)]
+    assert execute(database_url, "SELECT version_num FROM alembic_version") == [(HEAD,)]
 
 
 async def test_a_feed_without_ttl_is_stored_as_null_and_other_outcomes_keep_it(
-    tmp_path: Path,
+    database_url: str,
 ) -> None:
     from datetime import UTC, datetime
 
     from bot.store.records import FeedUpdate
 
-    path = tmp_path / "newsbot.db"
-    store = await Store.open(f"sqlite:///{path}")
+    store = await Store.open(database_url)
     now = datetime.now(UTC)
     ttls = []
     try:
@@ -288,11 +319,10 @@ async def test_a_feed_without_ttl_is_stored_as_null_and_other_outcomes_keep_it(
     finally:
         await store.close()
     assert ttls == [3600.0, 3600.0, 3600.0, None]
-    with sqlite3.connect(path) as db:
-        assert db.execute("SELECT ttl FROM feeds").fetchone() == (None,)
+    assert execute(database_url, "SELECT ttl FROM feeds") == [(None,)]
 
 
-async def test_advertised_addresses_last_until_the_next_other_outcome(tmp_path: Path) -> None:
+async def test_advertised_addresses_last_until_the_next_other_outcome(database_url: str) -> None:
     from datetime import UTC, datetime
 
     from bot.store.records import FeedUpdate
@@ -300,7 +330,7 @@ async def test_advertised_addresses_last_until_the_next_other_outcome(tmp_path: 
     now = datetime.now(UTC)
     found = ("https://x.example/rss", "https://x.example/атом")
     page = FeedUpdate(now, None, ok=False, error="an HTML page...", advertised=found)
-    store = await Store.open(f"sqlite:///{tmp_path / 'newsbot.db'}")
+    store = await Store.open(database_url)
     try:
         feeds = [(name, f"https://{name}.example/", None) for name in ("ok", "fail", "moved")]
         await store.sync_feeds(feeds)
@@ -329,8 +359,8 @@ def test_an_advertised_column_that_is_not_a_list_of_addresses_reads_as_none() ->
         assert advertised_from_column(value) == ()
 
 
-async def test_a_supergroup_keeps_the_settings_and_mutes_of_its_group(tmp_path: Path) -> None:
-    store = await Store.open(f"sqlite:///{tmp_path / 'bot.db'}")
+async def test_a_supergroup_keeps_the_settings_and_mutes_of_its_group(database_url: str) -> None:
+    store = await Store.open(database_url)
     group, supergroup = -700, -100700
     now = datetime(2030, 1, 1, tzinfo=UTC)
     later = datetime(2030, 1, 2, tzinfo=UTC)

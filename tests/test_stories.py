@@ -42,8 +42,8 @@ def entry(feed: str, key: str, title: str, summary: str, link: str | None = None
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    store = await Store.open(f"sqlite:///{tmp_path / 'x.db'}")
+async def store(database_url: str) -> AsyncIterator[Store]:
+    store = await Store.open(database_url)
     await store.sync_feeds([(f, f"https://{f}.example/rss", None) for f in "abcd"])
     try:
         yield store

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -37,8 +36,8 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    store = await Store.open(f"sqlite:///{tmp_path / 'x.db'}")
+async def store(database_url: str) -> AsyncIterator[Store]:
+    store = await Store.open(database_url)
     feeds = [(f, f"https://{f}.example/rss", None) for f in ("wire", "b", "c", "d")]
     await store.sync_feeds(feeds)
     for chat_id, kind in ((ALICE, "private"), (GROUP, "group")):

@@ -159,8 +159,8 @@ async def test_the_transport_falls_back_only_for_a_lost_topic(bot_api: FakeBotAP
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    store = await Store.open(f"sqlite:///{tmp_path / 'x.db'}")
+async def store(database_url: str) -> AsyncIterator[Store]:
+    store = await Store.open(database_url)
     await store.sync_feeds([("a", "https://news.example/rss", "Astana Daily")])
     for chat_id, kind in ((FORUM, "supergroup"), (GROUP, "group")):
         await store.upsert_chat(chat_id, kind, None)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from bot.feeds.text import clean
+
 _TRACKING_PREFIXES = ("utm_", "_hs", "pk_", "mtm_")
 _TRACKING = frozenset(
     {
@@ -82,7 +84,9 @@ def bounded(key: str) -> str:
 def entry_key(guid: str | None, link: str | None, title: str, content: str) -> str:
     """Identity within a feed: the guid, else the normalized link, else a content hash."""
     if guid and guid.strip():
-        return bounded(guid.strip())
+        # without control characters and lone surrogates, which no database stores
+        # alike (PostgreSQL refuses a NUL in text, and neither has UTF-8 for a surrogate)
+        return bounded(clean(guid).strip())
     if link and link.strip():
         return bounded(normalize_link(link))
     digest = hashlib.sha256(f"{title}\x00{content}".encode()).hexdigest()

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import CursorResult, Executable, Table, insert, literal, select
+from sqlalchemy import CursorResult, Executable, Insert, Table, insert, literal, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -22,7 +22,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def insert_ignoring(dialect: str, table: Table, keys: list[str]) -> Executable:
+def insert_ignoring(dialect: str, table: Table, keys: list[str]) -> Insert:
     """An insert that skips the rows whose unique ``keys`` are stored already (by
     another transaction, say); a plain insert on other databases."""
     if dialect == "sqlite":

@@ -9,7 +9,7 @@ from sqlalchemy import Update, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.store import schema as t
-from bot.store.base import Queries, _inserted_id, utcnow
+from bot.store.base import Queries, _inserted_id, insert_ignoring, utcnow
 from bot.store.outbox import FAILED, PENDING
 from bot.store.records import Audience, Chat, ChatRule
 
@@ -27,18 +27,17 @@ class ChatQueries(Queries):
         a channel post) becomes the chat's, unless one was chosen with /lang.
         """
         async with self.writing() as conn:
-            found = await conn.execute(select(t.chats.c.id).where(t.chats.c.id == chat_id))
             values = {"type": type_, "title": title, "active": True, "inactive_reason": None}
-            if found.first():
+            # one statement, not a look first: another process may add the chat meanwhile
+            added = await conn.execute(
+                insert_ignoring(conn.dialect.name, t.chats, ["id"]).values(
+                    id=chat_id, language=language, created_at=utcnow(), **values
+                )
+            )
+            if not added.rowcount:
                 await conn.execute(update(t.chats).where(t.chats.c.id == chat_id).values(values))
                 if language is not None:
                     await conn.execute(_follow(chat_id, language))
-            else:
-                await conn.execute(
-                    insert(t.chats).values(
-                        id=chat_id, language=language, created_at=utcnow(), **values
-                    )
-                )
 
     async def follow_language(self, chat_id: int, language: str) -> None:
         """The language of the user who configures the chat becomes the chat's, unless
@@ -63,25 +62,25 @@ class ChatQueries(Queries):
         return Chat(row.id, row.type, row.title, row.language, row.active, row.language_set)
 
     async def subscriptions(self, chat_id: int) -> list[str]:
-        query = (
-            select(t.subscriptions.c.watchlist)
-            .where(t.subscriptions.c.chat_id == chat_id)
-            .order_by(t.subscriptions.c.watchlist)
-        )
+        """The chat's watchlists, in code point order (sorted here, not by the database,
+        whose collation may differ)."""
+        query = select(t.subscriptions.c.watchlist).where(t.subscriptions.c.chat_id == chat_id)
         async with self.engine.connect() as conn:
-            return [r[0] for r in await conn.execute(query)]
+            return sorted(r[0] for r in await conn.execute(query))
 
     async def subscribe(
         self, chat_id: int, names: Iterable[str], thread_id: int | None = None
     ) -> list[str]:
         """Subscribe, alerts to the forum topic ``thread_id`` (None: the chat itself);
         returns the names that were not subscribed before (the others stay as they are)."""
-        have = set(await self.subscriptions(chat_id))
-        added = [n for n in dict.fromkeys(names) if n not in have]
-        if added:
-            async with self.writing() as conn:
+        subs = t.subscriptions
+        async with self.writing() as conn:
+            query = select(subs.c.watchlist).where(subs.c.chat_id == chat_id)
+            have = {r[0] for r in await conn.execute(query)}
+            added = [n for n in dict.fromkeys(names) if n not in have]
+            if added:  # another process may subscribe the chat at the same time
                 await conn.execute(
-                    insert(t.subscriptions),
+                    insert_ignoring(conn.dialect.name, subs, ["chat_id", "watchlist"]),
                     [
                         {
                             "chat_id": chat_id,
@@ -117,13 +116,10 @@ class ChatQueries(Queries):
     async def topics(self, chat_id: int) -> dict[str, int | None]:
         """The chat's subscriptions by name, each with its forum topic (None: none)."""
         subs = t.subscriptions
-        query = (
-            select(subs.c.watchlist, subs.c.thread_id)
-            .where(subs.c.chat_id == chat_id)
-            .order_by(subs.c.watchlist)
-        )
+        query = select(subs.c.watchlist, subs.c.thread_id).where(subs.c.chat_id == chat_id)
         async with self.engine.connect() as conn:
-            return {r.watchlist: r.thread_id for r in await conn.execute(query)}
+            found = {r.watchlist: r.thread_id for r in await conn.execute(query)}
+        return {name: found[name] for name in sorted(found)}
 
     async def unsubscribe(self, chat_id: int, names: Iterable[str]) -> list[str]:
         """Unsubscribe; returns the names that were subscribed before."""

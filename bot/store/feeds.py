@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Update, bindparam, func, insert, select, update
+from sqlalchemy import Row, Update, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot import messages
@@ -36,9 +36,12 @@ class FeedQueries(Queries):
                 for feed_id, url, title in wanted
                 if feed_id not in known
             ]
-            if new:
+            if new:  # another process starting now may insert them first
                 fresh = {"initialized": False, "status": ACTIVE, "failures": 0}
-                await conn.execute(insert(t.feeds), [{**row, **fresh} for row in new])
+                await conn.execute(
+                    insert_ignoring(conn.dialect.name, t.feeds, ["id"]),
+                    [{**row, **fresh} for row in new],
+                )
             for feed_id, url, _ in wanted:
                 if feed_id in known and known[feed_id] != url:
                     await conn.execute(
@@ -57,9 +60,11 @@ class FeedQueries(Queries):
                     )
 
     async def feed_states(self) -> list[FeedState]:
+        """Every feed's state, by id in code point order (sorted here: a PostgreSQL
+        database's collation may order text otherwise than SQLite does)."""
         async with self.engine.connect() as conn:
-            rows = await conn.execute(select(t.feeds).order_by(t.feeds.c.id))
-            return [_feed_state(r) for r in rows]
+            rows = await conn.execute(select(t.feeds))
+            return sorted((_feed_state(r) for r in rows), key=lambda state: state.id)
 
     async def feed_state(self, feed_id: str) -> FeedState | None:
         async with self.engine.connect() as conn:
@@ -315,8 +320,11 @@ def _update_statement(ok: bool, gone: bool, initialize: bool, given: frozenset[s
 
 
 def _storable(text: str | None) -> str | None:
-    """``text`` without lone surrogates (a library's stand-ins for undecodable bytes)."""
-    return text.encode("utf-8", "replace").decode("utf-8") if text is not None else None
+    """``text`` without lone surrogates (a library's stand-ins for undecodable bytes) and
+    NUL characters (which PostgreSQL refuses in text), each now a question mark."""
+    if text is None:
+        return None
+    return text.encode("utf-8", "replace").decode("utf-8").replace("\x00", "?")
 
 
 def _feed_state(row: Row[Any]) -> FeedState:

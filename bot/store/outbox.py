@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, and_, case, func, insert, literal, select, true, update
+from sqlalchemy import Row, and_, case, func, literal, select, true, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot import messages
@@ -248,8 +248,9 @@ async def enqueue(
     )
     if exists.first():
         return 0
-    await conn.execute(
-        insert(box).values(
+    # another process may queue the same story for the chat at the same time
+    queued = await conn.execute(
+        insert_ignoring(conn.dialect.name, box, ["chat_id", "story"]).values(
             chat_id=chat_id,
             entry_id=entry_id,
             story=story,
@@ -263,7 +264,7 @@ async def enqueue(
             thread_id=thread_id,
         )
     )
-    return 1
+    return 1 if queued.rowcount else 0
 
 
 async def add_outlets(

@@ -67,8 +67,8 @@ class SettingsQueries(Queries):
         if watchlist is not None:
             which &= m.c.watchlist == watchlist
         async with self.writing() as conn:
-            running = select(m.c.watchlist).where(which, m.c.until > now).order_by(m.c.watchlist)
-            ended = [r[0] for r in await conn.execute(running)]
+            running = select(m.c.watchlist).where(which, m.c.until > now)
+            ended = sorted(r[0] for r in await conn.execute(running))  # not by collation
             await conn.execute(delete(m).where(which))
         return ended
 
