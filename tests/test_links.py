@@ -256,3 +256,15 @@ def test_one_article_twice_in_a_document_is_one_story() -> None:
         ("news-123", "https://news.example/a/123"),
         ("politics-123", "https://news.example/a/123"),
     ]
+
+
+@pytest.mark.parametrize("guid", ["\x00", "  \x00 ", "\x00\x00"])
+def test_a_guid_with_nothing_storable_falls_back_to_the_link(guid: str) -> None:
+    assert entry_key(guid, "https://x.example/a?utm_source=t", "T", "B") == "https://x.example/a"
+
+
+def test_a_guid_keeps_what_a_database_stores_so_old_keys_stay() -> None:
+    assert entry_key("post\x0b42", None, "T", "B") == "post\x0b42"  # as stored before
+    assert entry_key("\x01", None, "T", "B") != entry_key("\x02", None, "T", "B")
+    assert entry_key("urn:a\x00b", None, "T", "B") == "urn:ab"  # PostgreSQL refuses NUL
+    assert entry_key("urn:c\ud800d", None, "T", "B") == "urn:c\ufffdd"  # no UTF-8 for it

@@ -30,7 +30,7 @@ from datetime import datetime, timedelta
 from typing import TypeVar
 from urllib.parse import urljoin
 
-from bot.feeds.links import bounded, entry_key, normalize_link
+from bot.feeds.links import bounded, entry_key, guid_key, normalize_link
 from bot.feeds.text import clean
 from bot.models import Entry
 
@@ -165,7 +165,7 @@ def _entry(
     title = clean(raw.title[:MAX_TITLE])
     summary, content = clean(raw.summary[:MAX_TEXT]), clean(raw.content[:MAX_TEXT])
     key = entry_key(raw.guid, link, title, content or summary)
-    if shared and link and not (raw.guid and raw.guid.strip()):
+    if shared and link and not guid_key(raw.guid):
         key = text_key(Entry(feed_id, key, title, link, "", summary, content))
     story = _own(feed_id, key) if shared or not link else bounded(normalize_link(link))
     return Entry(

@@ -8,9 +8,8 @@ no default port, no fragment, no trailing slash, and no tracking parameters
 from __future__ import annotations
 
 import hashlib
+import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
-
-from bot.feeds.text import clean
 
 _TRACKING_PREFIXES = ("utm_", "_hs", "pk_", "mtm_")
 _TRACKING = frozenset(
@@ -81,12 +80,24 @@ def bounded(key: str) -> str:
     return f"{key[: MAX_KEY - 72]}#sha256:{digest}"
 
 
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def guid_key(guid: str | None) -> str:
+    """A guid as an entry's key: stripped, without what no database stores alike (NUL,
+    which PostgreSQL refuses in text, and lone surrogates, which have no UTF-8), and
+    otherwise as written, so keys stored before stay the same. Empty if nothing is left:
+    the entry is then known by its link."""
+    if not guid:
+        return ""
+    return _UNSTORABLE.sub(lambda found: "" if found.group() == "\x00" else "\ufffd", guid).strip()
+
+
 def entry_key(guid: str | None, link: str | None, title: str, content: str) -> str:
     """Identity within a feed: the guid, else the normalized link, else a content hash."""
-    if guid and guid.strip():
-        # without control characters and lone surrogates, which no database stores
-        # alike (PostgreSQL refuses a NUL in text, and neither has UTF-8 for a surrogate)
-        return bounded(clean(guid).strip())
+    stored = guid_key(guid)
+    if stored:
+        return bounded(stored)
     if link and link.strip():
         return bounded(normalize_link(link))
     digest = hashlib.sha256(f"{title}\x00{content}".encode()).hexdigest()
