@@ -110,7 +110,7 @@ def monitoring(parts: Parts, stalled_after: float | None = None) -> Iterator[int
 
     def backlog() -> float | None:
         with contextlib.suppress(Exception):  # left out of this scrape
-            return probe(parts.store.outbox_counts).get("pending", 0)
+            return probe(parts.store.pending_count)
         return None
 
     gauge = parts.metrics.gauge("newsbot_outbox_backlog", "Messages waiting to be sent", backlog)

@@ -214,6 +214,13 @@ class OutboxQueries(Queries):
         async with self.engine.connect() as conn:
             return {r[0]: int(r[1]) for r in await conn.execute(query)}
 
+    async def pending_count(self) -> int:
+        """How many alerts wait to be sent: an index range, where ``outbox_counts`` reads
+        every row the outbox ever had."""
+        query = select(func.count()).where(t.outbox.c.status == PENDING)
+        async with self.engine.connect() as conn:
+            return int((await conn.execute(query)).scalar_one())
+
     async def _set(self, row_id: int, **values: object) -> None:
         async with self.writing() as conn:
             await conn.execute(update(t.outbox).where(t.outbox.c.id == row_id).values(values))
