@@ -203,6 +203,20 @@ def test_a_stop_during_a_stalled_fetch_logs_no_traceback(
     assert no_tracebacks(service.output), service.output
 
 
+def test_sigusr1_prints_every_threads_stack_and_the_service_goes_on(
+    tmp_path: Path, feed_server: FeedServer, services: list[Service]
+) -> None:
+    feed_server.publish("/a.xml", "Rosatom report", "https://news.example/a")
+    config = write_config(tmp_path, {"a": feed_server.url("/a.xml")}, {"n": NUCLEAR})
+    service = Service(config)
+    services.append(service)
+    service.wait_output("newsbot running")
+    service.process.send_signal(signal.SIGUSR1)
+    service.wait_output("Current thread")  # faulthandler's dump of the main thread
+    assert service.process.poll() is None  # still running
+    assert service.stop() == 0, service.output
+
+
 @pytest.mark.parametrize("after", [0.3, 1.0, 1.5, 2.0, 2.5])
 def test_a_stop_at_any_moment_of_the_start_is_clean(
     tmp_path: Path, feed_server: FeedServer, after: float

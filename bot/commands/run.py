@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import faulthandler
 import logging
 import signal
 from collections.abc import Iterator
@@ -22,6 +23,9 @@ STALLED_AFTER = 60.0  # plus three fetch time limits: a poll ends within them, p
 
 def main(args: argparse.Namespace) -> int:
     config = load(args.config)
+    # ``kill -USR1`` prints every thread's stack to stderr: what a service that does not
+    # answer, or does not stop, is doing
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     asyncio.run(_until_signal(config.in_console_mode() if args.console else config))
     return 0
 

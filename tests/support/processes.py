@@ -63,6 +63,8 @@ class Service:
         try:
             return self.process.wait(timeout=15)
         except subprocess.TimeoutExpired:
+            self.process.send_signal(signal.SIGUSR1)  # its threads' stacks, into the output
+            time.sleep(1)
             self.process.kill()
             self.process.wait()
             raise AssertionError(f"newsbot did not stop:\n{self.output}") from None
