@@ -86,7 +86,7 @@ def _word(word: Word, *, exact: bool) -> WordReach:
         found = forms(word.folded, acronym=True) if not exact else {word.folded}
         written = (word.cased + form[len(word.folded) :] for form in found)
         return WordReach(word, (Spelling(word.cased, _sorted(written)),))
-    texts = spellings(word.written or word.folded) if word.variants else (word.folded,)
+    texts = spellings(word.source) if word.source is not None else (word.folded,)
     return WordReach(word, tuple(_spelling(text, word, exact) for text in texts))
 
 

@@ -89,8 +89,7 @@ class Lexicon:
 
     def add(self, word: Word, *, exact: bool) -> int:
         """The id of ``word`` (``exact``: no inflection), adding it on first sight."""
-        source = (word.written or word.folded) if word.variants else None
-        key = (word.folded, word.cased, word.prefix, word.proper, exact, source)
+        key = (word.folded, word.cased, word.prefix, word.proper, exact, word.source)
         if key not in self._ids:
             self._ids[key] = len(self._stems)
             self._stems.append(word_stems(word, exact=exact))
@@ -116,8 +115,7 @@ def capitals(word: Word, *, exact: bool) -> CaseRule | None:
     if word.cased is None:
         if exact or word.prefix:
             return None
-        source = (word.written or word.folded) if word.variants else None
-        upper, lower = _cased(source, word)
+        upper, lower = _cased(word)
         return Initial(upper, lower) if upper or lower else None
     latin = word.cased.isascii() and word.cased.isalpha()
     return Capitals(word.cased, word.prefix, plural=latin and not exact and not word.prefix)
@@ -127,19 +125,19 @@ def word_stems(word: Word, *, exact: bool) -> WordStems:
     """The stems a text word may start with to be a form of the query ``word``."""
     if word.prefix:
         return ((word.folded, None),)
-    if word.variants:
-        return _spelling_stems(word.written or word.folded, exact)
+    if word.source is not None:
+        return _spelling_stems(word.source, exact)
     if exact:
         return ((word.folded, EXACT),)
     return stems(word.folded, acronym=word.cased is not None, proper=word.proper)
 
 
-def _cased(source: str | None, word: Word) -> tuple[frozenset[str], frozenset[str]]:
-    """The forms of ``word`` (of each spelling of ``source``, for a ``~`` word) that match
-    only capitalized, and only in lower case (``bot.matching.inflection.cased``)."""
-    if source is None:
+def _cased(word: Word) -> tuple[frozenset[str], frozenset[str]]:
+    """The forms of ``word`` (of each of its spellings, for a ``~`` word) that match only
+    capitalized, and only in lower case (``bot.matching.inflection.cased``)."""
+    if word.source is None:
         return cased(word.folded, proper=word.proper)
-    found = [cased(spelling, proper=True) for spelling in spellings(source)]
+    found = [cased(spelling, proper=True) for spelling in spellings(word.source)]
     return frozenset().union(*(u for u, _ in found)), frozenset().union(*(v for _, v in found))
 
 

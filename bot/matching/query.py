@@ -23,6 +23,11 @@ class Word:
     variants: bool = False  # ``~Tokayev``: its spellings match too (``bot.matching.variants``)
     written: str | None = None  # folded with the ё it was written with, if any: Мирзиёев
 
+    @property
+    def source(self) -> str | None:
+        """What a ``~`` word's spellings are made from; None for any other word."""
+        return (self.written or self.folded) if self.variants else None
+
 
 @dataclass(frozen=True, slots=True)
 class Term:
