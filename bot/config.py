@@ -9,6 +9,7 @@ themselves are read by :mod:`bot.configfile`, within its bounds).
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import math
 import os
 import re
@@ -113,6 +114,31 @@ class TelegramConfig(_Model):
     admins: frozenset[int] = frozenset()
     # Days of stored entries that /search, /recent and the /watch preview look through
     search_days: Days = Field(default=7, ge=1, le=MAX_SEARCH_DAYS)
+    # Set: updates come by webhook to this public https address, which forwards to
+    # ``webhook_listen`` on every instance; unset: one instance long-polls getUpdates.
+    webhook_url: str | None = Field(default=None, pattern=r"^https://[^\s/]+(/\S*)?$")
+    webhook_listen: str = "0.0.0.0:8443"  # HOST:PORT this instance takes them at
+    # What Telegram sends in each webhook request to prove it is Telegram; unset: one is
+    # derived from the token, the same on every instance.
+    webhook_secret: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{16,256}$")
+
+    @field_validator("webhook_listen")
+    @classmethod
+    def _webhook_host_and_port(cls, listen: str) -> str:
+        parse_listen(listen)
+        return listen.strip()
+
+    @property
+    def webhook_address(self) -> tuple[str, int]:
+        return parse_listen(self.webhook_listen)
+
+    @property
+    def webhook_token(self) -> str:
+        """What Telegram sends with each webhook request: ``webhook_secret``, else one
+        derived from the token (every instance of the bot derives the same)."""
+        if self.webhook_secret:
+            return self.webhook_secret
+        return hashlib.sha256(b"newsbot webhook " + self.token.strip().encode()).hexdigest()
 
 
 _DATABASE_URL = re.compile(r"^(sqlite(\+\w+)?:///|postgres(ql)?(\+\w+)?://)\S", re.IGNORECASE)
@@ -201,6 +227,14 @@ class MetricsConfig(_Model):
         return parse_listen(self.listen) if self.listen else None
 
 
+class ClusterConfig(_Model):
+    """Several ``newsbot run`` instances on one PostgreSQL database."""
+
+    # How soon another instance takes over Telegram, and a dead instance's feeds, when
+    # one stops answering.
+    failover: Duration = Field(default=15, ge=3, le=600)
+
+
 class FeedConfig(_Model):
     id: str = Field(pattern=_FEED_ID)
     url: str = Field(pattern=r"^https?://\S+$")
@@ -215,6 +249,7 @@ class _ConfigFile(_Model):
     delivery: DeliveryConfig = DeliveryConfig()
     stories: StoriesConfig = StoriesConfig()
     metrics: MetricsConfig = MetricsConfig()
+    cluster: ClusterConfig = ClusterConfig()
     watchlists: str = "watchlists"
     feeds: tuple[FeedConfig, ...] = ()
 
@@ -258,6 +293,7 @@ class Config:
     console: bool = False  # console mode asked for (`newsbot run --console`), whatever the token
     stories: StoriesConfig = field(default_factory=StoriesConfig)
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
+    cluster: ClusterConfig = field(default_factory=ClusterConfig)
 
     @property
     def console_mode(self) -> bool:
@@ -307,6 +343,7 @@ def load_config(path: Path, env: dict[str, str] | None = None) -> Config:
         folder,
         stories=parsed.stories,
         metrics=parsed.metrics,
+        cluster=parsed.cluster,
     )
 
 

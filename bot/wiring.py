@@ -15,6 +15,9 @@ from typing import TYPE_CHECKING, TextIO
 
 import httpx
 
+from bot.cluster import instance_name
+from bot.cluster.claims import FeedClaims
+from bot.cluster.leader import TelegramLock
 from bot.config import Config, Watchlist, default_config_path, load_config
 from bot.delivery.sender import Sender, Transport
 from bot.delivery.terminal import CONSOLE_CHAT, TerminalTransport
@@ -67,6 +70,10 @@ class Parts:
     reloader: WatchlistReloader
     telegram: TelegramBot | None  # the bot's updates and commands (service mode only)
     metrics: Metrics  # what polling and delivery recorded (served by `run`, if asked)
+    # Several instances on one database (PostgreSQL), in `run`: the feeds this one
+    # polls, and the lock that decides which one takes Telegram and sends. None: alone.
+    claims: FeedClaims | None = None
+    leader: TelegramLock | None = None
 
 
 def load(given: str | None) -> Config:
@@ -80,6 +87,8 @@ def load(given: str | None) -> Config:
 def register_secrets(config: Config) -> None:
     """Mask the token and the database password in everything written from now on."""
     SECRETS.add_token(config.telegram.token)
+    if config.telegram.token.strip() or config.telegram.webhook_secret:
+        SECRETS.add(config.telegram.webhook_token)
     SECRETS.add_url(config.storage.url)
 
 
@@ -181,7 +190,14 @@ def _wire(
         queued=sender.wake,
         metrics=metrics,
     )
-    scheduler = PollScheduler(pipeline, store, config.feeds, health)
+    claims = leader = None
+    if store.shared and mode in (Mode.SERVICE, Mode.CONSOLE):
+        owner = instance_name()
+        failover = config.cluster.failover
+        # twice the fetches at once: one feed's parse and commit overlap others' fetches
+        claims = FeedClaims(store, owner, failover, 2 * config.polling.concurrency)
+        leader = TelegramLock(store.engine.url, failover, owner)
+    scheduler = PollScheduler(pipeline, store, config.feeds, health, claims)
     telegram = _telegram_bot(app, store, config, sender, rulebook) if app is not None else None
 
     async def apply(watchlists: Sequence[Watchlist]) -> None:
@@ -204,6 +220,8 @@ def _wire(
         reloader,
         telegram,
         metrics,
+        claims,
+        leader,
     )
 
 
@@ -248,4 +266,4 @@ def _telegram_bot(
     HistoryCommands(store, gate, search, lambda: rulebook.watchlists.titles).install(app)
     Volume(store, gate, lambda: rulebook.watchlists.titles, sender.wake).install(app)
     LanguageCommand(store, gate).install(app)
-    return TelegramBot(app, commands, store)
+    return TelegramBot(app, commands, store, config.telegram)

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import faulthandler
+import functools
 import logging
 import signal
 from collections.abc import Iterator
@@ -56,28 +57,67 @@ async def run_service(config: Config, stop: asyncio.Event) -> None:
 
 async def _serve(parts: Parts, stop: asyncio.Event) -> None:
     """Take updates, poll, deliver and reload watchlists until ``stop`` is set; then stop
-    each in turn."""
+    each in turn.
+
+    Alone on its database the service takes Telegram from the start. With others on
+    it (PostgreSQL), it polls the feeds it claims, and takes Telegram updates (unless
+    they come by webhook, to every instance) and sends the outbox only while it holds
+    the Telegram lock.
+    """
     config = parts.config
-    if parts.telegram is not None:
-        await parts.telegram.start()
+    telegram = parts.telegram
+    at_once = telegram is not None and (parts.leader is None or telegram.by_webhook)
+    if at_once and telegram is not None:
+        await telegram.start()
     try:
         await parts.scheduler.start()
-        delivery = asyncio.create_task(parts.sender.run(stop))
+        if parts.leader is None:
+            delivery = asyncio.create_task(parts.sender.run(stop))
+        else:
+            lead = functools.partial(_lead, parts, not at_once)
+            delivery = asyncio.create_task(parts.leader.run(stop, lead))
         reloading = asyncio.create_task(parts.reloader.run(stop))
+        renewing = asyncio.create_task(parts.claims.run(stop)) if parts.claims else None
         with monitoring(parts):
             log.info(
                 "newsbot running: %s, %s",
                 counted(len(config.feeds), "feed"),
                 counted(len(config.watchlists), "watchlist"),
             )
-            await stop.wait()
+            await _until(stop, delivery)
             log.info("stopping")
+            stop.set()
             await parts.scheduler.stop(STOP_GRACE)
-            await _finish(delivery)
             await _finish(reloading)
+            if renewing is not None:
+                await _finish(renewing)
+            await _finish(delivery)  # its error, if it ended with one, is raised here
     finally:
-        if parts.telegram is not None:
-            await parts.telegram.stop()
+        if at_once and telegram is not None:
+            await telegram.stop()
+
+
+async def _lead(parts: Parts, updates: bool, lost: asyncio.Event) -> None:
+    """While this instance holds the Telegram lock: take updates (if ``updates``) and
+    send the outbox, until ``lost`` is set."""
+    telegram = parts.telegram if updates else None
+    if telegram is not None:
+        await telegram.start()
+    try:
+        await parts.sender.run(lost)
+    finally:
+        if telegram is not None:
+            await telegram.stop()
+
+
+async def _until(stop: asyncio.Event, delivery: asyncio.Task[None]) -> None:
+    """Wait for ``stop``, or for delivery to end by itself: only an error ends it
+    (Telegram refused the bot when this instance took over), and the service stops."""
+    stopped = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({stopped, delivery}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopped.cancel()
 
 
 @contextlib.contextmanager
@@ -128,6 +168,7 @@ def monitoring(parts: Parts, stalled_after: float | None = None) -> Iterator[int
 
 
 async def _finish(task: asyncio.Task[None]) -> None:
+    """Wait a moment for ``task`` to end, then cancel it; raises the error it ended with."""
     try:
         await asyncio.wait_for(task, STOP_GRACE)
     except TimeoutError:

@@ -18,9 +18,10 @@ from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.cluster.claims import FeedClaims
 from bot.config import FeedConfig
 from bot.polling.health import FeedHealth
-from bot.polling.pipeline import Pipeline
+from bot.polling.pipeline import Pipeline, PollOutcome
 from bot.store.store import Store
 
 log = logging.getLogger(__name__)
@@ -31,9 +32,15 @@ class PollScheduler:
     """Starts, reschedules and stops the per-feed poll jobs."""
 
     def __init__(
-        self, pipeline: Pipeline, store: Store, feeds: Sequence[FeedConfig], health: FeedHealth
+        self,
+        pipeline: Pipeline,
+        store: Store,
+        feeds: Sequence[FeedConfig],
+        health: FeedHealth,
+        claims: FeedClaims | None = None,
     ) -> None:
         self._pipeline = pipeline
+        self._claims = claims  # None: the only instance, every due feed is its own
         self._health = health
         self._store = store
         self._feeds = list(feeds)
@@ -74,7 +81,10 @@ class PollScheduler:
         if task is not None:
             self._running[task] = time.monotonic()
         try:
-            outcome = await self._pipeline.poll(feed)
+            if self._claims is None:
+                outcome: PollOutcome | None = await self._pipeline.poll(feed)
+            else:
+                outcome = await self._claimed_poll(feed, self._claims)
         except asyncio.CancelledError:  # by stop(): the next start polls the feed again
             log.info("poll of %s cut short by the stop", feed.id)
             return
@@ -86,8 +96,22 @@ class PollScheduler:
             self._finished = time.monotonic()
             if task is not None:
                 self._running.pop(task, None)
-        if outcome.next_poll_at is not None:
+        if outcome is not None and outcome.next_poll_at is not None:
             self._schedule(feed, outcome.next_poll_at)
+
+    async def _claimed_poll(self, feed: FeedConfig, claims: FeedClaims) -> PollOutcome | None:
+        """Poll the feed if this instance wins its claim; None if it did not (the job is
+        rescheduled for the next chance)."""
+        async with claims.slot():
+            claimed = await claims.claim(feed.id)
+            if isinstance(claimed, datetime):  # another instance polls it
+                self._schedule(feed, claimed)
+            if claimed is not True:
+                return None
+            try:
+                return await self._pipeline.poll(feed)
+            finally:
+                await asyncio.shield(claims.release(feed.id, datetime.now(UTC) + RETRY_AFTER_CRASH))
 
     def stalled(self, bound: float) -> str | None:
         """Why polling is stuck, or None: a poll has been due or running for more than

@@ -9,9 +9,8 @@ lock never blocks a restart. The file keeps the holder's pid for the message.
 ``newsbot poll`` and the other commands do not take it: they share the database with a
 running service as SQLite's own locking allows.
 
-PostgreSQL: several instances are the point there, and they will coordinate through the
-database itself (see ``cluster.failover``); :func:`service_lock` is where that goes. For
-now it takes no lock there.
+PostgreSQL: several instances are the point there, and they coordinate through the
+database itself (:mod:`bot.cluster`); no lock is taken here.
 """
 
 from __future__ import annotations

@@ -68,6 +68,10 @@ feeds = Table(
     # The feeds that the HTML page found at ``url`` advertises, as a JSON list of at
     # most five addresses, when the last poll found one; else NULL.
     Column("advertised", Text),
+    # Several instances on one database: the one polling the feed now, and until when
+    # its claim holds unless renewed (bot.store.leases)
+    Column("lease_owner", String(100)),
+    Column("lease_until", UTCDateTime),
 )
 
 entries = Table(

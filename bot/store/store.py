@@ -8,6 +8,7 @@ from bot.store.engine import open_engine
 from bot.store.feeds import FeedQueries
 from bot.store.held import HeldQueries
 from bot.store.history import HistoryQueries
+from bot.store.leases import LeaseQueries
 from bot.store.outbox import OutboxQueries
 from bot.store.settings import SettingsQueries
 from bot.store.stories import StoryQueries
@@ -23,13 +24,21 @@ class Store(
     HeldQueries,
     HistoryQueries,
     StoryQueries,
+    LeaseQueries,
 ):
     """Feeds, seen entries, chats, subscriptions, personal rules, chat settings, the
-    alert outbox, what /recent and /search read of them, and the stories told lately."""
+    alert outbox, what /recent and /search read of them, the stories told lately, and
+    which instance polls which feed now."""
 
     @classmethod
     async def open(cls, url: str) -> Store:
         return cls(await open_engine(url))
+
+    @property
+    def shared(self) -> bool:
+        """Whether several instances may use this database at once (PostgreSQL): they
+        then share the feeds by leases and Telegram by a lock (:mod:`bot.cluster`)."""
+        return self.engine.dialect.name == "postgresql"
 
     async def close(self) -> None:
         await self.engine.dispose()

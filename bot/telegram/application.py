@@ -10,11 +10,12 @@ import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any, TypeAlias
+from urllib.parse import urlsplit
 
 from telegram.error import TelegramError
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Updater
 
-from bot.config import Config
+from bot.config import Config, TelegramConfig
 from bot.delivery.terminal import CONSOLE_CHAT
 from bot.errors import NewsbotError
 from bot.store.store import Store
@@ -65,22 +66,54 @@ async def initialized(app: TelegramApp) -> AsyncIterator[TelegramApp]:
 
 @dataclass
 class TelegramBot:
-    """The Telegram side of ``newsbot run``: updates in, command replies out."""
+    """The Telegram side of ``newsbot run``: updates in, command replies out.
+
+    Updates come by long polling ``getUpdates`` or, with ``telegram.webhook_url`` set,
+    to python-telegram-bot's webhook server at ``telegram.webhook_listen`` (every
+    instance may take them, behind a load balancer).
+    """
 
     app: TelegramApp
     commands: Commands
     store: Store
+    config: TelegramConfig
+
+    @property
+    def by_webhook(self) -> bool:
+        return self.config.webhook_url is not None
 
     async def start(self) -> None:
         """Publish the command menus and take updates; a NewsbotError if Telegram refuses."""
         await self.store.deactivate_chat(CONSOLE_CHAT, "console mode ended")
+        if isinstance(self.app.update_processor, ChatOrderedUpdates):
+            self.app.update_processor.reopen()  # after a stop, when Telegram comes back
         try:
             await self.commands.publish(self.app.bot)
             await self.app.start()
             if self.app.updater is not None:
-                await self.app.updater.start_polling(timeout=10, drop_pending_updates=False)
+                await self._take_updates(self.app.updater)
         except TelegramError as exc:
             raise NewsbotError(f"Telegram: {exc}") from exc
+
+    async def _take_updates(self, updater: Updater) -> None:
+        if self.config.webhook_url is None:
+            await updater.start_polling(timeout=10, drop_pending_updates=False)
+            return
+        host, port = self.config.webhook_address
+        path = urlsplit(self.config.webhook_url).path.strip("/")
+        try:
+            await updater.start_webhook(
+                listen=host,
+                port=port,
+                url_path=path,
+                webhook_url=self.config.webhook_url,
+                secret_token=self.config.webhook_token,
+                drop_pending_updates=False,
+            )
+        except OSError as exc:  # the port is taken, say
+            raise NewsbotError(
+                f"telegram.webhook_listen {self.config.webhook_listen}: {exc.strerror or exc}"
+            ) from exc
 
     async def stop(self) -> None:
         """Take no more updates; let the running handlers finish, drop those still waiting.

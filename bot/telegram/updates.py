@@ -68,6 +68,10 @@ class ChatOrderedUpdates(BaseUpdateProcessor):
         """From now on, drop the updates still waiting for their chat's turn."""
         self._closed = True
 
+    def reopen(self) -> None:
+        """Run every update again (the instance takes Telegram back after losing it)."""
+        self._closed = False
+
     async def shutdown(self) -> None:
         """Nothing to release: every update has finished when the application stops."""
         if self._dropped_at_stop:
