@@ -17,6 +17,7 @@ import hashlib
 import ssl
 import struct
 import threading
+import time
 import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -47,6 +48,7 @@ class Reply:
 class Seen:
     path: str
     headers: dict[str, str]
+    at: float = field(default_factory=time.time)  # when it arrived (the wall clock)
 
 
 Handler = Callable[[BaseHTTPRequestHandler], None]
