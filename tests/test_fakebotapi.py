@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dtm
+import json
 import ssl
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
@@ -326,6 +328,172 @@ def test_stop_wakes_a_long_poll(tls: ssl.SSLContext) -> None:
         poller.join(timeout=5)
         assert time.monotonic() - started < 1.0
     # leaving the block stops it again: stop() is idempotent
+
+
+# ----------------------------------------------------------------- webhook
+
+HOOK = "https://bot.example/hook/abc"
+
+
+async def test_a_webhook_replaces_get_updates_until_deleted(
+    api: FakeBotAPI, bot: telegram.Bot
+) -> None:
+    assert (await bot.get_webhook_info()).url == ""
+    assert await bot.set_webhook(
+        HOOK, secret_token="Secret_token-1", max_connections=5, allowed_updates=["message"]
+    )
+    assert api.webhook == {
+        "url": HOOK,
+        "secret_token": "Secret_token-1",
+        "max_connections": 5,
+        "ip_address": None,
+        "has_custom_certificate": False,
+    }
+    api.push_message(ALICE, ALICE, "/start")
+    info = await bot.get_webhook_info()
+    assert (info.url, info.pending_update_count, info.max_connections) == (HOOK, 1, 5)
+    assert info.allowed_updates == ("message",)
+    with pytest.raises(telegram.error.Conflict, match="while webhook is active"):
+        await bot.get_updates(timeout=0)
+    [refused] = api.calls("getUpdates")
+    assert (refused.status, refused.description) == (
+        409,
+        "Conflict: can't use getUpdates method while webhook is active; "
+        "use deleteWebhook to delete the webhook first",
+    )
+
+    assert await bot.delete_webhook()
+    assert api.webhook is None
+    assert (await bot.get_webhook_info()).url == ""
+    [update] = await bot.get_updates(timeout=0)  # kept while the webhook was set
+    assert update.message.text == "/start"
+
+
+async def test_a_numeric_secret_token_stays_text(api: FakeBotAPI, bot: telegram.Bot) -> None:
+    await bot.set_webhook(HOOK, secret_token="1234567890123456")
+    webhook = api.webhook
+    assert webhook is not None and webhook["secret_token"] == "1234567890123456"
+
+
+async def test_set_webhook_refuses_what_telegram_refuses(
+    api: FakeBotAPI, bot: telegram.Bot
+) -> None:
+    for url, secret in (
+        ("http://bot.example/hook", None),
+        ("https://bot.example:9443/hook", None),
+        (HOOK, "123456:TEST"),
+        (HOOK, "x" * 257),
+    ):
+        with pytest.raises(BadRequest):
+            await bot.set_webhook(url, secret_token=secret)
+    assert [call.description for call in api.calls("setWebhook")] == [
+        "Bad Request: bad webhook: An HTTPS URL must be provided for webhook",
+        "Bad Request: bad webhook: Webhook can be set up only on ports 80, 88, 443 or 8443",
+        "Bad Request: secret token contains unallowed characters",
+        "Bad Request: secret token contains unallowed characters",
+    ]
+    assert api.webhook is None
+    assert await bot.set_webhook("https://bot.example:8443/hook")
+    assert await bot.set_webhook("")  # an empty URL removes the webhook
+    assert api.webhook is None
+    assert await bot.get_updates(timeout=0) == ()
+
+
+async def test_set_webhook_may_drop_pending_updates(api: FakeBotAPI, bot: telegram.Bot) -> None:
+    api.push_message(ALICE, ALICE, "old")
+    await bot.set_webhook(HOOK)
+    assert (await bot.get_webhook_info()).pending_update_count == 1
+    await bot.set_webhook(HOOK, drop_pending_updates=True)
+    assert (await bot.get_webhook_info()).pending_update_count == 0
+    assert api.pending_updates() == []
+
+
+async def test_setting_a_webhook_ends_a_waiting_poll(
+    api: FakeBotAPI, bot: telegram.Bot, tls: ssl.SSLContext
+) -> None:
+    poll = asyncio.create_task(bot.get_updates(timeout=30))
+    await api.wait_for_async(lambda: api.polls_waiting, what="poll started")
+    async with httpx.AsyncClient(verify=tls) as other_instance:
+        url = f"{api.api_url}/bot{api.token}/setWebhook"
+        assert (await other_instance.post(url, data={"url": HOOK})).json()["result"] is True
+    with pytest.raises(telegram.error.Conflict, match="while webhook is active"):
+        await poll
+
+
+class Receiver(ThreadingHTTPServer):
+    """A bot's webhook endpoint: records each POST, answers ``status``."""
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _Receive)
+        self.status = 200
+        self.requests: list[tuple[dict[str, str], bytes]] = []
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}/hook/abc"
+
+
+class _Receive(BaseHTTPRequestHandler):
+    server: Receiver
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.server.requests.append((dict(self.headers), body))
+        self.send_response(self.server.status)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Quiet."""
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    server = Receiver()
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+def test_deliver_webhook_posts_updates_as_telegram_does(
+    api: FakeBotAPI, receiver: Receiver, tls: ssl.SSLContext
+) -> None:
+    with pytest.raises(RuntimeError, match="no webhook is set"):
+        api.deliver_webhook(receiver.url)
+    with httpx.Client(verify=tls) as client:
+        base = f"{api.api_url}/bot{api.token}"
+        client.post(f"{base}/setWebhook", data={"url": HOOK, "secret_token": "s3cret"})
+        first, second = api.push_message(ALICE, ALICE, "one"), api.push_message(ALICE, ALICE, "2")
+
+        receiver.status = 403
+        assert api.deliver_webhook(receiver.url) == [403]  # stops at the first refusal
+        info = client.get(f"{base}/getWebhookInfo").json()["result"]
+        assert info["pending_update_count"] == 2
+        assert info["last_error_message"] == "Wrong response from the webhook: 403 Forbidden"
+
+        receiver.status = 200
+        assert api.deliver_webhook(receiver.url) == [200, 200]
+        info = client.get(f"{base}/getWebhookInfo").json()["result"]
+    assert info["pending_update_count"] == 0 and "last_error_message" in info
+    assert api.pending_updates() == []
+    assert len(receiver.requests) == 3
+    for headers, _ in receiver.requests:
+        assert headers["Content-Type"] == "application/json"
+        assert headers["X-Telegram-Bot-Api-Secret-Token"] == "s3cret"
+    bodies = [json.loads(body) for _, body in receiver.requests]
+    assert [b["update_id"] for b in bodies] == [first, first, second]
+    assert bodies[2]["message"]["text"] == "2"
+
+
+def test_take_updates_hands_the_pending_ones_over(api: FakeBotAPI) -> None:
+    api.push_message(ALICE, ALICE, "/start")
+    [update] = api.take_updates()
+    assert update["message"]["text"] == "/start"
+    assert update["message"]["from"]["id"] == ALICE
+    assert api.pending_updates() == [] == api.take_updates()
 
 
 # ----------------------------------------------------------------- edits, chats, members

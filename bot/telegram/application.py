@@ -7,7 +7,9 @@ layer), so the other commands start faster.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+import logging
+import re
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 from urllib.parse import urlsplit
@@ -102,14 +104,16 @@ class TelegramBot:
         host, port = self.config.webhook_address
         path = urlsplit(self.config.webhook_url).path.strip("/")
         try:
-            await updater.start_webhook(
-                listen=host,
-                port=port,
-                url_path=path,
-                webhook_url=self.config.webhook_url,
-                secret_token=self.config.webhook_token,
-                drop_pending_updates=False,
-            )
+            with _unreported_bootstrap_failure():
+                await updater.start_webhook(
+                    listen=host,
+                    port=port,
+                    # a pattern to the library's web server: "+" or "." in the path is literal
+                    url_path=re.escape(path),
+                    webhook_url=self.config.webhook_url,
+                    secret_token=self.config.webhook_token,
+                    drop_pending_updates=False,
+                )
         except OSError as exc:  # the port is taken, say
             raise NewsbotError(
                 f"telegram.webhook_listen {self.config.webhook_listen}: {exc.strerror or exc}"
@@ -127,3 +131,24 @@ class TelegramBot:
             app.update_processor.close()
         if app.running:
             await app.stop()
+
+
+class _BootstrapFailure(logging.Filter):
+    """Drops the library's report, with its traceback, of a setWebhook that failed."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and "(Bootstrap " in record.getMessage())
+
+
+@contextlib.contextmanager
+def _unreported_bootstrap_failure() -> Iterator[None]:
+    """While the webhook is set up, Telegram refusing it (a port it does not serve, a
+    host it cannot resolve) is not logged: the NewsbotError raised from the same
+    failure says it in one line."""
+    library = logging.getLogger("telegram.ext")
+    quiet = _BootstrapFailure()
+    library.addFilter(quiet)
+    try:
+        yield
+    finally:
+        library.removeFilter(quiet)

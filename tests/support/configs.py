@@ -16,11 +16,14 @@ def write_config(
     extra: str = "",
     parse_workers: int = 0,
     interval: str | None = "1s",
+    telegram_extra: str = "",
+    storage_url: str = "sqlite:///newsbot.db",
 ) -> Path:
     """A config.yaml and watchlists in ``folder``; returns the config path.
 
     Feeds parse in a thread unless ``parse_workers`` asks for worker processes, which
-    take a moment to start in every test.
+    take a moment to start in every test. ``extra`` goes at the end of the ``polling:``
+    section and ``telegram_extra`` at the end of ``telegram:``, each as indented lines.
     """
     lists = folder / "watchlists"
     lists.mkdir(exist_ok=True)
@@ -28,8 +31,8 @@ def write_config(
         (lists / f"{name}.yaml").write_text(body, encoding="utf-8")
     feed_lines = "".join(f"  - id: {fid}\n    url: {url}\n" for fid, url in feeds.items())
     text = (
-        f"telegram:\n  token: '{token}'\n  api_url: {api_url}\n  admins: [999]\n"
-        f"storage:\n  url: sqlite:///newsbot.db\n"
+        f"telegram:\n  token: '{token}'\n  api_url: {api_url}\n  admins: [999]\n{telegram_extra}"
+        f"storage:\n  url: {storage_url}\n"
         "polling:\n"
         + (f"  interval: {interval}\n" if interval else "")
         + f"  timeout: 3s\n  parse_workers: {parse_workers}\n{extra}"

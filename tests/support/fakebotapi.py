@@ -22,6 +22,14 @@ The server answers the way Telegram does, as far as a bot can tell:
   (at most ``max_poll_timeout`` seconds) and wakes as soon as an update is pushed;
   updates stay queued until confirmed with ``offset``; a newer ``getUpdates`` ends
   a waiting one with 409 Conflict;
+* ``setWebhook`` takes an https URL on port 443, 80, 88 or 8443 and an optional
+  ``secret_token`` (1-256 of ``A-Z a-z 0-9 _ -``), kept in :attr:`FakeBotAPI.webhook`;
+  while a webhook is set, ``getUpdates`` (a waiting one too) fails with 409 Conflict
+  until ``deleteWebhook`` (or ``setWebhook`` with an empty URL); ``getWebhookInfo``
+  reports the URL, the pending updates and the last delivery error. Nothing is sent
+  to the webhook by itself: :meth:`FakeBotAPI.deliver_webhook` POSTs the pending
+  updates to a local address standing in for the public URL, as Telegram would, and
+  :meth:`FakeBotAPI.take_updates` hands them to a test that POSTs them itself;
 * ``parse_mode=HTML`` text is parsed like Telegram's parser, stricter where the Bot
   API documentation asks for escaping (see :mod:`support.telegram_html`); length
   limits are checked on the visible text in UTF-16 code units;
@@ -56,10 +64,13 @@ import json
 import re
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from email import policy
 from email.parser import BytesParser
+from http.client import responses
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, TypeVar
@@ -85,7 +96,16 @@ UPDATE_TYPES_OFF_BY_DEFAULT = frozenset(
 # Parameters Telegram treats as plain strings: never JSON-decoded, so a text such
 # as "42" or "true" stays a string.
 STRING_PARAMS = frozenset(
-    {"text", "parse_mode", "callback_query_id", "inline_message_id", "url", "language_code"}
+    {
+        "text",
+        "parse_mode",
+        "callback_query_id",
+        "inline_message_id",
+        "url",
+        "language_code",
+        "secret_token",
+        "ip_address",
+    }
 )
 
 FORBIDDEN_BY_CHAT_TYPE = {
@@ -103,6 +123,13 @@ POLL_CONFLICT = (
     "Conflict: terminated by other getUpdates request; "
     "make sure that only one bot instance is running"
 )
+WEBHOOK_CONFLICT = (
+    "Conflict: can't use getUpdates method while webhook is active; "
+    "use deleteWebhook to delete the webhook first"
+)
+WEBHOOK_PORTS = frozenset({80, 88, 443, 8443})
+WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
 class ApiError(Exception):
@@ -298,6 +325,8 @@ class FakeBotAPI:
         self._updates: list[JSONDict] = []
         self._next_update_id = 10001
         self._allowed_updates: list[str] = []
+        self._webhook: JSONDict | None = None
+        self._webhook_error: tuple[int, str] | None = None
         self._poll_generation = 0
         self._polls_waiting = 0
         self._callback_queries: dict[str, bool] = {}
@@ -629,9 +658,62 @@ class FakeBotAPI:
             return self._polls_waiting
 
     def pending_updates(self) -> list[JSONDict]:
-        """Updates not yet confirmed by a getUpdates offset."""
+        """Updates not yet confirmed by a getUpdates offset (or delivered to a webhook)."""
         with self._cond:
             return copy.deepcopy(self._updates)
+
+    # ------------------------------------------------------------ webhook
+
+    @property
+    def webhook(self) -> JSONDict | None:
+        """The webhook the bot set (url, secret_token, max_connections, ip_address,
+        has_custom_certificate), or None while updates go to getUpdates."""
+        with self._cond:
+            return copy.deepcopy(self._webhook)
+
+    def take_updates(self) -> list[JSONDict]:
+        """Remove and return the pending updates, oldest first, as a webhook delivery
+        takes them: for a test that POSTs them to the bot itself."""
+        with self._cond:
+            taken = copy.deepcopy(self._deliverable())
+            self._updates = []
+            return taken
+
+    def deliver_webhook(self, to: str, timeout: float = 10.0) -> list[int]:
+        """POST the pending updates, oldest first, to ``to`` as Telegram POSTs them to the
+        webhook: one JSON Update per request, with the ``X-Telegram-Bot-Api-Secret-Token``
+        header when setWebhook gave a ``secret_token``. Returns the HTTP status of each
+        request.
+
+        ``to`` stands in for the webhook's public URL: the local address the bot listens
+        on. An update answered 2XX is delivered; at any other answer delivery stops, the
+        update stays pending and getWebhookInfo reports the error, as Telegram keeps it
+        to try again. Blocking: a test whose bot runs on the test's own event loop calls
+        this in another thread. A webhook must be set.
+        """
+        with self._cond:
+            if self._webhook is None:
+                raise RuntimeError("no webhook is set: the bot has not called setWebhook")
+            secret = self._webhook["secret_token"]
+            updates = copy.deepcopy(self._deliverable())
+        headers = {SECRET_HEADER: secret} if secret else {}
+        statuses: list[int] = []
+        for update in updates:
+            status = post_json(to, update, headers, timeout)  # unlocked: the bot calls back
+            statuses.append(status)
+            with self._cond:
+                if 200 <= status < 300:
+                    self._updates = [
+                        u for u in self._updates if u["update_id"] != update["update_id"]
+                    ]
+                else:
+                    reason = f"{status} {responses.get(status, '')}".strip()
+                    message = f"Wrong response from the webhook: {reason}"
+                    self._webhook_error = (int(time.time()), message)
+                self._cond.notify_all()
+            if not 200 <= status < 300:
+                break
+        return statuses
 
     # ------------------------------------------------------------ inspection
 
@@ -683,6 +765,8 @@ class FakeBotAPI:
             for sent in self._sent[-last:]:
                 lines.append(f"  to {sent['chat_id']}: {sent['plain_text'][:200]!r}")
             lines.append(f"pending updates: {len(self._updates)}")
+            if self._webhook is not None:
+                lines.append(f"webhook: {self._webhook['url']}")
             return "\n".join(lines)
 
     # ------------------------------------------------------------ waiting
@@ -796,6 +880,7 @@ class FakeBotAPI:
             "getMe": self._get_me,
             "logOut": lambda params: True,
             "close": lambda params: True,
+            "setWebhook": self._set_webhook,
             "deleteWebhook": self._delete_webhook,
             "getWebhookInfo": self._get_webhook_info,
             "setMyCommands": self._set_my_commands,
@@ -825,17 +910,53 @@ class FakeBotAPI:
             "has_main_web_app": False,
         }
 
+    def _set_webhook(self, params: JSONDict) -> bool:
+        url = params.get("url")
+        if url is None or url == "":  # no URL removes the webhook
+            return self._delete_webhook(params)
+        _check_webhook_url(str(url))
+        secret = params.get("secret_token") or None
+        if secret is not None and not WEBHOOK_SECRET.fullmatch(str(secret)):
+            raise bad_request("secret token contains unallowed characters")
+        if isinstance(params.get("allowed_updates"), list):
+            self._allowed_updates = params["allowed_updates"]
+        if params.get("drop_pending_updates") is True:
+            self._updates.clear()
+        self._webhook = {
+            "url": url,
+            "secret_token": secret,
+            "max_connections": _optional_int(params, "max_connections") or 40,
+            "ip_address": params.get("ip_address") or None,
+            "has_custom_certificate": isinstance(params.get("certificate"), dict),
+        }
+        self._webhook_error = None
+        self._cond.notify_all()  # a waiting getUpdates now ends in a conflict
+        return True
+
     def _delete_webhook(self, params: JSONDict) -> bool:
         if params.get("drop_pending_updates") is True:
             self._updates.clear()
+        self._webhook = None
+        self._webhook_error = None
         return True
 
     def _get_webhook_info(self, params: JSONDict) -> JSONDict:
-        return {
-            "url": "",
-            "has_custom_certificate": False,
-            "pending_update_count": len(self._updates),
+        webhook = self._webhook or {}
+        info: JSONDict = {
+            "url": webhook.get("url", ""),
+            "has_custom_certificate": webhook.get("has_custom_certificate", False),
+            "pending_update_count": len(self._deliverable()),
         }
+        if not webhook:
+            return info
+        info["max_connections"] = webhook["max_connections"]
+        if webhook["ip_address"]:
+            info["ip_address"] = webhook["ip_address"]
+        if self._allowed_updates:
+            info["allowed_updates"] = list(self._allowed_updates)
+        if self._webhook_error is not None:
+            info["last_error_date"], info["last_error_message"] = self._webhook_error
+        return info
 
     def _commands_key(self, params: JSONDict) -> str:
         scope = params.get("scope") or {"type": "default"}
@@ -864,6 +985,8 @@ class FakeBotAPI:
     # ------------------------------------------------------------ getUpdates
 
     def _get_updates(self, params: JSONDict) -> list[JSONDict]:
+        if self._webhook is not None:
+            raise ApiError(409, WEBHOOK_CONFLICT)
         self._poll_generation += 1
         generation = self._poll_generation
         self._cond.notify_all()  # an older poll still waiting must now end in a conflict
@@ -878,6 +1001,8 @@ class FakeBotAPI:
             while True:
                 if generation != self._poll_generation:
                     raise ApiError(409, POLL_CONFLICT)
+                if self._webhook is not None:
+                    raise ApiError(409, WEBHOOK_CONFLICT)
                 ready = self._deliverable()[:limit]
                 remaining = deadline - time.monotonic()
                 if ready or self._closing or remaining <= 0:
@@ -1264,6 +1389,34 @@ def command_entities(text: str) -> list[JSONDict]:
     if match is None:
         return []
     return [{"type": "bot_command", "offset": 0, "length": utf16_len(match.group())}]
+
+
+def _check_webhook_url(url: str) -> None:
+    """Refuse a webhook URL as Telegram does: https only, on one of four ports."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() != "https" or not parts.hostname:
+        raise bad_request("bad webhook: An HTTPS URL must be provided for webhook")
+    try:
+        port = parts.port or 443
+    except ValueError:
+        raise bad_request("bad webhook: invalid port in the URL") from None
+    if port not in WEBHOOK_PORTS:
+        raise bad_request("bad webhook: Webhook can be set up only on ports 80, 88, 443 or 8443")
+
+
+def post_json(url: str, body: JSONDict, headers: dict[str, str], timeout: float) -> int:
+    """POST ``body`` as JSON to ``url`` directly (no proxy); the HTTP status of the answer."""
+    data = json.dumps(body, ensure_ascii=False).encode()
+    request = urllib.request.Request(
+        url, data=data, headers={"Content-Type": "application/json", **headers}, method="POST"
+    )
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(request, timeout=timeout) as answer:
+            return int(answer.status)
+    except urllib.error.HTTPError as exc:
+        exc.close()
+        return exc.code
 
 
 def _optional_int(params: JSONDict, name: str) -> int | None:
