@@ -108,6 +108,9 @@ class _Model(BaseModel):
 MAX_SEARCH_DAYS = 90  # what /search, /recent and the /watch preview may look back through
 
 
+_WEBHOOK_URL = re.compile(r"^https://[^\s/?#]+(/\S*)?$", re.IGNORECASE)
+
+
 class TelegramConfig(_Model):
     token: str = ""
     api_url: str = "https://api.telegram.org"
@@ -116,11 +119,23 @@ class TelegramConfig(_Model):
     search_days: Days = Field(default=7, ge=1, le=MAX_SEARCH_DAYS)
     # Set: updates come by webhook to this public https address, which forwards to
     # ``webhook_listen`` on every instance; unset: one instance long-polls getUpdates.
-    webhook_url: str | None = Field(default=None, pattern=r"^https://[^\s/]+(/\S*)?$")
+    webhook_url: str | None = None
     webhook_listen: str = "0.0.0.0:8443"  # HOST:PORT this instance takes them at
     # What Telegram sends in each webhook request to prove it is Telegram; unset: one is
     # derived from the token, the same on every instance.
     webhook_secret: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{16,256}$")
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _public_https(cls, url: str | None) -> str | None:
+        if url is None or not url.strip():  # `${WEBHOOK_URL:-}` unset: long polling
+            return None
+        if not _WEBHOOK_URL.match(url.strip()):
+            raise ValueError(
+                "expected the public https:// address Telegram posts updates to, "
+                "such as https://bot.example.org/hook"
+            )
+        return url.strip()
 
     @field_validator("webhook_listen")
     @classmethod

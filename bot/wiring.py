@@ -196,7 +196,9 @@ def _wire(
         failover = config.cluster.failover
         # twice the fetches at once: one feed's parse and commit overlap others' fetches
         claims = FeedClaims(store, owner, failover, 2 * config.polling.concurrency)
-        leader = TelegramLock(store.engine.url, failover, owner)
+        polls = mode is Mode.SERVICE and config.telegram.webhook_url is None
+        duties = "takes Telegram updates and sends the alerts" if polls else "sends the alerts"
+        leader = TelegramLock(store.engine.url, failover, owner, duties)
     scheduler = PollScheduler(pipeline, store, config.feeds, health, claims)
     telegram = _telegram_bot(app, store, config, sender, rulebook) if app is not None else None
 

@@ -14,6 +14,7 @@ from support.databases import execute, postgres_database
 
 from bot.messages import FeedNotice, alert_message
 from bot.models import Alert, Entry
+from bot.store.engine import HEAD
 from bot.store.records import FeedUpdate
 from bot.store.store import Store
 
@@ -84,3 +85,16 @@ async def test_concurrent_writers_store_each_row_once_without_errors() -> None:
             "story_outlets": len(FEEDS) * ROUNDS * 6,
             "outbox": alerts + 2,
         }
+
+
+async def test_instances_opening_a_new_database_at_once_all_find_one_schema() -> None:
+    with postgres_database() as url:
+        opened = await asyncio.gather(
+            *(Store.open(url) for _ in range(WRITERS)), return_exceptions=True
+        )
+        stores = [s for s in opened if isinstance(s, Store)]
+        for store in stores:
+            await store.close()
+        assert len(stores) == WRITERS, [s for s in opened if not isinstance(s, Store)]
+        [(version,)] = execute(url, "SELECT version_num FROM alembic_version")
+        assert version == HEAD

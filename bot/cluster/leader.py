@@ -35,8 +35,11 @@ Lead = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 class TelegramLock:
     """Runs ``lead`` whenever this instance holds the lock (:meth:`run`)."""
 
-    def __init__(self, url: URL, failover: float, owner: str) -> None:
+    def __init__(
+        self, url: URL, failover: float, owner: str, duties: str = "sends the alerts"
+    ) -> None:
         self._url = url
+        self._duties = duties  # what the holder does, for the log
         self._failover = failover
         self._every = failover / 5
         self._owner = owner
@@ -94,9 +97,7 @@ class TelegramLock:
             await _sleep(stop, self._every)
 
     async def _lead(self, conn: AsyncConnection, stop: asyncio.Event, lead: Lead) -> None:
-        log.info(
-            "this instance now takes Telegram updates and sends alerts: it holds the Telegram lock"
-        )
+        log.info("this instance holds the Telegram lock: it now %s", self._duties)
         lost = asyncio.Event()
         self.leading = True
         task = asyncio.create_task(lead(lost))

@@ -23,6 +23,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 # Alembic at all, which keeps every command's start-up short; a test keeps this in step
 # with the migrations folder.
 HEAD = "0008"
+SCHEMA_LOCK = int.from_bytes(b"newsbot\x00", "big")  # held while the schema is brought up
 _DRIVERS = {
     "sqlite": "sqlite+aiosqlite",
     "postgresql": "postgresql+asyncpg",
@@ -133,6 +134,11 @@ def _bring_up_to_date(conn: Connection) -> None:
     Alembic's own advice for fresh installs goes; a test keeps the schema that the
     migrations build identical to it.
     """
+    if conn.dialect.name == "postgresql":
+        # Instances starting together on one new database would each create the tables;
+        # the first holds this lock until its transaction commits, the others then find
+        # the schema there.
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
     tables = set(inspect(conn).get_table_names())
     if not tables:
         metadata.create_all(conn)

@@ -24,6 +24,8 @@ from bot.store.store import Store
 from bot.telegram.commands import Commands
 from bot.telegram.updates import ChatOrderedUpdates
 
+log = logging.getLogger(__name__)
+
 TelegramApp: TypeAlias = Application[Any, Any, Any, Any, Any, Any]
 
 
@@ -114,6 +116,7 @@ class TelegramBot:
                     secret_token=self.config.webhook_token,
                     drop_pending_updates=False,
                 )
+            log.info("taking Telegram updates by webhook at %s:%d/%s", host, port, path)
         except OSError as exc:  # the port is taken, say
             raise NewsbotError(
                 f"telegram.webhook_listen {self.config.webhook_listen}: {exc.strerror or exc}"
