@@ -7,7 +7,8 @@ frees it the moment the holder's session ends, a ``kill -9`` included.
 
 A holder that hangs, or is cut off from the database, must not keep it: its session
 pings every fifth of ``cluster.failover`` and is set to end after half of it without a
-query (``idle_session_timeout``), so the database drops a silent holder and another
+query (``idle_session_timeout``, and ``idle_in_transaction_session_timeout`` for a hang
+inside a ping's transaction), so the database drops a silent holder and another
 instance leads within ``cluster.failover``. The holder stops leading as soon as a ping
 fails; what it had in flight then may go out twice, nothing is lost (the outbox keeps
 every row until it is marked sent).
@@ -71,6 +72,13 @@ class TelegramLock:
             {"name": f"newsbot {self._owner}"[:63]},
         )
         timeout = f"{int(self._failover * 500)}ms"  # half the failover time
+        # A hang between a query and its commit leaves the session idle in a transaction,
+        # which idle_session_timeout does not end: this one does.
+        await conn.execute(
+            text("SELECT set_config('idle_in_transaction_session_timeout', :t, false)"),
+            {"t": timeout},
+        )
+        await conn.commit()
         try:
             await conn.execute(
                 text("SELECT set_config('idle_session_timeout', :t, false)"), {"t": timeout}
