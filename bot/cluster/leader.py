@@ -17,6 +17,7 @@ every row until it is marked sent).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -54,15 +55,20 @@ class TelegramLock:
         )
         try:
             while not stop.is_set():
+                led: asyncio.Task[None] | None = None
                 try:
                     async with engine.connect() as conn:
                         await self._prepare(conn)
-                        await self._contend(conn, stop, lead)
+                        led = await self._contend(conn, stop, lead)
                 except (SQLAlchemyError, OSError, TimeoutError) as exc:
                     log.warning(
                         "Telegram lock: the database does not answer (%s); trying again", exc
                     )
                     await _sleep(stop, self._every)
+                if led is not None:
+                    # raised here, not inside: an error of lead's that looks like the
+                    # session's must end this all the same, not have it lead again
+                    led.result()
         finally:
             await engine.dispose()
 
@@ -90,18 +96,23 @@ class TelegramLock:
             )
         await conn.commit()
 
-    async def _contend(self, conn: AsyncConnection, stop: asyncio.Event, lead: Lead) -> None:
+    async def _contend(
+        self, conn: AsyncConnection, stop: asyncio.Event, lead: Lead
+    ) -> asyncio.Task[None] | None:
         """Try for the lock every fifth of the failover time; lead while holding it.
-        Returns when the session must be replaced (it failed, or the lock was lost)."""
+        Returns when the session must be replaced (it failed, or the lock was lost):
+        the ended ``lead``, if it ran."""
         while not stop.is_set():
             got = await conn.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": LOCK_KEY})
             await conn.commit()
             if got:
-                await self._lead(conn, stop, lead)
-                return
+                return await self._lead(conn, stop, lead)
             await _sleep(stop, self._every)
+        return None
 
-    async def _lead(self, conn: AsyncConnection, stop: asyncio.Event, lead: Lead) -> None:
+    async def _lead(
+        self, conn: AsyncConnection, stop: asyncio.Event, lead: Lead
+    ) -> asyncio.Task[None]:
         log.info(
             "this instance now takes Telegram updates and sends alerts: it holds the Telegram lock"
         )
@@ -122,7 +133,9 @@ class TelegramLock:
         finally:
             self.leading = False
             lost.set()
-            await task  # lead returns once ``lost`` is set; its error, if any, is raised here
+            with contextlib.suppress(Exception):  # its error is raised by run
+                await task  # lead returns once ``lost`` is set
+        return task
 
 
 async def _sleep(
