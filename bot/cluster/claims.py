@@ -79,7 +79,7 @@ class FeedClaims:
         except Exception as exc:  # the database is away: the polls go on, claims may lapse
             log.warning("could not renew the claims on %d feeds: %s", len(held), exc)
             return
-        if kept < len(held):  # lapsed (a stall longer than the lease) and maybe taken
-            log.warning(
-                "%d of %d claimed feeds were lost to lapsed claims", len(held) - kept, len(held)
-            )
+        # a poll that ended meanwhile released its claim: not one lost
+        still = sum(1 for feed_id in held if feed_id in self._held)
+        if kept < still:  # lapsed (a stall longer than the lease) and maybe taken
+            log.warning("%d of %d claimed feeds were lost to lapsed claims", still - kept, still)

@@ -7,7 +7,8 @@ frees it the moment the holder's session ends, a ``kill -9`` included.
 
 A holder that hangs, or is cut off from the database, must not keep it: its session
 pings every fifth of ``cluster.failover`` and is set to end after half of it without a
-query (``idle_session_timeout``), so the database drops a silent holder and another
+query (``idle_session_timeout``, and ``idle_in_transaction_session_timeout`` for a hang
+inside a ping's transaction), so the database drops a silent holder and another
 instance leads within ``cluster.failover``. The holder stops leading as soon as a ping
 fails; what it had in flight then may go out twice, nothing is lost (the outbox keeps
 every row until it is marked sent).
@@ -16,6 +17,7 @@ every row until it is marked sent).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -56,15 +58,20 @@ class TelegramLock:
         )
         try:
             while not stop.is_set():
+                led: asyncio.Task[None] | None = None
                 try:
                     async with engine.connect() as conn:
                         await self._prepare(conn)
-                        await self._contend(conn, stop, lead)
+                        led = await self._contend(conn, stop, lead)
                 except (SQLAlchemyError, OSError, TimeoutError) as exc:
                     log.warning(
                         "Telegram lock: the database does not answer (%s); trying again", exc
                     )
                     await _sleep(stop, self._every)
+                if led is not None:
+                    # raised here, not inside: an error of lead's that looks like the
+                    # session's must end this all the same, not have it lead again
+                    led.result()
         finally:
             await engine.dispose()
 
@@ -74,6 +81,13 @@ class TelegramLock:
             {"name": f"newsbot {self._owner}"[:63]},
         )
         timeout = f"{int(self._failover * 500)}ms"  # half the failover time
+        # A hang between a query and its commit leaves the session idle in a transaction,
+        # which idle_session_timeout does not end: this one does.
+        await conn.execute(
+            text("SELECT set_config('idle_in_transaction_session_timeout', :t, false)"),
+            {"t": timeout},
+        )
+        await conn.commit()
         try:
             await conn.execute(
                 text("SELECT set_config('idle_session_timeout', :t, false)"), {"t": timeout}
@@ -85,18 +99,23 @@ class TelegramLock:
             )
         await conn.commit()
 
-    async def _contend(self, conn: AsyncConnection, stop: asyncio.Event, lead: Lead) -> None:
+    async def _contend(
+        self, conn: AsyncConnection, stop: asyncio.Event, lead: Lead
+    ) -> asyncio.Task[None] | None:
         """Try for the lock every fifth of the failover time; lead while holding it.
-        Returns when the session must be replaced (it failed, or the lock was lost)."""
+        Returns when the session must be replaced (it failed, or the lock was lost):
+        the ended ``lead``, if it ran."""
         while not stop.is_set():
             got = await conn.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": LOCK_KEY})
             await conn.commit()
             if got:
-                await self._lead(conn, stop, lead)
-                return
+                return await self._lead(conn, stop, lead)
             await _sleep(stop, self._every)
+        return None
 
-    async def _lead(self, conn: AsyncConnection, stop: asyncio.Event, lead: Lead) -> None:
+    async def _lead(
+        self, conn: AsyncConnection, stop: asyncio.Event, lead: Lead
+    ) -> asyncio.Task[None]:
         log.info("this instance holds the Telegram lock: it now %s", self._duties)
         lost = asyncio.Event()
         self.leading = True
@@ -115,7 +134,9 @@ class TelegramLock:
         finally:
             self.leading = False
             lost.set()
-            await task  # lead returns once ``lost`` is set; its error, if any, is raised here
+            with contextlib.suppress(Exception):  # its error is raised by run
+                await task  # lead returns once ``lost`` is set
+        return task
 
 
 async def _sleep(

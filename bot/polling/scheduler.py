@@ -108,10 +108,14 @@ class PollScheduler:
                 self._schedule(feed, claimed)
             if claimed is not True:
                 return None
+            retry = RETRY_AFTER_CRASH
             try:
                 return await self._pipeline.poll(feed)
+            except asyncio.CancelledError:  # by stop(): due at once, for the instances left
+                retry = timedelta(0)
+                raise
             finally:
-                await asyncio.shield(claims.release(feed.id, datetime.now(UTC) + RETRY_AFTER_CRASH))
+                await asyncio.shield(claims.release(feed.id, datetime.now(UTC) + retry))
 
     def stalled(self, bound: float) -> str | None:
         """Why polling is stuck, or None: a poll has been due or running for more than
