@@ -38,7 +38,7 @@ count of each kind of WARNING in their logs are printed. Medians over ``--runs``
 of each setting, then the ratios N instances / 1 instance of the cycle time and of
 the instances' CPU during the cycle. ``--keep DIR`` keeps each run's config and logs.
 
-With 5,000 feeds one run of each setting takes about 10 minutes on 2 cores.
+With 5,000 feeds one run of each setting takes 8 to 12 minutes on a 2-core machine.
 
     uv run python benchmarks/scale.py [--feeds 5000] [--instances 3] [--runs 1]
 """
@@ -703,7 +703,7 @@ def main() -> None:
     parser.add_argument(
         "--quiet-wait",
         type=float,
-        default=60.0,
+        default=30.0,
         help="seconds to wait, before each run, for other processes to leave the CPU",
     )
     parser.add_argument("--keep", help="keep each run's config and logs in this folder")
@@ -727,7 +727,11 @@ def main() -> None:
             for n in range(args.runs):
                 quiet(args.quiet_wait)
                 run = run_once(instances, port, log, args)
-                print(f"{instances} instance(s), run {n + 1}: {_lines(run, args)}", flush=True)
+                print(
+                    f"{instances} instance(s), run {n + 1}: cycle {_seconds(run.cycle)}, "
+                    f"{run.fetches} fetches, {len(run.problems)} problem(s)",
+                    flush=True,
+                )
                 runs[instances].append(run)
     report(runs, args)
     print(f"\nthe benchmark took {time.monotonic() - began:.0f} s")
