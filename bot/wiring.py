@@ -144,7 +144,12 @@ async def build(
         parsers = Parsers(config.polling.parse_workers)
         stack.callback(parsers.close)
         parsers.warm()
-        yield _wire(config, mode, store, client, parsers, transport or TerminalTransport(out), app)
+        leases = None
+        if store.shared and mode in (Mode.SERVICE, Mode.CONSOLE):  # with other instances
+            leases = store.beside()
+            stack.push_async_callback(leases.close)
+        out_to = transport or TerminalTransport(out)
+        yield _wire(config, mode, store, client, parsers, out_to, app, leases)
 
 
 def _wire(
@@ -155,6 +160,7 @@ def _wire(
     parsers: Parsers,
     transport: Transport,
     app: TelegramApp | None,
+    leases: Store | None = None,
 ) -> Parts:
     chats = ChatFilter(only=CONSOLE_CHAT) if mode.prints() else ChatFilter(skip=CONSOLE_CHAT)
     metrics = Metrics()
@@ -191,11 +197,11 @@ def _wire(
         metrics=metrics,
     )
     claims = leader = None
-    if store.shared and mode in (Mode.SERVICE, Mode.CONSOLE):
+    if leases is not None:  # other instances share the database
         owner = instance_name()
         failover = config.cluster.failover
         # twice the fetches at once: one feed's parse and commit overlap others' fetches
-        claims = FeedClaims(store, owner, failover, 2 * config.polling.concurrency)
+        claims = FeedClaims(leases, owner, failover, 2 * config.polling.concurrency)
         polls = mode is Mode.SERVICE and config.telegram.webhook_url is None
         duties = "takes Telegram updates and sends the alerts" if polls else "sends the alerts"
         leader = TelegramLock(store.engine.url, failover, owner, duties)

@@ -80,6 +80,15 @@ async def open_engine(url: str) -> AsyncEngine:
     return engine
 
 
+def side_engine(engine: AsyncEngine, connections: int) -> AsyncEngine:
+    """Another engine on ``engine``'s database (migrated already) with a few connections
+    of its own, each statement committed by itself: for short statements that must not
+    wait for a connection behind the main pool's work."""
+    return create_async_engine(
+        engine.url, pool_size=connections, max_overflow=0, isolation_level="AUTOCOMMIT"
+    )
+
+
 def _cannot_open(url: str, exc: BaseException) -> StoreError:
     # the driver's own words, without SQLAlchemy's statement and "background" link
     reason = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc

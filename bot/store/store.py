@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.store.base import utcnow
 from bot.store.chats import ChatQueries
-from bot.store.engine import open_engine
+from bot.store.engine import open_engine, side_engine
 from bot.store.feeds import FeedQueries
 from bot.store.held import HeldQueries
 from bot.store.history import HistoryQueries
@@ -33,6 +33,12 @@ class Store(
     @classmethod
     async def open(cls, url: str) -> Store:
         return cls(await open_engine(url))
+
+    def beside(self, connections: int = 3) -> Store:
+        """A store on the same database with ``connections`` of its own, each statement
+        committed at once: claims and their renewals go through one, so that they never
+        queue for a connection behind polls. Close it too."""
+        return Store(side_engine(self.engine, connections))
 
     @property
     def shared(self) -> bool:
