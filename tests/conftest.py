@@ -1,5 +1,5 @@
-"""Shared fixtures: a local feed server, a fake Bot API server and a fresh database on
-each backend (see ``support``)."""
+"""Shared fixtures: a local feed server, a fake Bot API server, a fresh database on
+each backend and the services a test runs (see ``support``)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import pytest
 from support.databases import BACKENDS, fresh_database
 from support.fakebotapi import FakeBotAPI
 from support.feedserver import FeedServer
+from support.processes import Service
 
 os.environ.setdefault("PTB_TIMEDELTA", "true")  # as `newsbot` itself sets it
 
@@ -25,6 +26,15 @@ def feed_server() -> Iterator[FeedServer]:
 def bot_api() -> Iterator[FakeBotAPI]:
     with FakeBotAPI() as api:
         yield api
+
+
+@pytest.fixture
+def services() -> Iterator[list[Service]]:
+    """The ``newsbot run`` processes a test starts: killed after it, if still running."""
+    started: list[Service] = []
+    yield started
+    for service in started:
+        service.kill()
 
 
 @pytest.fixture(params=BACKENDS)

@@ -35,18 +35,21 @@ def database() -> Iterator[str]:
         yield url
 
 
-@pytest.fixture
-def services() -> Iterator[list[Service]]:
-    started: list[Service] = []
-    yield started
-    for service in started:
-        service.kill()
+def serve_feeds(server: FeedServer, count: int) -> list[str]:
+    """``count`` feeds on the server, each with one old entry; their paths."""
+    paths = [f"/feed-{n}.xml" for n in range(count)]
+    for path in paths:
+        server.publish(path, "Old news: annual report", f"https://news.example{path}/old")
+    return paths
 
 
-def cluster_config(folder: Path, feeds: dict[str, str], url: str, api: FakeBotAPI) -> Path:
+def cluster_config(
+    folder: Path, server: FeedServer, paths: list[str], url: str, api: FakeBotAPI
+) -> Path:
+    """A config for instances on the database at ``url`` polling the feeds at ``paths``."""
     config = write_config(
         folder,
-        feeds,
+        {f"f{n}": server.url(path) for n, path in enumerate(paths)},
         {"kz-nuclear": NUCLEAR},
         token=api.token,
         api_url=api.api_url,
@@ -123,12 +126,8 @@ def test_three_instances_fetch_each_feed_once_per_interval_and_send_each_alert_o
     database: str,
     services: list[Service],
 ) -> None:
-    paths = [f"/feed-{n}.xml" for n in range(12)]
-    for path in paths:
-        feed_server.publish(path, "Old news: annual report", f"https://news.example{path}/old")
-    config = cluster_config(
-        tmp_path, {f"f{n}": feed_server.url(p) for n, p in enumerate(paths)}, database, bot_api
-    )
+    paths = serve_feeds(feed_server, 12)
+    config = cluster_config(tmp_path, feed_server, paths, database, bot_api)
     began = time.time()
     instances = start(config, services)
     leader = holder(instances)
@@ -184,12 +183,8 @@ def test_kill_9_of_the_telegram_lock_holder_mid_fan_out_is_taken_over_within_fai
     database: str,
     services: list[Service],
 ) -> None:
-    paths = [f"/feed-{n}.xml" for n in range(6)]
-    for path in paths:
-        feed_server.publish(path, "Old news: annual report", f"https://news.example{path}/old")
-    config = cluster_config(
-        tmp_path, {f"f{n}": feed_server.url(p) for n, p in enumerate(paths)}, database, bot_api
-    )
+    paths = serve_feeds(feed_server, 6)
+    config = cluster_config(tmp_path, feed_server, paths, database, bot_api)
     readers = range(1000, 1150)  # at Telegram's 30 messages a second: 5 s of fan-out
     instances = start(config, services)
     subscribe(bot_api, database, readers)

@@ -11,11 +11,10 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
-import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from support.configs import NUCLEAR, write_config
 from support.fakebotapi import FakeBotAPI
@@ -29,14 +28,6 @@ from bot.wiring import Mode, build
 
 LISTEN = "metrics:\n  listen: 127.0.0.1:0\n"
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
-
-
-@pytest.fixture
-def services() -> Iterator[list[Service]]:
-    started: list[Service] = []
-    yield started
-    for service in started:
-        service.kill()
 
 
 def get(port: int, path: str) -> tuple[int, str]:

@@ -10,7 +10,7 @@ import os
 import signal
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -26,14 +26,6 @@ from bot.store.store import Store
 
 ALICE, BOB = 100, 200
 ADMIN = 999  # in telegram.admins of every test config
-
-
-@pytest.fixture
-def services() -> Iterator[list[Service]]:
-    started: list[Service] = []
-    yield started
-    for service in started:
-        service.kill()
 
 
 def subscribe(config: Path, *chat_ids: int) -> None:

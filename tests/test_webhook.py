@@ -10,7 +10,6 @@ updates so, and none long-polls ``getUpdates``.
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,14 +56,6 @@ def webhook_config(
 
 def no_tracebacks(output: str) -> bool:
     return "Traceback" not in output and "CancelledError" not in output
-
-
-@pytest.fixture
-def services() -> Iterator[list[Service]]:
-    started: list[Service] = []
-    yield started
-    for service in started:
-        service.kill()
 
 
 @dataclass
