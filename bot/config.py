@@ -123,7 +123,7 @@ class TelegramConfig(_Model):
     webhook_listen: str = "0.0.0.0:8443"  # HOST:PORT this instance takes them at
     # What Telegram sends in each webhook request to prove it is Telegram; unset: one is
     # derived from the token, the same on every instance.
-    webhook_secret: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{16,256}$")
+    webhook_secret: str | None = Field(default=None, pattern=r"^([A-Za-z0-9_-]{16,256})?$")
 
     @field_validator("webhook_url")
     @classmethod
@@ -151,7 +151,7 @@ class TelegramConfig(_Model):
     def webhook_token(self) -> str:
         """What Telegram sends with each webhook request: ``webhook_secret``, else one
         derived from the token (every instance of the bot derives the same)."""
-        if self.webhook_secret:
+        if self.webhook_secret:  # empty (an unset variable's fallback): derived
             return self.webhook_secret
         return hashlib.sha256(b"newsbot webhook " + self.token.strip().encode()).hexdigest()
 
@@ -485,7 +485,7 @@ def _duplicates(what: str, items: list[tuple[str, str]]) -> list[str]:
 
 
 # Fields whose value may be a secret: their problems never quote the value.
-_SECRET_FIELDS = {("telegram", "token"), ("storage", "url")}
+_SECRET_FIELDS = {("telegram", "token"), ("telegram", "webhook_secret"), ("storage", "url")}
 
 
 def _describe(label: str, exc: ValidationError, skip: Collection[str] = ()) -> list[str]:

@@ -17,7 +17,7 @@ import httpx
 
 from bot.cluster import instance_name
 from bot.cluster.claims import FeedClaims
-from bot.cluster.leader import TelegramLock
+from bot.cluster.leader import CONSOLE_LOCK_KEY, TelegramLock
 from bot.config import Config, Watchlist, default_config_path, load_config
 from bot.delivery.sender import Sender, Transport
 from bot.delivery.terminal import CONSOLE_CHAT, TerminalTransport
@@ -202,9 +202,14 @@ def _wire(
         failover = config.cluster.failover
         # twice the fetches at once: one feed's parse and commit overlap others' fetches
         claims = FeedClaims(leases, owner, failover, 2 * config.polling.concurrency)
-        polls = mode is Mode.SERVICE and config.telegram.webhook_url is None
-        duties = "takes Telegram updates and sends the alerts" if polls else "sends the alerts"
-        leader = TelegramLock(store.engine.url, failover, owner, duties)
+        if mode is Mode.CONSOLE:  # prints: takes no turn at Telegram from the services
+            leader = TelegramLock(
+                store.engine.url, failover, owner, "prints the alerts", CONSOLE_LOCK_KEY
+            )
+        else:
+            polls = config.telegram.webhook_url is None
+            duties = "takes Telegram updates and sends the alerts" if polls else "sends the alerts"
+            leader = TelegramLock(store.engine.url, failover, owner, duties)
     scheduler = PollScheduler(pipeline, store, config.feeds, health, claims)
     telegram = _telegram_bot(app, store, config, sender, rulebook) if app is not None else None
 

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
@@ -1059,3 +1060,38 @@ async def test_a_leader_whose_database_stops_answering_stops_leading() -> None:
             _, at = await board.leader(after=resumed)
             assert at - resumed < STEADY + 2
         assert board.most == 1
+
+
+async def test_a_console_instance_takes_turns_only_with_consoles_never_with_services(
+    tmp_path: Path,
+) -> None:
+    """``run --console`` (or an empty token) on the services' database prints alerts: it
+    must not hold the lock that decides which service sends to Telegram."""
+    from bot.delivery.terminal import TerminalTransport
+
+    leading: set[str] = set()
+
+    def lead_as(name: str) -> Callable[[asyncio.Event], Any]:
+        async def lead(lost: asyncio.Event) -> None:
+            leading.add(name)
+            await lost.wait()
+            leading.discard(name)
+
+        return lead
+
+    with postgres_database() as url:
+        config = load_config(cluster_config(tmp_path, url, {}), env={})
+        stop = asyncio.Event()
+        console = build(config, Mode.CONSOLE, out=io.StringIO())
+        service = build(config, Mode.SERVICE, transport=TerminalTransport(io.StringIO()))
+        async with console as printing, service as sending:
+            assert printing.leader is not None and sending.leader is not None
+            runs = [
+                asyncio.create_task(printing.leader.run(stop, lead_as("console"))),
+                asyncio.create_task(sending.leader.run(stop, lead_as("service"))),
+            ]
+            try:
+                await until(lambda: leading == {"console", "service"}, WAIT)
+            finally:
+                stop.set()
+                await asyncio.gather(*runs)

@@ -20,7 +20,7 @@ from support.databases import postgres_database
 from support.fakebotapi import SECRET_HEADER, FakeBotAPI
 from support.processes import Service, newsbot
 
-from bot.config import load_config
+from bot.config import TelegramConfig, load_config
 from bot.errors import ConfigError
 
 ALICE, BOB = 100, 200
@@ -270,3 +270,20 @@ def test_every_instance_on_postgresql_takes_updates_by_webhook(
             assert service.stop() == 0, service.output
             assert no_tracebacks(service.output), service.output
     assert bot_api.calls("getUpdates") == []
+
+
+def test_a_webhook_secret_is_never_shown_even_when_refused_and_empty_means_derived(
+    tmp_path: Path, bot_api: FakeBotAPI
+) -> None:
+    secret = "c2VjcmV0LXZhbHVlLW9mLXRoZS1ob29r+/="  # base64: characters Telegram refuses
+    config = webhook_config(tmp_path, bot_api, 8443, more=f"  webhook_secret: '{secret}'\n")
+    checked = newsbot(config, "check")
+    assert checked.returncode == 1
+    assert "telegram.webhook_secret" in checked.stderr
+    assert secret not in checked.stdout + checked.stderr
+    assert "c2VjcmV0" not in checked.stdout + checked.stderr
+    empty = webhook_config(tmp_path / "empty", bot_api, 8443, more="  webhook_secret: ''\n")
+    assert (
+        load_config(empty, env={}).telegram.webhook_token
+        == TelegramConfig(token=bot_api.token).webhook_token
+    )

@@ -34,6 +34,7 @@ class FeedClaims:
         self._lease = timedelta(seconds=lease)
         self._slots = asyncio.Semaphore(slots)
         self._held: dict[str, datetime] = {}  # each claimed feed: when it was claimed
+        self.patience = lease / 3  # seconds a release may take before it is left to lapse
 
     @contextlib.asynccontextmanager
     async def slot(self) -> AsyncIterator[None]:

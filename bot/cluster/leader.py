@@ -28,8 +28,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 from sqlalchemy.pool import NullPool
 
 log = logging.getLogger(__name__)
-# The lock's key, the same for every instance: the bytes "newsbot" and a 1.
+# The lock's key, the same for every instance: the bytes "newsbot" and a 1. Instances
+# in console mode print alerts instead: they take turns by a lock of their own, so
+# that one never keeps Telegram from the others.
 LOCK_KEY = int.from_bytes(b"newsbot\x01", "big")
+CONSOLE_LOCK_KEY = int.from_bytes(b"newsbot\x02", "big")
 
 Lead = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 
@@ -38,9 +41,15 @@ class TelegramLock:
     """Runs ``lead`` whenever this instance holds the lock (:meth:`run`)."""
 
     def __init__(
-        self, url: URL, failover: float, owner: str, duties: str = "sends the alerts"
+        self,
+        url: URL,
+        failover: float,
+        owner: str,
+        duties: str = "sends the alerts",
+        key: int = LOCK_KEY,
     ) -> None:
         self._url = url
+        self._key = key
         self._duties = duties  # what the holder does, for the log
         self._failover = failover
         self._every = failover / 5
@@ -106,7 +115,7 @@ class TelegramLock:
         Returns when the session must be replaced (it failed, or the lock was lost):
         the ended ``lead``, if it ran."""
         while not stop.is_set():
-            got = await conn.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": LOCK_KEY})
+            got = await conn.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": self._key})
             await conn.commit()
             if got:
                 return await self._lead(conn, stop, lead)

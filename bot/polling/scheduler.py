@@ -11,6 +11,7 @@ not rescheduled.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Sequence
@@ -115,7 +116,10 @@ class PollScheduler:
                 retry = timedelta(0)
                 raise
             finally:
-                await asyncio.shield(claims.release(feed.id, datetime.now(UTC) + retry))
+                # bounded: with the database gone, the claim lapses by itself instead
+                with contextlib.suppress(TimeoutError):
+                    release = claims.release(feed.id, datetime.now(UTC) + retry)
+                    await asyncio.wait_for(asyncio.shield(release), claims.patience)
 
     def stalled(self, bound: float) -> str | None:
         """Why polling is stuck, or None: a poll has been due or running for more than

@@ -23,6 +23,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 # Alembic at all, which keeps every command's start-up short; a test keeps this in step
 # with the migrations folder.
 HEAD = "0008"
+SIDE_TIMEOUT = 10.0  # seconds a side engine's connection or statement may take
 SCHEMA_LOCK = int.from_bytes(b"newsbot\x00", "big")  # held while the schema is brought up
 _DRIVERS = {
     "sqlite": "sqlite+aiosqlite",
@@ -85,7 +86,12 @@ def side_engine(engine: AsyncEngine, connections: int) -> AsyncEngine:
     of its own, each statement committed by itself: for short statements that must not
     wait for a connection behind the main pool's work."""
     return create_async_engine(
-        engine.url, pool_size=connections, max_overflow=0, isolation_level="AUTOCOMMIT"
+        engine.url,
+        pool_size=connections,
+        max_overflow=0,
+        isolation_level="AUTOCOMMIT",
+        pool_timeout=SIDE_TIMEOUT,
+        connect_args={"timeout": SIDE_TIMEOUT, "command_timeout": SIDE_TIMEOUT},
     )
 
 
